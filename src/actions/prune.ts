@@ -1,0 +1,50 @@
+import { Type } from '@sinclair/typebox';
+import { defineAction } from './types.js';
+
+export const PruneParams = Type.Object(
+  {
+    type: Type.Literal('prune'),
+    /** Stopped containers, only those carrying the opt-in label. */
+    containers: Type.Optional(Type.Boolean({ default: true })),
+    /** dangling (untagged) images, every unused image, or none. */
+    images: Type.Optional(Type.Union([Type.Literal('dangling'), Type.Literal('unused'), Type.Literal(false)])),
+    buildCache: Type.Optional(Type.Boolean({ default: true })),
+    networks: Type.Optional(Type.Boolean({ default: false })),
+    /** Volumes hold data: only when the remediation says so. */
+    volumes: Type.Optional(Type.Boolean({ default: false })),
+  },
+  { additionalProperties: false },
+);
+
+export const prune = defineAction({
+  schema: PruneParams,
+  scope: 'host',
+  async run(params, ctx) {
+    const what = {
+      containers: params.containers ?? true,
+      images: params.images ?? 'dangling',
+      buildCache: params.buildCache ?? true,
+      networks: params.networks ?? false,
+      volumes: params.volumes ?? false,
+    };
+    const list = Object.entries(what)
+      .filter(([, v]) => v !== false)
+      .map(([k, v]) => (k === 'images' ? `${v} images` : k === 'containers' ? `stopped opted-in containers` : k))
+      .join(', ');
+    if (ctx.dryRun) return { summary: `would prune ${list}`, changed: false, details: { ...what } };
+    const report = await ctx.docker.prune({
+      containersWithLabel: what.containers ? `${ctx.optInLabel}=true` : undefined,
+      images: what.images,
+      buildCache: what.buildCache,
+      networks: what.networks,
+      volumes: what.volumes,
+    });
+    ctx.log.info({ bytesReclaimed: report.bytesReclaimed }, 'docker pruned');
+    const mb = (report.bytesReclaimed / 1_048_576).toFixed(1);
+    return {
+      summary: `pruned ${list}: ${mb} MiB reclaimed (${report.containersDeleted.length} containers, ${report.imagesDeleted} images)`,
+      changed: report.bytesReclaimed > 0 || report.containersDeleted.length > 0 || report.imagesDeleted > 0,
+      details: { ...report },
+    };
+  },
+});

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Value, type ValueError } from '@sinclair/typebox/value';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { actions, ACTION_TYPES, type ActionParams } from '../actions/index.js';
+import { CatalogError, type CatalogProblem } from '../errors.js';
+import { parseMatchers } from './matchers.js';
+import { DEFAULTS, type Remediation } from './remediation.js';
+import { RemediationFileSchema, durationMs, type RemediationFile } from './schema.js';
+import { checkTemplate } from './template.js';
+
+const ID_RULE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+// The file without the action unions: those are checked per `type` for precise messages.
+const FileShape = Type.Object(
+  { ...RemediationFileSchema.properties, action: Type.Unknown(), onResolved: Type.Optional(Type.Unknown()) },
+  { additionalProperties: false },
+);
+
+function describe(e: ValueError): string {
+  if (e.message === 'Expected union value') {
+    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window)$/.test(e.path)) {
+      return 'expected a duration such as "30s", "5m", "1h" or a number of seconds';
+    }
+    if (e.path === '/match') return 'expected a matcher string or a list of them';
+  }
+  if (e.message.startsWith('Unexpected property')) return `unknown key "${e.path.split('/').pop()}"`;
+  return e.message.replace(/^Expected/, 'expected');
+}
+
+function schemaProblems(schema: TSchema, value: unknown, prefix: string): { path: string; reason: string }[] {
+  const seen = new Set<string>();
+  const out: { path: string; reason: string }[] = [];
+  for (const e of Value.Errors(schema, value)) {
+    const path = prefix + e.path;
+    if (seen.has(path)) continue; // one reason per place is enough to fix it
+    seen.add(path);
+    out.push({ path, reason: describe(e) });
+  }
+  return out;
+}
+
+function checkAction(raw: unknown, where: string, target: RemediationFile['target'], push: (path: string, reason: string) => void): void {
+  const type = (raw as { type?: unknown } | null)?.type;
+  if (typeof raw !== 'object' || raw === null) return push(where, 'expected an object with a "type"');
+  if (typeof type !== 'string' || !(ACTION_TYPES as string[]).includes(type)) {
+    return push(`${where}/type`, `expected one of ${ACTION_TYPES.join(', ')}`);
+  }
+  const handler = actions[type as ActionParams['type']];
+  for (const p of schemaProblems(handler.schema, raw, where)) push(p.path, p.reason);
+  if (handler.scope === 'container' && !target) push('/target', `action ${type} needs a target (container, service or labels)`);
+  if (handler.scope === 'service' && !target?.service && !target?.labels) {
+    push('/target', `action ${type} needs target.service (a Compose service) or target.labels`);
+  }
+  const a = raw as { replicas?: number; max?: number; min?: number };
+  if (type === 'scale' && a.max !== undefined) {
+    if (a.replicas !== undefined && a.replicas > a.max) push(`${where}/replicas`, `must not exceed max (${a.max})`);
+    if (a.min !== undefined && a.min > a.max) push(`${where}/min`, `must not exceed max (${a.max})`);
+  }
+}
+
+/** Validate one remediation file's text; the id comes from the file name. */
+export function parseRemediation(file: string, text: string): { remediation?: Remediation; problems: CatalogProblem[] } {
+  const problems: CatalogProblem[] = [];
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const push = (path: string, reason: string) => {
+    const segments = path.split('/').filter(Boolean).map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
+    const node = segments.length > 0 ? doc.getIn(segments, true) : doc.contents;
+    const line = isNode(node) && node.range ? ` (line ${lines.linePos(node.range[0]).line})` : '';
+    problems.push({ file, path: path || '/', reason: reason + line });
+  };
+  const id = file.replace(/\.ya?ml$/, '').split('/').pop()!;
+  if (!ID_RULE.test(id)) push('', `file name gives id "${id}": use letters, digits, _ and - (no dots), at most 64`);
+  for (const err of doc.errors) {
+    problems.push({ file, path: '/', reason: `YAML: ${err.message.split('\n')[0]} (line ${lines.linePos(err.pos[0]).line})` });
+  }
+  if (doc.errors.length > 0) return { problems };
+  const raw: unknown = doc.toJS();
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    push('', 'expected a mapping with match, target and action');
+    return { problems };
+  }
+  for (const p of schemaProblems(FileShape, raw, '')) push(p.path, p.reason);
+  const f = raw as RemediationFile;
+  if (f.action !== undefined) checkAction(f.action, '/action', f.target, push);
+  if (f.onResolved !== undefined) checkAction(f.onResolved, '/onResolved', f.target, push);
+
+  const matchTexts = typeof f.match === 'string' ? [f.match] : Array.isArray(f.match) ? f.match : [];
+  const matchers = matchTexts.flatMap((text, i) => {
+    try {
+      return parseMatchers(text);
+    } catch (err) {
+      push(typeof f.match === 'string' ? '/match' : `/match/${i}`, (err as Error).message);
+      return [];
+    }
+  });
+  for (const [key, template] of Object.entries({ ...f.target, labels: undefined, maxContainers: undefined })) {
+    if (typeof template !== 'string') continue;
+    try {
+      checkTemplate(template);
+    } catch (err) {
+      push(`/target/${key}`, (err as Error).message);
+    }
+  }
+  for (const [key, template] of Object.entries(f.target?.labels ?? {})) {
+    try {
+      checkTemplate(template);
+    } catch (err) {
+      push(`/target/labels/${key}`, (err as Error).message);
+    }
+  }
+  if (f.verify?.query !== undefined && f.verify.query.trim() === '') push('/verify/query', 'empty query');
+  if (problems.length > 0) return { problems };
+
+  const remediation: Remediation = {
+    id,
+    file,
+    hash: createHash('sha256').update(text).digest('hex').slice(0, 16),
+    description: f.description,
+    match: matchTexts,
+    matchers,
+    target: f.target,
+    action: f.action,
+    onResolved: f.onResolved,
+    delayMs: durationMs(f.delay, 0),
+    retry: {
+      attempts: f.retry?.attempts ?? DEFAULTS.attempts,
+      backoffMs: durationMs(f.retry?.backoff, DEFAULTS.backoffMs),
+      maxBackoffMs: durationMs(f.retry?.maxBackoff, DEFAULTS.maxBackoffMs),
+      jitter: f.retry?.jitter ?? DEFAULTS.jitter,
+    },
+    verify: f.verify && {
+      running: f.verify.running ?? true,
+      healthy: f.verify.healthy ?? true,
+      withinMs: durationMs(f.verify.within, DEFAULTS.verifyWithinMs),
+      query: f.verify.query,
+      queryWithinMs: durationMs(f.verify.queryWithin, DEFAULTS.queryWithinMs),
+    },
+    guards: {
+      cooldownMs: durationMs(f.guards?.cooldown, 0),
+      budget: f.guards?.budget && { runs: f.guards.budget.runs, windowMs: durationMs(f.guards.budget.window, 0) },
+    },
+    notify: { channel: f.notify?.channel, mention: f.notify?.mention },
+    dryRun: f.dryRun ?? false,
+  };
+  return { remediation, problems };
+}
+
+/** Load and validate every remediations/*.yaml; throws {@link CatalogError} listing all problems. */
+export async function loadRemediations(dir: string): Promise<Remediation[]> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new CatalogError([{ file: dir, path: '', reason: 'REMEDIATIONS_DIR is not a directory' }]);
+  const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.')).sort();
+  if (files.length === 0) throw new CatalogError([{ file: dir, path: '', reason: 'no remediation files (*.yaml)' }]);
+  const problems: CatalogProblem[] = [];
+  const out: Remediation[] = [];
+  const ids = new Map<string, string>();
+  for (const name of files) {
+    const file = join(dir, name);
+    const { remediation, problems: p } = parseRemediation(file, await readFile(file, 'utf8'));
+    problems.push(...p);
+    if (!remediation) continue;
+    const clash = ids.get(remediation.id);
+    if (clash) problems.push({ file, path: '', reason: `id "${remediation.id}" is also used by ${clash}` });
+    ids.set(remediation.id, file);
+    out.push(remediation);
+  }
+  if (problems.length > 0) throw new CatalogError(problems);
+  return out;
+}

@@ -1,0 +1,106 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ActionSchema } from '../actions/index.js';
+
+/**
+ * The remediation file format (remediations/<id>.yaml). Unknown keys are errors, so a typo
+ * such as `cooldwon` stops the start instead of silently dropping a guard.
+ */
+
+/** "30s", "5m", "1h", "250ms", "2d", or a number of seconds. */
+export const Duration = Type.Union([
+  Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' }),
+  Type.Integer({ minimum: 0 }),
+]);
+
+const Template = Type.String({ minLength: 1, maxLength: 256 });
+
+export const TargetSchema = Type.Object(
+  {
+    /** A container by name, e.g. "{{ labels.container }}". */
+    container: Type.Optional(Template),
+    /** A Compose service, e.g. "{{ labels.service }}" (label com.docker.compose.service). */
+    service: Type.Optional(Template),
+    /** The Compose project, to tell apart services of the same name. */
+    project: Type.Optional(Template),
+    /** Any other label selector; values may be templates. */
+    labels: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }), Template)),
+    /** Refuse when the selector matches more containers than this. */
+    maxContainers: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+export const RetrySchema = Type.Object(
+  {
+    attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    backoff: Type.Optional(Duration),
+    maxBackoff: Type.Optional(Duration),
+    /** Share of the delay randomised, 0 to 1. */
+    jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const VerifySchema = Type.Object(
+  {
+    /** The target must be running again (default true). */
+    running: Type.Optional(Type.Boolean()),
+    /** And healthy, when it has a health check (default true). */
+    healthy: Type.Optional(Type.Boolean()),
+    within: Type.Optional(Duration),
+    /** PromQL that must come back empty or false within `queryWithin` (needs PROMETHEUS_URL). */
+    query: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    queryWithin: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+
+export const GuardsSchema = Type.Object(
+  {
+    cooldown: Type.Optional(Duration),
+    budget: Type.Optional(
+      Type.Object({ runs: Type.Integer({ minimum: 1, maximum: 1000 }), window: Duration }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const NotifySchema = Type.Object(
+  {
+    channel: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+    mention: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+  },
+  { additionalProperties: false },
+);
+
+export const RemediationFileSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    /** Alertmanager matchers: a list of `name="value"` strings, or one `{a="b", c=~"d"}` string. */
+    match: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+    target: Type.Optional(TargetSchema),
+    action: ActionSchema,
+    delay: Type.Optional(Duration),
+    retry: Type.Optional(RetrySchema),
+    verify: Type.Optional(VerifySchema),
+    guards: Type.Optional(GuardsSchema),
+    onResolved: Type.Optional(ActionSchema),
+    notify: Type.Optional(NotifySchema),
+    dryRun: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export type RemediationFile = Static<typeof RemediationFileSchema>;
+export type TargetSpec = Static<typeof TargetSchema>;
+
+/** Parse a Duration to milliseconds. */
+export function durationMs(d: string | number | undefined, fallbackMs: number): number {
+  if (d === undefined) return fallbackMs;
+  if (typeof d === 'number') return d * 1000;
+  const m = /^([0-9]+)(ms|s|m|h|d)$/.exec(d);
+  if (!m) throw new Error(`not a duration: ${d}`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return n * unit;
+}

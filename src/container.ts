@@ -1,0 +1,121 @@
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createCatalog, type Catalog } from './catalog/catalog.js';
+import { loadRemediations } from './catalog/load.js';
+import type { Config } from './config.js';
+import { createDockerodeAdapter } from './docker/dockerode-adapter.js';
+import type { DockerPort } from './docker/port.js';
+import { buildApp } from './http/app.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { REMEDIATION_QUEUE, type RemediationJobData } from './queue/contract.js';
+import { createProducer } from './queue/producer.js';
+import { createRemediationWorker } from './queue/worker.js';
+import { producerConnection, warnOnEvictionPolicy, workerConnection } from './redis.js';
+
+export interface Roles {
+  http: boolean;
+  worker: boolean;
+}
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  catalog: () => Catalog;
+  queue: Queue<RemediationJobData>;
+  docker: DockerPort | undefined;
+  app: FastifyInstance | undefined;
+  /** Listen (HTTP) and start consuming (worker). */
+  start(): Promise<void>;
+  /** Graceful stop: 503 on the webhook, running jobs finish by the deadline, connections close. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: config, logger, Redis, queues, Docker, catalog and metrics wired once. */
+export async function createRuntime(config: Config, log: Logger, roles: Roles, overrides: { lockDurationMs?: number } = {}): Promise<Runtime> {
+  const metrics = createMetrics();
+  let catalog = createCatalog(config.remediationsDir, await loadRemediations(config.remediationsDir));
+  metrics.catalogRemediations.set(catalog.remediations.length);
+  log.info({ dir: config.remediationsDir, remediations: catalog.remediations.map((r) => r.id) }, 'remediations loaded');
+
+  const producerRedis = producerConnection(config.redisUrl);
+  producerRedis.on('error', (err) => log.debug({ err: err.message }, 'producer Redis connection error'));
+  const queue = new Queue<RemediationJobData>(REMEDIATION_QUEUE, { connection: producerRedis, prefix: config.queuePrefix });
+  queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));
+
+  const docker = roles.worker
+    ? createDockerodeAdapter({ dockerHost: config.dockerHost, certPath: config.dockerCertPath, tlsVerify: config.dockerTlsVerify })
+    : undefined;
+  let workerRedis: Redis | undefined;
+  let worker: ReturnType<typeof createRemediationWorker> | undefined;
+  const lifecycle = { draining: false };
+
+  const refreshQueueMetrics = async () => {
+    const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized');
+    for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: REMEDIATION_QUEUE, state }, n);
+  };
+
+  const app = roles.http
+    ? buildApp({
+        config,
+        log,
+        metrics,
+        producer: createProducer({ queue, redis: producerRedis, catalog: () => catalog, metrics, log, prefix: config.queuePrefix, episodeTtlSeconds: config.episodeTtlSeconds }),
+        catalog: () => catalog,
+        readiness: { redis: () => producerRedis.ping(), docker: docker ? () => docker.ping() : undefined },
+        refreshQueueMetrics,
+        lifecycle,
+      })
+    : undefined;
+
+  return {
+    config,
+    log,
+    metrics,
+    catalog: () => catalog,
+    queue,
+    docker,
+    app,
+    async start() {
+      void warnOnEvictionPolicy(producerRedis, log);
+      if (roles.worker && docker) {
+        workerRedis = workerConnection(config.redisUrl);
+        workerRedis.on('error', (err) => log.debug({ err: err.message }, 'worker Redis connection error'));
+        worker = createRemediationWorker({
+          connection: workerRedis,
+          redis: workerRedis,
+          docker,
+          log,
+          metrics,
+          prefix: config.queuePrefix,
+          optInLabel: config.optInLabel,
+          dryRun: config.dryRun,
+          concurrency: config.workerConcurrency,
+          lockDurationMs: overrides.lockDurationMs,
+        });
+        docker.ping().then(
+          () => log.info({ dockerHost: config.dockerHost }, 'Docker Engine reachable'),
+          (err: Error) => log.warn({ dockerHost: config.dockerHost, err: err.message }, 'Docker Engine not reachable yet; jobs will retry'),
+        );
+        log.info({ concurrency: config.workerConcurrency, dryRun: config.dryRun }, 'worker started');
+      }
+      if (app) {
+        await app.listen({ port: config.port, host: config.host });
+        log.info({ port: config.port, host: config.host }, 'HTTP listening');
+      }
+    },
+    async stop() {
+      lifecycle.draining = true;
+      log.info({ deadlineMs: config.shutdownTimeoutMs }, 'stopping');
+      if (app) await Promise.race([app.close(), new Promise((r) => setTimeout(r, 5_000))]);
+      if (worker) await worker.close(config.shutdownTimeoutMs);
+      await Promise.race([queue.close(), new Promise((r) => setTimeout(r, 2_000))]);
+      producerRedis.disconnect();
+      workerRedis?.disconnect();
+      log.info('stopped');
+    },
+  };
+}
+

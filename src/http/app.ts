@@ -1,0 +1,62 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Config } from '../config.js';
+import { EnqueueUnavailableError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Producer } from '../queue/producer.js';
+import { healthRoutes } from './routes/health.js';
+import { webhookRoutes } from './routes/webhook.js';
+
+export interface AppDeps {
+  config: Pick<Config, 'auth' | 'bodyLimit'>;
+  log: Logger;
+  metrics: Metrics;
+  producer: Producer;
+  catalog: () => Catalog;
+  readiness: { redis: () => Promise<unknown>; docker?: (() => Promise<unknown>) | undefined };
+  refreshQueueMetrics?: () => Promise<void>;
+  /** Set when the process is stopping: the webhook answers 503 so Alertmanager retries elsewhere. */
+  lifecycle: { draining: boolean };
+}
+
+/** Build the HTTP app. It never listens: the caller does, and tests use app.inject. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: deps.config.bodyLimit,
+    // `__proto__` / `constructor.prototype` in a body is refused with 400, not merged.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.url.startsWith('/webhook/')) {
+      deps.metrics.webhookRequests.inc({ code: String(reply.statusCode) });
+      if (reply.statusCode >= 400) req.log.warn({ statusCode: reply.statusCode, url: req.url }, 'webhook request refused');
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof EnqueueUnavailableError) {
+      req.log.error({ err: err.message }, 'Redis cannot take the alerts: answering 503 so Alertmanager retries');
+      reply.header('Retry-After', '5');
+      return reply.code(503).send({ error: 'unavailable', message: 'alerts could not be queued now; retry' });
+    }
+    if (err.validation) {
+      return reply.code(400).send({ error: 'invalid payload', message: `${err.validationContext ?? 'body'}${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? err.message}` });
+    }
+    const status = err.statusCode ?? 500;
+    if (status < 500) return reply.code(status).send({ error: err.code ?? 'bad request', message: err.message });
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'internal error', message: 'internal error' });
+  });
+
+  app.register(webhookRoutes(deps));
+  app.register(healthRoutes(deps));
+  return app;
+}

@@ -1,0 +1,37 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppDeps } from '../app.js';
+
+async function check(fn: () => Promise<unknown>, ms = 1_000): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([fn(), new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`no answer in ${ms} ms`)), ms)))]);
+    return 'ok';
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const healthRoutes = (deps: AppDeps): FastifyPluginAsync =>
+  async (app) => {
+    // Liveness: the process answers. Nothing external, so a Redis outage does not restart it.
+    app.get('/healthz', async () => ({ status: 'ok' }));
+
+    // Readiness: can this instance do its job now?
+    app.get('/readyz', async (_req, reply) => {
+      const checks: Record<string, string> = {
+        redis: await check(() => deps.readiness.redis()),
+        rules: deps.catalog().remediations.length > 0 ? 'ok' : 'no remediations loaded',
+      };
+      if (deps.readiness.docker) checks.docker = await check(() => deps.readiness.docker!());
+      if (deps.lifecycle.draining) checks.lifecycle = 'shutting down';
+      const ready = Object.values(checks).every((v) => v === 'ok');
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks, remediations: deps.catalog().remediations.length });
+    });
+
+    app.get('/metrics', async (_req, reply) => {
+      await deps.refreshQueueMetrics?.().catch(() => undefined);
+      return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    });
+  };

@@ -1,0 +1,168 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { episodeJobId, episodeOf } from '../alertmanager/episode.js';
+import type { Alert, WebhookPayload } from '../alertmanager/schema.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { toSpec, type Remediation } from '../catalog/remediation.js';
+import { EnqueueUnavailableError, coerceError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { keys, type RemediationJobData } from './contract.js';
+
+export interface IngestedJob {
+  jobId: string;
+  remediation: string;
+  fingerprint: string;
+  status: 'enqueued' | 'duplicate' | 'cancelled';
+}
+
+export interface IngestResult {
+  alerts: number;
+  unmatched: number;
+  jobs: IngestedJob[];
+}
+
+export interface ProducerDeps {
+  queue: Queue<RemediationJobData>;
+  redis: Redis;
+  catalog: () => Catalog;
+  metrics: Metrics;
+  log: Logger;
+  prefix: string;
+  episodeTtlSeconds: number;
+  /** Give up on Redis after this long so the webhook answers 503 instead of hanging. */
+  timeoutMs?: number;
+}
+
+const COMPLETED_RETENTION = { age: 7 * 24 * 3600, count: 10_000 };
+const FAILED_RETENTION = { age: 30 * 24 * 3600, count: 10_000 };
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function jobData(phase: 'fire' | 'resolve', r: Remediation, alert: Alert, payload: WebhookPayload): RemediationJobData {
+  return {
+    phase,
+    remediation: toSpec(r),
+    alert: {
+      status: alert.status,
+      labels: alert.labels,
+      annotations: alert.annotations ?? {},
+      startsAt: alert.startsAt,
+      endsAt: alert.endsAt,
+      generatorURL: alert.generatorURL,
+      fingerprint: alert.fingerprint,
+    },
+    episode: episodeOf(alert),
+    group: { receiver: payload.receiver, externalURL: payload.externalURL, groupKey: payload.groupKey },
+    receivedAt: Date.now(),
+  };
+}
+
+/**
+ * Turns a webhook delivery into durable jobs: one per (remediation, alert episode). An episode
+ * already recorded (re-send, duplicate POST, the other Alertmanager of an HA pair) adds nothing;
+ * the record outlives BullMQ's job retention. Resolves only after Redis has the jobs.
+ */
+export function createProducer(deps: ProducerDeps) {
+  const timeoutMs = deps.timeoutMs ?? 2_000;
+
+  async function ingestUnsafe(payload: WebhookPayload): Promise<IngestResult> {
+    const catalog = deps.catalog();
+    const candidates: { id: string; r: Remediation; data: RemediationJobData }[] = [];
+    const cancels: { id: string; r: Remediation; fingerprint: string }[] = [];
+    let unmatched = 0;
+    for (const alert of payload.alerts) {
+      deps.metrics.alertsReceived.inc({ status: alert.status });
+      const matched = catalog.match(alert);
+      if (matched.length === 0) unmatched++;
+      for (const r of matched) {
+        const episode = episodeOf(alert);
+        const fireId = episodeJobId(r.id, episode, 'fire');
+        if (alert.status === 'firing') {
+          candidates.push({ id: fireId, r, data: jobData('fire', r, alert, payload) });
+        } else {
+          cancels.push({ id: fireId, r, fingerprint: alert.fingerprint });
+          if (r.onResolved) candidates.push({ id: episodeJobId(r.id, episode, 'resolve'), r, data: jobData('resolve', r, alert, payload) });
+        }
+      }
+    }
+    if (unmatched > 0) deps.metrics.alertsUnmatched.inc(unmatched);
+
+    const jobs: IngestedJob[] = [];
+    // A resolved alert cancels its episode's job while it still waits (delay or queue).
+    for (const c of cancels) {
+      const job = await deps.queue.getJob(c.id);
+      const state = job ? await job.getState() : undefined;
+      if (job && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) {
+        await job.remove();
+        await deps.redis.set(keys.episode(deps.prefix, c.id), 'cancelled', 'KEEPTTL');
+        deps.metrics.remediations.inc({ remediation: c.r.id, action: c.r.action.type, outcome: 'cancelled' });
+        deps.log.info({ jobId: c.id, remediation: c.r.id, fingerprint: c.fingerprint }, 'job cancelled: alert resolved');
+        jobs.push({ jobId: c.id, remediation: c.r.id, fingerprint: c.fingerprint, status: 'cancelled' });
+      }
+    }
+    if (candidates.length === 0) return { alerts: payload.alerts.length, unmatched, jobs };
+
+    // Duplicates within this one body collapse first, then against Redis' episode records.
+    const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
+    const seen = await deps.redis
+      .pipeline(unique.map((c) => ['exists', keys.episode(deps.prefix, c.id)]))
+      .exec();
+    const fresh = unique.filter((_, i) => {
+      const [err, n] = seen?.[i] ?? [new Error('no reply'), 0];
+      if (err) throw err;
+      return n === 0;
+    });
+    if (fresh.length > 0) {
+      // BullMQ ignores an add whose jobId exists, which covers two deliveries racing here.
+      await deps.queue.addBulk(
+        fresh.map((c) => ({
+          name: c.r.id,
+          data: c.data,
+          opts: {
+            jobId: c.id,
+            attempts: c.r.retry.attempts,
+            backoff: { type: 'remediator' },
+            delay: c.data.phase === 'fire' ? c.r.delayMs : 0,
+            removeOnComplete: COMPLETED_RETENTION,
+            removeOnFail: FAILED_RETENTION,
+          },
+        })),
+      );
+      const pipe = deps.redis.pipeline();
+      for (const c of fresh) pipe.set(keys.episode(deps.prefix, c.id), 'queued', 'EX', deps.episodeTtlSeconds);
+      const replies = await pipe.exec();
+      for (const [err] of replies ?? []) if (err) throw err;
+    }
+    const freshIds = new Set(fresh.map((c) => c.id));
+    for (const c of unique) {
+      const status = freshIds.has(c.id) ? 'enqueued' : 'duplicate';
+      (status === 'enqueued' ? deps.metrics.jobsEnqueued : deps.metrics.jobsDeduplicated).inc({ remediation: c.r.id });
+      deps.log.info(
+        { jobId: c.id, remediation: c.r.id, alertname: c.data.alert.labels.alertname, fingerprint: c.data.alert.fingerprint, phase: c.data.phase },
+        status === 'enqueued' ? 'job queued' : 'job deduplicated: episode already handled',
+      );
+      jobs.push({ jobId: c.id, remediation: c.r.id, fingerprint: c.data.alert.fingerprint, status });
+    }
+    return { alerts: payload.alerts.length, unmatched, jobs };
+  }
+
+  return {
+    /** Throws {@link EnqueueUnavailableError} when Redis cannot take the jobs now. */
+    async ingest(payload: WebhookPayload): Promise<IngestResult> {
+      try {
+        return await withTimeout(ingestUnsafe(payload), timeoutMs);
+      } catch (err) {
+        throw new EnqueueUnavailableError(`cannot enqueue: ${coerceError(err).message}`, { cause: err });
+      }
+    },
+  };
+}
+
+export type Producer = ReturnType<typeof createProducer>;

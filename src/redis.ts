@@ -1,0 +1,37 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+
+/**
+ * Two kinds of connection, as BullMQ advises. The producer fails fast (no offline queue, one
+ * try per command) so the webhook can answer 503 within about a second while Redis is down;
+ * the worker's connection waits and reconnects forever.
+ */
+export function producerConnection(url: string): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 1_000,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  } satisfies RedisOptions);
+}
+
+export function workerConnection(url: string): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    retryStrategy: (times) => Math.min(times * 250, 5_000),
+  });
+}
+
+/** Jobs must never be evicted: warn loudly when Redis could drop keys under memory pressure. */
+export async function warnOnEvictionPolicy(redis: Redis, log: Logger): Promise<void> {
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const policy = reply[1];
+    if (policy && policy !== 'noeviction') {
+      log.warn({ maxmemoryPolicy: policy }, `Redis maxmemory-policy is "${policy}": queued remediations can be evicted and lost; set it to noeviction`);
+    }
+  } catch {
+    log.debug('could not read Redis maxmemory-policy (CONFIG may be disabled)');
+  }
+}
