@@ -95,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
   const e = picked as Static<typeof EnvSchema>;
 
   const port = Number(e.PORT ?? 9095);
-  if (port < 1 || port > 65535) throw new ConfigError('PORT', `${port} is not a TCP port (1-65535)`);
+  if (port > 65535) throw new ConfigError('PORT', `${port} is not a TCP port (0-65535; 0 picks a free one)`);
   const concurrency = Number(e.WORKER_CONCURRENCY ?? 4);
   if (concurrency < 1 || concurrency > 100) throw new ConfigError('WORKER_CONCURRENCY', 'must be from 1 to 100');
 

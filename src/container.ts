@@ -27,6 +27,8 @@ export interface Runtime {
   queue: Queue<RemediationJobData>;
   docker: DockerPort | undefined;
   app: FastifyInstance | undefined;
+  /** The port HTTP listens on, once started. */
+  port(): number | undefined;
   /** Listen (HTTP) and start consuming (worker). */
   start(): Promise<void>;
   /** Graceful stop: 503 on the webhook, running jobs finish by the deadline, connections close. */
@@ -34,7 +36,7 @@ export interface Runtime {
 }
 
 /** The composition root: config, logger, Redis, queues, Docker, catalog and metrics wired once. */
-export async function createRuntime(config: Config, log: Logger, roles: Roles, overrides: { lockDurationMs?: number } = {}): Promise<Runtime> {
+export async function createRuntime(config: Config, log: Logger, roles: Roles, overrides: { lockDurationMs?: number; docker?: DockerPort } = {}): Promise<Runtime> {
   const metrics = createMetrics();
   let catalog = createCatalog(config.remediationsDir, await loadRemediations(config.remediationsDir));
   metrics.catalogRemediations.set(catalog.remediations.length);
@@ -46,7 +48,7 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
   queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));
 
   const docker = roles.worker
-    ? createDockerodeAdapter({ dockerHost: config.dockerHost, certPath: config.dockerCertPath, tlsVerify: config.dockerTlsVerify })
+    ? overrides.docker ?? createDockerodeAdapter({ dockerHost: config.dockerHost, certPath: config.dockerCertPath, tlsVerify: config.dockerTlsVerify })
     : undefined;
   let workerRedis: Redis | undefined;
   let worker: ReturnType<typeof createRemediationWorker> | undefined;
@@ -78,6 +80,10 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
     queue,
     docker,
     app,
+    port() {
+      const address = app?.server.address();
+      return address && typeof address === 'object' ? address.port : undefined;
+    },
     async start() {
       void warnOnEvictionPolicy(producerRedis, log);
       if (roles.worker && docker) {

@@ -42,15 +42,13 @@ function installExitHooks(): void {
   // there, so just SIGTERM: both daemons then shut down cleanly on their own.
   process.on('exit', killAllSync);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
+    process.on(sig, function onSignal() {
       killAllSync();
       // If nobody else handles the signal, restore the default behaviour (die by the signal).
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, onSignal);
-        process.kill(process.pid, sig);
-      }
-    };
-    process.on(sig, onSignal);
+      if (process.listenerCount(sig) > 1) return;
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig);
+    });
   }
 }
 
@@ -77,17 +75,12 @@ function spawnDaemon(cmd: string, args: string[], logFile: string): Proc {
   const [file, argv] = existsSync(SETPRIV)
     ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', cmd, ...args]]
     : [cmd, args];
-  let child: ChildProcess;
-  try {
-    child = spawn(file, argv, { stdio: ['ignore', fd, fd] });
-  } finally {
-    closeSync(fd);
-  }
+  const child = spawn(file, argv, { stdio: ['ignore', fd, fd] }); // the child keeps its own copy
+  closeSync(fd);
   const proc: Proc = { child, exited: Promise.resolve(), done: false };
   proc.exited = new Promise<void>((resolve) => {
-    const end = (): void => { proc.done = true; resolve(); };
-    child.once('exit', end);
-    child.once('error', end);
+    const end = (): void => void ((proc.done = true), resolve());
+    child.once('exit', end).once('error', end);
   });
   return proc;
 }
@@ -110,13 +103,8 @@ async function terminate(p: Proc, deadlineMs: number): Promise<void> {
   }
 }
 
-async function tail(file: string, lines = 20): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
+const tail = (file: string): Promise<string> =>
+  readFile(file, 'utf8').then((t) => t.split('\n').slice(-20).join('\n'), () => '(no log)');
 
 /** Poll `probe` until it returns true; fail early if the child dies. */
 async function waitUntil(what: string, p: Proc, log: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { ContainerInfo } from '../docker/port.js';
+import { RefusedError } from '../errors.js';
 import { defineAction, type ActionContext, type ActionResult } from './types.js';
 
 export const ScaleParams = Type.Object(
@@ -19,6 +20,7 @@ export const ScaleParams = Type.Object(
 
 export const NUMBER_LABEL = 'com.docker.compose.container-number';
 export const CREATED_BY_LABEL = 'remediator.created-by';
+export const PROJECT_LABEL = 'com.docker.compose.project';
 
 const numberOf = (c: ContainerInfo): number => Number(c.labels[NUMBER_LABEL] ?? 0) || 0;
 
@@ -29,10 +31,13 @@ async function scaleOut(ctx: ActionContext, running: ContainerInfo[], wanted: nu
   let next = Math.max(0, ...all.map(numberOf)) + 1;
   // Clone the oldest replica remediator did not create: it carries the service's real config.
   const source = running.find((c) => c.labels[CREATED_BY_LABEL] === undefined) ?? running[0]!;
+  // Compose v2 names replicas <project>-<service>-<n>; follow it so `docker compose ps` shows them.
+  const project = service.project ?? source.labels[PROJECT_LABEL];
+  const nameFor = (n: number) => (project ? `${project}-${service.name}-${n}` : `${service.name}-${n}`);
   const created: string[] = [];
   for (let i = running.length; i < wanted; i++) {
-    let name = service.project ? `${service.project}-${service.name}-${next}` : `${service.name}-${next}`;
-    while (taken.has(name)) name = service.project ? `${service.project}-${service.name}-${++next}` : `${service.name}-${++next}`;
+    let name = nameFor(next);
+    while (taken.has(name)) name = nameFor(++next);
     taken.add(name);
     const replica = await ctx.docker.createReplica(source.id, {
       name,
@@ -64,6 +69,10 @@ export const scale = defineAction({
   scope: 'service',
   async run(params, ctx): Promise<ActionResult> {
     const service = ctx.service!;
+    const projects = [...new Set(ctx.targets.map((c) => c.labels[PROJECT_LABEL] ?? ''))];
+    if (projects.length > 1) {
+      throw new RefusedError(`service ${service.name} exists in several Compose projects (${projects.join(', ')}); set target.project`);
+    }
     const running = ctx.targets.filter((c) => c.running);
     const min = params.min ?? 1;
     // A rerun of this job (worker died) keeps the goal computed the first time, so it cannot

@@ -24,7 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return;
     }
     for (const dir of [redisDir, dockerRoot]) {
-      // maxRetries: overlay2 mounts can linger for a moment after dockerd exits.
+      // dockerd.stop() already unmounted what dockerd leaves behind; retries cover slow unmounts.
       await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch((err: unknown) =>
         console.warn(`[global-setup] could not remove ${dir}: ${String(err)}`),
       );

@@ -1,0 +1,121 @@
+// Runs a real remediator runtime (HTTP + worker) in the test process against the shared real
+// Redis and Docker Engine, isolated by its own queue prefix, and posts over real HTTP.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Job } from 'bullmq';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { createRuntime, type Runtime } from '../../src/container.js';
+import { createDockerodeAdapter } from '../../src/docker/dockerode-adapter.js';
+import type { DockerPort } from '../../src/docker/port.js';
+import type { RemediationJobData, RemediationJobResult } from '../../src/queue/contract.js';
+
+export const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'alertmanager-0.25');
+export const TOKEN = 'test-token-0123456789abcdef';
+
+export async function fixture(name: string): Promise<Record<string, any>> {
+  return JSON.parse(await readFile(path.join(FIXTURES, name), 'utf8'));
+}
+
+/** Write remediation files (name -> YAML text) to a fresh directory. */
+export async function remediationsDir(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rmd-rem-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+  return dir;
+}
+
+/** A DockerPort that counts every call, to prove that nothing reached the engine. */
+export function countingDocker(inner: DockerPort): DockerPort & { calls: string[] } {
+  const calls: string[] = [];
+  const proxy = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        calls.push(String(prop));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return Object.assign(proxy, { calls });
+}
+
+export interface Harness {
+  runtime: Runtime;
+  url: string;
+  prefix: string;
+  docker: DockerPort & { calls: string[] };
+  logs: Record<string, unknown>[];
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  job(id: string): Promise<Job<RemediationJobData, RemediationJobResult> | undefined>;
+  waitForJob(id: string, timeoutMs?: number): Promise<Job<RemediationJobData, RemediationJobResult>>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(opts: {
+  redisUrl: string;
+  dockerHost: string;
+  remediationsDir: string;
+  env?: Record<string, string>;
+  worker?: boolean;
+}): Promise<Harness> {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const config = loadConfig(
+    {
+      PORT: '0',
+      REDIS_URL: opts.redisUrl,
+      DOCKER_HOST: opts.dockerHost,
+      QUEUE_PREFIX: prefix,
+      REMEDIATIONS_DIR: opts.remediationsDir,
+      WEBHOOK_TOKEN: TOKEN,
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT_SECONDS: '10',
+      ...opts.env,
+    },
+    ['http', 'worker'],
+  );
+  const logs: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const docker = countingDocker(createDockerodeAdapter({ dockerHost: opts.dockerHost }));
+  const runtime = await createRuntime(config, log, { http: true, worker: opts.worker ?? true }, { docker });
+  await runtime.start();
+  const url = `http://127.0.0.1:${runtime.port()}`;
+  const job = (id: string) => runtime.queue.getJob(id) as Promise<Job<RemediationJobData, RemediationJobResult> | undefined>;
+  return {
+    runtime,
+    url,
+    prefix,
+    docker,
+    logs,
+    async post(body, headers = {}) {
+      const res = await fetch(`${url}/webhook/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed };
+    },
+    job,
+    async waitForJob(id, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const j = await job(id);
+        if (j && (j.finishedOn !== undefined || j.failedReason !== undefined) && ['completed', 'failed'].includes(await j.getState())) return j;
+        if (Date.now() > deadline) throw new Error(`job ${id} not finished within ${timeoutMs} ms (state ${j ? await j.getState() : 'missing'})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      await runtime.stop();
+    },
+  };
+}
