@@ -38,7 +38,7 @@ export interface Runtime {
 /** The composition root: config, logger, Redis, queues, Docker, catalog and metrics wired once. */
 export async function createRuntime(config: Config, log: Logger, roles: Roles, overrides: { lockDurationMs?: number; docker?: DockerPort } = {}): Promise<Runtime> {
   const metrics = createMetrics();
-  let catalog = createCatalog(config.remediationsDir, await loadRemediations(config.remediationsDir));
+  const catalog = createCatalog(config.remediationsDir, await loadRemediations(config.remediationsDir));
   metrics.catalogRemediations.set(catalog.remediations.length);
   log.info({ dir: config.remediationsDir, remediations: catalog.remediations.map((r) => r.id) }, 'remediations loaded');
 

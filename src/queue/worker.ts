@@ -1,6 +1,5 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import { PermanentError, VerificationError, coerceError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { backoffDelay } from './backoff.js';

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages remediator's tests, demo and benchmarks run for real: Redis,
+# Docker Engine, Prometheus (+promtool), Alertmanager, node_exporter and busybox (base of the
+# test images). Does nothing when they are all there already.
+set -euo pipefail
+
+declare -A need=(
+  [redis-server]=redis-server
+  [dockerd]=docker.io
+  [prometheus]=prometheus
+  [promtool]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
+  [prometheus-node-exporter]=prometheus-node-exporter
+  [busybox]=busybox-static
+  [docker-compose]=docker-compose
+)
+missing=()
+for bin in "${!need[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing+=("${need[$bin]}")
+done
+if [ "${REMEDIATOR_BROWSER_TESTS:-1}" = "1" ] && [ "${WITH_CHROMIUM:-0}" = "1" ] && ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
+echo "[ensure-system] installing Debian packages: ${pkgs[*]}"
+SUDO=""
+if [ "$(id -u)" != "0" ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "[ensure-system] not root and no sudo: install these packages first: ${pkgs[*]}" >&2
+    exit 1
+  fi
+fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+echo "[ensure-system] installed: ${pkgs[*]}"

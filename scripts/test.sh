@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what is missing, then typecheck, lint and
+# every vitest project (unit; integration and end-to-end against a real Redis, Docker Engine,
+# Prometheus and Alertmanager that the global set-up starts on private ports).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-system.sh
+bash scripts/ensure-node.sh
+mkdir -p .tmp
+echo "[test] typecheck"; npx tsc -p tsconfig.json --noEmit
+echo "[test] lint"; npx eslint .
+echo "[test] vitest"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json "$@" || status=$?
+# A plain closing line that any CI can read.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".tmp/vitest.json", "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+exit $status

@@ -1,0 +1,110 @@
+// The real `remediator` binary as a user runs it: check, configuration errors, and start ->
+// fixture over HTTP -> container restarted -> SIGTERM -> clean exit.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../scripts/lib/daemons.js';
+import { createTestContainer, inspectStartedAt, removeContainers, uniquePrefix } from '../support/docker.js';
+import { FIXTURES } from '../support/harness.js';
+
+const run = promisify(execFile);
+const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'remediator.js');
+const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info' };
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { env: { ...baseEnv, ...env }, timeout: 30_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('remediator check', () => {
+  it('accepts the shipped remediations (exit 0)', async () => {
+    const r = await cli(['check']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/3 remediation\(s\) valid/);
+  });
+
+  it('reports every invalid file with its path and reason (exit 1)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rmd-chk-'));
+    await writeFile(path.join(dir, 'typo.yaml'), 'match: alertname="X"\ntarget:\n  container: api\naction:\n  type: restart\ncooldwon: 5m\n');
+    await writeFile(path.join(dir, 'bad-action.yaml'), 'match: alertname="X"\naction:\n  type: reboot\n');
+    const r = await cli(['check', '--dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${path.join(dir, 'typo.yaml')}  /cooldwon  unknown key "cooldwon"`);
+    expect(r.stderr).toMatch(/bad-action\.yaml {2}\/action\/type {2}expected one of restart, start, stop, kill, exec, scale, prune/);
+  });
+});
+
+describe('configuration errors name the variable', () => {
+  it.each([
+    [{}, /WEBHOOK_TOKEN: not set/],
+    [{ WEBHOOK_TOKEN: 'x'.repeat(20), REDIS_URL: 'localhost:6379' }, /REDIS_URL: invalid value/],
+    [{ WEBHOOK_TOKEN: 'x'.repeat(20), WORKER_CONCURRENCY: 'many' }, /WORKER_CONCURRENCY: invalid value/],
+    [{ WEBHOOK_TOKEN: 'x'.repeat(20), REMEDIATIONS_DIR: '/nonexistent' }, /REMEDIATIONS_DIR is not a directory/],
+  ])('refuses to start with %j', async (env, message) => {
+    const r = await cli(['start'], env as Record<string, string>);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('remediator start', () => {
+  const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });
+  const p = uniquePrefix('cli');
+  afterAll(() => removeContainers(docker, p));
+
+  it('takes a real fixture over HTTP, restarts the container, and exits cleanly on SIGTERM', async () => {
+    const name = `${p}api`;
+    await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
+    const before = await inspectStartedAt(docker, name);
+    const port = await freePort();
+    const token = 'cli-token-0123456789abcdef';
+    const child = spawn(process.execPath, [BIN, 'start'], {
+      env: { ...baseEnv, PORT: String(port), REDIS_URL: inject('redisUrl'), DOCKER_HOST: inject('dockerHost'), WEBHOOK_TOKEN: token, QUEUE_PREFIX: p.replace(/-$/, '') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 100 && !out.includes('HTTP listening'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toContain('HTTP listening');
+      const body = (await import('node:fs/promises')).readFile(path.join(FIXTURES, 'firing-high-latency.json'), 'utf8');
+      const payload = JSON.parse(await body);
+      payload.alerts[0].labels.container = name;
+      const res = await fetch(`http://127.0.0.1:${port}/webhook/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'user-agent': 'Alertmanager/0.25.0' },
+        body: JSON.stringify(payload),
+      });
+      expect(res.status).toBe(202);
+      for (let i = 0; i < 100 && !out.includes('"job succeeded"'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(Date.parse(await inspectStartedAt(docker, name))).toBeGreaterThan(Date.parse(before));
+
+      // One JSON line per state change, carrying job id, remediation, alertname and fingerprint.
+      const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      for (const msg of ['job queued', 'job running', 'job succeeded']) {
+        const line = lines.find((l) => l.msg === msg);
+        expect(line, msg).toMatchObject({ remediation: 'high-latency', alertname: 'HighLatency', fingerprint: '3e03c1ad0d5013c4' });
+        expect(line.jobId).toMatch(/^high-latency\.3e03c1ad0d5013c4\.\d+$/);
+      }
+      expect(out).not.toContain(token);
+
+      const t0 = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
