@@ -31,6 +31,17 @@ const EnvSchema = Type.Object({
   EPISODE_TTL_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
   SHUTDOWN_TIMEOUT_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   PROMETHEUS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  ALERTMANAGER_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  SLACK_BOT_TOKEN: Type.Optional(Type.String({ pattern: '^xox[a-z]-' })),
+  SLACK_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  SLACK_CHANNEL: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+  SLACK_API_URL: Type.Optional(Type.String({ pattern: '^https?://.*/$' })),
+  HISTORY_RETENTION_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,10}$' })),
+  ADMIN_USER: Type.Optional(Type.String({ minLength: 1 })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
+  MAX_IN_FLIGHT: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  TARGET_LOCK_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  JOB_LOCK_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
 });
 
 const hints: Record<string, string> = {
@@ -49,6 +60,17 @@ const hints: Record<string, string> = {
   EPISODE_TTL_SECONDS: 'seconds, e.g. 2592000 (30 days)',
   SHUTDOWN_TIMEOUT_SECONDS: 'seconds, e.g. 30',
   PROMETHEUS_URL: 'an http(s):// URL, e.g. http://127.0.0.1:9090',
+  ALERTMANAGER_URL: 'an http(s):// URL, e.g. http://127.0.0.1:9093',
+  SLACK_BOT_TOKEN: 'a Slack bot token (xoxb-...)',
+  SLACK_WEBHOOK_URL: 'a Slack incoming webhook URL (https://hooks.slack.com/services/...)',
+  SLACK_CHANNEL: 'a channel name or id, e.g. #oncall or C0123456',
+  SLACK_API_URL: "Slack's Web API base URL ending in '/', e.g. https://slack.com/api/",
+  HISTORY_RETENTION_SECONDS: 'seconds, e.g. 7776000 (90 days)',
+  ADMIN_USER: 'the queue UI user name',
+  ADMIN_PASSWORD: 'at least 12 characters',
+  MAX_IN_FLIGHT: 'a whole number, e.g. 10',
+  TARGET_LOCK_SECONDS: 'seconds a per-target lock lasts before it expires, e.g. 600',
+  JOB_LOCK_SECONDS: 'seconds before a job whose worker stopped answering runs again, e.g. 30',
 };
 
 /** What a process needs: the webhook secret is only demanded where HTTP is served. */
@@ -76,6 +98,21 @@ export interface Config {
   readonly episodeTtlSeconds: number;
   readonly shutdownTimeoutMs: number;
   readonly prometheusUrl: string | undefined;
+  /** Alertmanager API, for silences while remediating. */
+  readonly alertmanagerUrl: string | undefined;
+  readonly slack: Readonly<{
+    botToken: string | undefined;
+    webhookUrl: string | undefined;
+    defaultChannel: string | undefined;
+    apiUrl: string;
+  }>;
+  readonly historyRetentionSeconds: number;
+  /** Credentials of the queue UI under /admin (separate from the webhook's); absent: UI off. */
+  readonly admin: Readonly<{ user: string; password: string }> | undefined;
+  /** Actions in flight at once across all workers. */
+  readonly maxInFlight: number;
+  readonly targetLockMs: number;
+  readonly jobLockMs: number;
 }
 
 const truthy = (v: string | undefined): boolean => v === 'true' || v === '1';
@@ -99,6 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
   const concurrency = Number(e.WORKER_CONCURRENCY ?? 4);
   if (concurrency < 1 || concurrency > 100) throw new ConfigError('WORKER_CONCURRENCY', 'must be from 1 to 100');
 
+  if ((e.ADMIN_USER === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError(e.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD', 'the queue UI needs both ADMIN_USER and ADMIN_PASSWORD');
+  }
+  if (e.SLACK_BOT_TOKEN !== undefined && e.SLACK_CHANNEL === undefined) {
+    throw new ConfigError('SLACK_CHANNEL', 'set a default channel for SLACK_BOT_TOKEN (a remediation may override it with notify.channel)');
+  }
   const disabled = truthy(e.WEBHOOK_AUTH_DISABLED);
   if ((e.WEBHOOK_BASIC_USER === undefined) !== (e.WEBHOOK_BASIC_PASSWORD === undefined)) {
     throw new ConfigError(
@@ -136,5 +179,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     episodeTtlSeconds: Number(e.EPISODE_TTL_SECONDS ?? 30 * 24 * 3600),
     shutdownTimeoutMs: Number(e.SHUTDOWN_TIMEOUT_SECONDS ?? 30) * 1000,
     prometheusUrl: e.PROMETHEUS_URL,
+    alertmanagerUrl: e.ALERTMANAGER_URL,
+    slack: Object.freeze({
+      botToken: e.SLACK_BOT_TOKEN,
+      webhookUrl: e.SLACK_WEBHOOK_URL,
+      defaultChannel: e.SLACK_CHANNEL,
+      apiUrl: e.SLACK_API_URL ?? 'https://slack.com/api/',
+    }),
+    historyRetentionSeconds: Number(e.HISTORY_RETENTION_SECONDS ?? 90 * 24 * 3600),
+    admin: e.ADMIN_USER !== undefined && e.ADMIN_PASSWORD !== undefined ? Object.freeze({ user: e.ADMIN_USER, password: e.ADMIN_PASSWORD }) : undefined,
+    maxInFlight: Number(e.MAX_IN_FLIGHT ?? 10),
+    targetLockMs: Number(e.TARGET_LOCK_SECONDS ?? 600) * 1000,
+    jobLockMs: Number(e.JOB_LOCK_SECONDS ?? 30) * 1000,
   });
 }

@@ -7,6 +7,7 @@ import { loadRemediations } from './catalog/load.js';
 import type { Config } from './config.js';
 import { createDockerodeAdapter } from './docker/dockerode-adapter.js';
 import type { DockerPort } from './docker/port.js';
+import { createEvents, type RemediationEvents } from './events.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { REMEDIATION_QUEUE, type RemediationJobData } from './queue/contract.js';
@@ -23,6 +24,7 @@ export interface Runtime {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  events: RemediationEvents;
   catalog: () => Catalog;
   queue: Queue<RemediationJobData>;
   docker: DockerPort | undefined;
@@ -38,6 +40,7 @@ export interface Runtime {
 /** The composition root: config, logger, Redis, queues, Docker, catalog and metrics wired once. */
 export async function createRuntime(config: Config, log: Logger, roles: Roles, overrides: { lockDurationMs?: number; docker?: DockerPort } = {}): Promise<Runtime> {
   const metrics = createMetrics();
+  const events = createEvents((name, err) => log.error({ event: name, err: err instanceof Error ? err.message : String(err) }, 'event listener failed'));
   const catalog = createCatalog(config.remediationsDir, await loadRemediations(config.remediationsDir));
   metrics.catalogRemediations.set(catalog.remediations.length);
   log.info({ dir: config.remediationsDir, remediations: catalog.remediations.map((r) => r.id) }, 'remediations loaded');
@@ -64,7 +67,7 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
         config,
         log,
         metrics,
-        producer: createProducer({ queue, redis: producerRedis, catalog: () => catalog, metrics, log, prefix: config.queuePrefix, episodeTtlSeconds: config.episodeTtlSeconds }),
+        producer: createProducer({ queue, redis: producerRedis, catalog: () => catalog, metrics, events, log, prefix: config.queuePrefix, episodeTtlSeconds: config.episodeTtlSeconds }),
         catalog: () => catalog,
         readiness: { redis: () => producerRedis.ping(), docker: docker ? () => docker.ping() : undefined },
         refreshQueueMetrics,
@@ -76,6 +79,7 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
     config,
     log,
     metrics,
+    events,
     catalog: () => catalog,
     queue,
     docker,
@@ -95,11 +99,12 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
           docker,
           log,
           metrics,
+          events,
           prefix: config.queuePrefix,
           optInLabel: config.optInLabel,
           dryRun: config.dryRun,
           concurrency: config.workerConcurrency,
-          lockDurationMs: overrides.lockDurationMs,
+          lockDurationMs: overrides.lockDurationMs ?? config.jobLockMs,
         });
         docker.ping().then(
           () => log.info({ dockerHost: config.dockerHost }, 'Docker Engine reachable'),

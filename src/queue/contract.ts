@@ -45,6 +45,8 @@ export interface RemediationJobResult {
   durationMs: number;
   details: Record<string, unknown>;
   verification?: { ok: boolean; detail: string; durationMs: number } | undefined;
+  /** Set when the job completed but a human is needed (e.g. circuit_open). */
+  escalation?: string | undefined;
 }
 
 /** Redis key names under the queue prefix, in one place. */

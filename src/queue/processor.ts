@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { actions } from '../actions/index.js';
 import type { ActionContext, JobMemo } from '../actions/types.js';
 import type { DockerPort } from '../docker/port.js';
+import type { RemediationEvents } from '../events.js';
 import { keys, type RemediationJobData, type RemediationJobResult } from './contract.js';
 import { renderTarget, resolveTargets } from './targets.js';
 import { verifyContainers } from './verify.js';
@@ -12,6 +13,7 @@ export interface ProcessorDeps {
   docker: DockerPort;
   redis: Redis;
   log: Logger;
+  events: RemediationEvents;
   prefix: string;
   optInLabel: string;
   dryRun: boolean;
@@ -52,6 +54,7 @@ export function createProcessor(deps: ProcessorDeps) {
     const handler = actions[action.type];
     const log = jobLogger(deps.log, job).child({ attempt: job.attemptsMade + 1, action: action.type });
     log.info({ waitedMs: started - job.data.receivedAt }, 'job running');
+    deps.events.emit('job.running', { jobId: job.id!, data: job.data, attempt: job.attemptsMade + 1, attempts: job.opts.attempts ?? 1 });
 
     const rendered = renderTarget(remediation.target, handler.scope, { labels: job.data.alert.labels, annotations: job.data.alert.annotations });
     const resolved = await resolveTargets(rendered, handler.scope, deps.docker, deps.optInLabel, remediation.target?.maxContainers);
@@ -69,6 +72,7 @@ export function createProcessor(deps: ProcessorDeps) {
       service: resolved.service,
       optInLabel: deps.optInLabel,
     };
+    if (!dryRun) deps.events.emit('job.acting', { jobId: job.id!, data: job.data, targets: resolved.targets.map((c) => c.name), action: action.type });
     const result = await handler.run(action, ctx);
 
     let verification: RemediationJobResult['verification'];

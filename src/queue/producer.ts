@@ -6,6 +6,7 @@ import type { Alert, WebhookPayload } from '../alertmanager/schema.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { toSpec, type Remediation } from '../catalog/remediation.js';
 import { EnqueueUnavailableError, coerceError } from '../errors.js';
+import type { RemediationEvents } from '../events.js';
 import type { Metrics } from '../observability/metrics.js';
 import { keys, type RemediationJobData } from './contract.js';
 
@@ -27,6 +28,7 @@ export interface ProducerDeps {
   redis: Redis;
   catalog: () => Catalog;
   metrics: Metrics;
+  events: RemediationEvents;
   log: Logger;
   prefix: string;
   episodeTtlSeconds: number;
@@ -75,7 +77,7 @@ export function createProducer(deps: ProducerDeps) {
   async function ingestUnsafe(payload: WebhookPayload): Promise<IngestResult> {
     const catalog = deps.catalog();
     const candidates: { id: string; r: Remediation; data: RemediationJobData }[] = [];
-    const cancels: { id: string; r: Remediation; fingerprint: string }[] = [];
+    const cancels: { id: string; r: Remediation; fingerprint: string; data: RemediationJobData }[] = [];
     let unmatched = 0;
     for (const alert of payload.alerts) {
       deps.metrics.alertsReceived.inc({ status: alert.status });
@@ -87,7 +89,7 @@ export function createProducer(deps: ProducerDeps) {
         if (alert.status === 'firing') {
           candidates.push({ id: fireId, r, data: jobData('fire', r, alert, payload) });
         } else {
-          cancels.push({ id: fireId, r, fingerprint: alert.fingerprint });
+          cancels.push({ id: fireId, r, fingerprint: alert.fingerprint, data: jobData('fire', r, alert, payload) });
           if (r.onResolved) candidates.push({ id: episodeJobId(r.id, episode, 'resolve'), r, data: jobData('resolve', r, alert, payload) });
         }
       }
@@ -97,6 +99,7 @@ export function createProducer(deps: ProducerDeps) {
     const jobs: IngestedJob[] = [];
     // A resolved alert cancels its episode's job while it still waits (delay or queue).
     for (const c of cancels) {
+      deps.events.emit('alert.resolved', { jobId: c.id, data: c.data });
       const job = await deps.queue.getJob(c.id);
       const state = job ? await job.getState() : undefined;
       if (job && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) {
@@ -105,6 +108,7 @@ export function createProducer(deps: ProducerDeps) {
         deps.metrics.remediations.inc({ remediation: c.r.id, action: c.r.action.type, outcome: 'cancelled' });
         deps.log.info({ jobId: c.id, remediation: c.r.id, fingerprint: c.fingerprint }, 'job cancelled: alert resolved');
         jobs.push({ jobId: c.id, remediation: c.r.id, fingerprint: c.fingerprint, status: 'cancelled' });
+        deps.events.emit('job.cancelled', { jobId: c.id, data: job.data, reason: `alert resolved while the job was ${state}` });
       }
     }
     if (candidates.length === 0) return { alerts: payload.alerts.length, unmatched, jobs };
@@ -149,6 +153,7 @@ export function createProducer(deps: ProducerDeps) {
         status === 'enqueued' ? 'job queued' : 'job deduplicated: episode already handled',
       );
       jobs.push({ jobId: c.id, remediation: c.r.id, fingerprint: c.data.alert.fingerprint, status });
+      deps.events.emit(status === 'enqueued' ? 'job.queued' : 'job.duplicate', { jobId: c.id, data: c.data });
     }
     return { alerts: payload.alerts.length, unmatched, jobs };
   }

@@ -49,6 +49,7 @@ export function createRemediationWorker(deps: WorkerDeps) {
 
   worker.on('completed', (job, result) => {
     const l = labelsOf(job);
+    deps.events.emit('job.finished', { jobId: job.id!, data: job.data, outcome: result.outcome, result, reason: undefined, escalation: result.escalation, attempts: job.attemptsMade });
     deps.metrics.remediations.inc({ ...l, outcome: result.outcome });
     deps.metrics.duration.observe({ ...l, outcome: result.outcome }, result.durationMs / 1000);
     void record(job, result.outcome);
@@ -64,6 +65,7 @@ export function createRemediationWorker(deps: WorkerDeps) {
     if (!isPermanent(err) && job.attemptsMade < attempts) {
       deps.metrics.attempts.inc(l);
       log.warn({ err: err.message, attempt: job.attemptsMade, of: attempts }, 'job retrying');
+      deps.events.emit('job.retrying', { jobId: job.id!, data: job.data, attempt: job.attemptsMade, attempts, reason: err.message });
       return;
     }
     const { outcome, escalation } = finalOutcome(err);
@@ -72,6 +74,7 @@ export function createRemediationWorker(deps: WorkerDeps) {
     if (escalation) deps.metrics.escalations.inc({ remediation: l.remediation, reason: escalation });
     void record(job, outcome);
     log.error({ outcome, reason: err.message, attempts: job.attemptsMade, escalation }, `job ${outcome}`);
+    deps.events.emit('job.finished', { jobId: job.id!, data: job.data, outcome, result: undefined, reason: err.message, escalation, attempts: job.attemptsMade });
   });
 
   worker.on('error', (err) => deps.log.error({ err: coerceError(err).message }, 'worker error'));
