@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages remediator's tests, demo and benchmarks run for real: Redis,
 # Docker Engine, Prometheus (+promtool), Alertmanager, node_exporter and busybox (base of the
-# test images). Does nothing when they are all there already.
+# test images), docker-compose (checks docker-compose.yml) and Chromium (queue UI browser test). Does nothing when they are all there already.
 set -euo pipefail
 
 declare -A need=(
@@ -13,14 +13,12 @@ declare -A need=(
   [prometheus-node-exporter]=prometheus-node-exporter
   [busybox]=busybox-static
   [docker-compose]=docker-compose
+  [chromium]=chromium
 )
 missing=()
 for bin in "${!need[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing+=("${need[$bin]}")
 done
-if [ "${REMEDIATOR_BROWSER_TESTS:-1}" = "1" ] && [ "${WITH_CHROMIUM:-0}" = "1" ] && ! command -v chromium >/dev/null 2>&1; then
-  missing+=(chromium)
-fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
