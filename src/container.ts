@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { createDockerodeAdapter } from './docker/dockerode-adapter.js';
 import type { DockerPort } from './docker/port.js';
 import { createEvents, type RemediationEvents } from './events.js';
+import { createGuards, type Guards } from './guards/index.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { REMEDIATION_QUEUE, type RemediationJobData } from './queue/contract.js';
@@ -25,6 +26,7 @@ export interface Runtime {
   log: Logger;
   metrics: Metrics;
   events: RemediationEvents;
+  guards: Guards;
   catalog: () => Catalog;
   queue: Queue<RemediationJobData>;
   docker: DockerPort | undefined;
@@ -57,9 +59,13 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
   let worker: ReturnType<typeof createRemediationWorker> | undefined;
   const lifecycle = { draining: false };
 
+  // Read-side guards on the producer connection (gauges, simulate); the worker has its own.
+  const guards = createGuards({ redis: producerRedis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs });
   const refreshQueueMetrics = async () => {
     const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized');
     for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: REMEDIATION_QUEUE, state }, n);
+    const open = await guards.openCircuits();
+    for (const r of catalog.remediations) metrics.circuitOpen.set({ remediation: r.id }, open.has(r.id) ? 1 : 0);
   };
 
   const app = roles.http
@@ -80,6 +86,7 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
     log,
     metrics,
     events,
+    guards,
     catalog: () => catalog,
     queue,
     docker,
@@ -100,6 +107,8 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
           log,
           metrics,
           events,
+          guards: createGuards({ redis: workerRedis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs }),
+          maxInFlight: config.maxInFlight,
           prefix: config.queuePrefix,
           optInLabel: config.optInLabel,
           dryRun: config.dryRun,

@@ -36,7 +36,7 @@ export class CatalogError extends Error {
 }
 
 /** Why a job ended without acting, for outcome metrics and for the human reading the reason. */
-export type PermanentKind = 'refused' | 'not_found' | 'bad_params';
+export type PermanentKind = 'refused' | 'not_found' | 'bad_params' | 'circuit_open';
 
 /** Never retried: acting again cannot help. The message says what a human should look at. */
 export class PermanentError extends UnrecoverableError {
@@ -65,6 +65,13 @@ export class TargetNotFoundError extends PermanentError {
 export class BadParamsError extends PermanentError {
   constructor(message: string) {
     super('bad_params', message);
+  }
+}
+
+/** The run budget of a (remediation, target) is spent: nothing runs until the window slides. */
+export class CircuitOpenError extends PermanentError {
+  constructor(message: string) {
+    super('circuit_open', message);
   }
 }
 

@@ -19,9 +19,10 @@ export const restart = defineAction({
     const already: string[] = [];
     for (const target of ctx.targets) {
       if (ctx.dryRun) continue;
-      // At-least-once: remember the start time seen before acting. If this job runs again after
-      // the worker died and the container has started since, the restart already happened.
-      const key = `restart:${target.id}`;
+      // At-least-once: remember the start time seen before acting. If this attempt runs again
+      // after the worker died and the container has started since, the restart already happened.
+      // Keyed by attempt: a retry after a failed verification does restart again.
+      const key = `restart:${ctx.attempt}:${target.id}`;
       const before = await ctx.memo.get(key);
       if (before !== undefined) {
         const now = await ctx.docker.inspect(target.id);

@@ -28,6 +28,8 @@ export interface ActionContext {
   dryRun: boolean;
   memo: JobMemo;
   jobId: string;
+  /** Failed attempts before this one (a rerun after a crash keeps the count; a retry adds one). */
+  attempt: number;
   /** Resolved, opted-in containers (for host-wide actions such as prune: empty). */
   targets: ContainerInfo[];
   service: ServiceRef | undefined;

@@ -90,6 +90,7 @@ export function parseRemediation(file: string, text: string): { remediation?: Re
 
   const matchTexts = typeof f.match === 'string' ? [f.match] : Array.isArray(f.match) ? f.match : [];
   const matchers = matchTexts.flatMap((text, i) => {
+    if (typeof text !== 'string') return []; // already reported by the schema
     try {
       return parseMatchers(text);
     } catch (err) {
@@ -112,7 +113,7 @@ export function parseRemediation(file: string, text: string): { remediation?: Re
       push(`/target/labels/${key}`, (err as Error).message);
     }
   }
-  if (f.verify?.query !== undefined && f.verify.query.trim() === '') push('/verify/query', 'empty query');
+  if (typeof f.verify?.query === 'string' && f.verify.query.trim() === '') push('/verify/query', 'empty query');
   if (problems.length > 0) return { problems };
 
   const remediation: Remediation = {

@@ -35,13 +35,19 @@ function readValue(rest: string): { value: string; tail: string } {
     throw new Error('unterminated quoted value');
   }
   const m = /^[^,}]*/.exec(rest)!;
-  return { value: m[0].trim(), tail: rest.slice(m[0].length) };
+  const value = m[0].trim();
+  // Alertmanager refuses this too: `a=="x"` is a typo, not the value `="x"`.
+  if (value.includes('"')) throw new Error(`unquoted value ${JSON.stringify(value)} contains a double quote`);
+  return { value, tail: rest.slice(m[0].length) };
 }
 
 function build(name: string, op: MatchOp, value: string, text: string): Matcher {
   if (op === '=~' || op === '!~') {
+    // Alertmanager's regexes are Go RE2; the common (?i) prefix becomes JavaScript's i flag.
+    const insensitive = value.startsWith('(?i)');
+    const source = insensitive ? value.slice(4) : value;
     try {
-      return { name, op, value, text, regex: new RegExp(`^(?:${value})$`, 'u') };
+      return { name, op, value, text, regex: new RegExp(`^(?:${source})$`, insensitive ? 'i' : '') };
     } catch (err) {
       throw new Error(`invalid regex ${JSON.stringify(value)}: ${(err as Error).message}`);
     }

@@ -53,4 +53,6 @@ export interface RemediationJobResult {
 export const keys = {
   episode: (prefix: string, jobId: string) => `${prefix}:episode:${jobId}`,
   memo: (prefix: string, jobId: string) => `${prefix}:memo:${jobId}`,
+  /** Set when Alertmanager said the episode resolved: a fire job that runs later does nothing. */
+  resolved: (prefix: string, fireJobId: string) => `${prefix}:resolved:${fireJobId}`,
 };

@@ -98,6 +98,12 @@ export function createProducer(deps: ProducerDeps) {
 
     const jobs: IngestedJob[] = [];
     // A resolved alert cancels its episode's job while it still waits (delay or queue).
+    if (cancels.length > 0) {
+      // A fire job that starts after this (delay, backlog, race with this request) will not act.
+      const pipe = deps.redis.pipeline();
+      for (const c of cancels) pipe.set(keys.resolved(deps.prefix, c.id), '1', 'EX', deps.episodeTtlSeconds);
+      for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+    }
     for (const c of cancels) {
       deps.events.emit('alert.resolved', { jobId: c.id, data: c.data });
       const job = await deps.queue.getJob(c.id);

@@ -45,6 +45,16 @@ export function renderTarget(spec: TargetSpec | undefined, scope: ActionScope, s
   }
 }
 
+/** The guard key of a target: what the lock, cooldown and budget are kept per. */
+export function targetKey(rendered: RenderedTarget): string {
+  if (rendered.container !== undefined) return `container/${rendered.container}`;
+  if (rendered.service) {
+    const sel = Object.entries(rendered.service.selector).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
+    return `selector/${sel}`;
+  }
+  return 'host';
+}
+
 export interface ResolvedTargets {
   targets: ContainerInfo[];
   service: ServiceRef | undefined;

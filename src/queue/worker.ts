@@ -21,7 +21,10 @@ function isPermanent(err: Error): boolean {
 
 /** Outcome and escalation reason of a job that failed for good. */
 export function finalOutcome(err: Error): { outcome: Outcome; escalation: string | undefined } {
-  if (err instanceof PermanentError) return { outcome: err.kind === 'refused' ? 'refused' : 'failed', escalation: undefined };
+  if (err instanceof PermanentError) {
+    if (err.kind === 'circuit_open') return { outcome: 'circuit_open', escalation: 'circuit_open' };
+    return { outcome: err.kind === 'refused' ? 'refused' : 'failed', escalation: undefined };
+  }
   if (err.name === 'UnrecoverableError') return { outcome: 'failed', escalation: undefined };
   return { outcome: 'escalated', escalation: err instanceof VerificationError ? 'verification_failed' : 'retries_exhausted' };
 }

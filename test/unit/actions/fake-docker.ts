@@ -186,6 +186,7 @@ export interface ContextOptions {
   service?: ServiceRef;
   optInLabel?: string;
   jobId?: string;
+  attempt?: number;
 }
 
 /** An ActionContext around a FakeDocker. */
@@ -197,6 +198,7 @@ export function actionContext(docker: FakeDocker, o: ContextOptions = {}): Actio
     dryRun: o.dryRun ?? false,
     memo: o.memo ?? new MemoryMemo(),
     jobId: o.jobId ?? 'job-1',
+    attempt: o.attempt ?? 0,
     targets: o.targets ?? [],
     service: o.service,
     optInLabel: o.optInLabel ?? 'remediator.enable',

@@ -29,7 +29,7 @@ describe('restart action', () => {
     const docker = new FakeDocker([api]);
     const ctx = actionContext(docker, { targets: [api] });
     await restart.run({ type: 'restart' }, ctx);
-    expect(ctx.memo.entries.get('restart:id-api')).toBe('2026-11-27T09:00:00Z');
+    expect(ctx.memo.entries.get('restart:0:id-api')).toBe('2026-11-27T09:00:00Z');
   });
 
   it('does not restart again on a rerun when the container started since the memo was written', async () => {
@@ -37,7 +37,7 @@ describe('restart action', () => {
     const before = container('api', { startedAt: '2026-11-27T09:00:00Z' });
     const docker = new FakeDocker([{ ...before, startedAt: '2026-11-27T09:00:05Z' }]);
     const memo = new MemoryMemo();
-    memo.entries.set('restart:id-api', '2026-11-27T09:00:00Z');
+    memo.entries.set('restart:0:id-api', '2026-11-27T09:00:00Z');
 
     const result = await restart.run({ type: 'restart' }, actionContext(docker, { targets: [before], memo }));
 
@@ -49,7 +49,7 @@ describe('restart action', () => {
     const api = container('api', { startedAt: '2026-11-27T09:00:00Z' });
     const docker = new FakeDocker([api]);
     const memo = new MemoryMemo();
-    memo.entries.set('restart:id-api', '2026-11-27T09:00:00Z');
+    memo.entries.set('restart:0:id-api', '2026-11-27T09:00:00Z');
 
     await restart.run({ type: 'restart' }, actionContext(docker, { targets: [api], memo }));
 
@@ -61,9 +61,20 @@ describe('restart action', () => {
     const docker = new FakeDocker([api]);
     const memo = new MemoryMemo();
     await restart.run({ type: 'restart' }, actionContext(docker, { targets: [api], memo }));
-    // The rerun gets the targets as resolved before the first attempt acted.
-    await restart.run({ type: 'restart' }, actionContext(docker, { targets: [api], memo }));
+    // The rerun resolves its targets again, from Docker as it is now.
+    const again = await docker.findContainers({ name: 'api' });
+    await restart.run({ type: 'restart' }, actionContext(docker, { targets: again, memo }));
     expect(docker.callsTo('restart')).toHaveLength(1);
+  });
+
+  it('a retry after a failed attempt (verification) restarts again, unlike a crash rerun of the same attempt', async () => {
+    const api = container('api');
+    const docker = new FakeDocker([api]);
+    const memo = new MemoryMemo();
+    await restart.run({ type: 'restart' }, actionContext(docker, { targets: [api], memo, attempt: 0 }));
+    const again = await docker.findContainers({ name: 'api' });
+    await restart.run({ type: 'restart' }, actionContext(docker, { targets: again, memo, attempt: 1 }));
+    expect(docker.callsTo('restart')).toHaveLength(2);
   });
 
   it('in dry run makes no mutating call, writes no memo and says what it would do', async () => {

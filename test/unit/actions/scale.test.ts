@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CREATED_BY_LABEL, NUMBER_LABEL, scale } from '../../../src/actions/scale.js';
 import type { ServiceRef } from '../../../src/actions/types.js';
 import type { ContainerInfo, ReplicaOptions } from '../../../src/docker/port.js';
+import { RefusedError } from '../../../src/errors.js';
 import { FakeDocker, MemoryMemo, actionContext, container } from './fake-docker.js';
 
 const service: ServiceRef = {
@@ -60,12 +61,41 @@ describe('scale action: out', () => {
     expect(result.summary).toContain('bounded by max 4');
   });
 
-  it('picks a name not taken by a stopped replica of the service', async () => {
-    const docker = new FakeDocker([replica(1), replica(2, { running: false })]);
+  it('numbers a new replica after the highest number the service has, stopped replicas included', async () => {
+    const docker = new FakeDocker([replica(1), replica(5, { running: false })]);
     const targets = (await targetsOf(docker)).filter((c) => c.running);
     await scale.run({ type: 'scale', by: 1, max: 4 }, actionContext(docker, { service, targets }));
     const [[, options]] = docker.callsTo('createReplica') as [[string, ReplicaOptions]];
-    expect(options.name).toBe('shop-worker-3');
+    expect(options).toMatchObject({ name: 'shop-worker-6', labels: { [NUMBER_LABEL]: '6' } });
+  });
+
+  it('skips a name already taken by a container of the service that carries no number', async () => {
+    const unnumbered = container('shop-worker-2', { running: false, labels: { ...service.selector } });
+    const docker = new FakeDocker([replica(1), unnumbered]);
+    const targets = (await targetsOf(docker)).filter((c) => c.running);
+    await scale.run({ type: 'scale', by: 1, max: 4 }, actionContext(docker, { service, targets }));
+    const [[, options]] = docker.callsTo('createReplica') as [[string, ReplicaOptions]];
+    expect(options).toMatchObject({ name: 'shop-worker-3', labels: { [NUMBER_LABEL]: '3' } });
+  });
+
+  it('names the replica after the project of the replica it clones when the target names none', async () => {
+    const docker = new FakeDocker([replica(1)]);
+    const noProject: ServiceRef = { name: 'worker', project: undefined, selector: { 'com.docker.compose.service': 'worker' } };
+    await scale.run({ type: 'scale', by: 1, max: 4 }, actionContext(docker, { service: noProject, targets: await targetsOf(docker) }));
+    const [[, options]] = docker.callsTo('createReplica') as [[string, ReplicaOptions]];
+    expect(options.name).toBe('shop-worker-2');
+  });
+
+  it('refuses a service that spans several Compose projects, before any Docker call', async () => {
+    const other = container('blog-worker-1', { labels: { 'com.docker.compose.service': 'worker', 'com.docker.compose.project': 'blog' } });
+    const docker = new FakeDocker([replica(1), other]);
+    const noProject: ServiceRef = { name: 'worker', project: undefined, selector: { 'com.docker.compose.service': 'worker' } };
+    const targets = await docker.findContainers({ labels: noProject.selector });
+    docker.calls.length = 0;
+    const run = scale.run({ type: 'scale', by: 1, max: 4 }, actionContext(docker, { service: noProject, targets }));
+    await expect(run).rejects.toBeInstanceOf(RefusedError);
+    await expect(run).rejects.toThrow(/several Compose projects.*set target\.project/);
+    expect(docker.calls).toEqual([]);
   });
 
   it('a rerun holding memo scale:wanted does not create a second replica', async () => {

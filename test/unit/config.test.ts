@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type Role } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+
+const TOKEN = '0123456789abcdef-token';
+const base = { WEBHOOK_TOKEN: TOKEN };
+
+function configError(env: NodeJS.ProcessEnv, roles?: Role[]): ConfigError {
+  try {
+    loadConfig(env, roles);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  return expect.unreachable('expected a ConfigError');
+}
+
+describe('loadConfig: defaults', () => {
+  it('fills the core values from defaults when only the webhook secret is set', () => {
+    expect(loadConfig(base)).toMatchObject({
+      port: 9095,
+      host: '127.0.0.1',
+      redisUrl: 'redis://127.0.0.1:6379',
+      queuePrefix: 'remediator',
+      dockerHost: 'unix:///var/run/docker.sock',
+      dockerCertPath: undefined,
+      dockerTlsVerify: false,
+      auth: { disabled: false, token: TOKEN, basic: undefined },
+      bodyLimit: 1_048_576,
+      remediationsDir: 'remediations',
+      workerConcurrency: 4,
+      logLevel: 'info',
+      dryRun: false,
+      optInLabel: 'remediator.enable',
+      episodeTtlSeconds: 30 * 24 * 3600,
+      shutdownTimeoutMs: 30_000,
+      prometheusUrl: undefined,
+    });
+  });
+
+  it('reads values that are set, as numbers and booleans where they are', () => {
+    const c = loadConfig({ ...base, PORT: '8080', WORKER_CONCURRENCY: '16', DRY_RUN: 'true', LOG_LEVEL: 'debug', REDIS_URL: 'rediss://r:6380/1', SHUTDOWN_TIMEOUT_SECONDS: '5' });
+    expect(c).toMatchObject({ port: 8080, workerConcurrency: 16, dryRun: true, logLevel: 'debug', redisUrl: 'rediss://r:6380/1', shutdownTimeoutMs: 5000 });
+  });
+
+  it('takes 1 and 0 as booleans too', () => {
+    expect(loadConfig({ ...base, DRY_RUN: '1' }).dryRun).toBe(true);
+    expect(loadConfig({ ...base, DRY_RUN: '0' }).dryRun).toBe(false);
+  });
+
+  it('accepts PORT=0 (the OS picks a free port)', () => {
+    expect(loadConfig({ ...base, PORT: '0' }).port).toBe(0);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ ...base, PORT: '', LOG_LEVEL: '' })).toMatchObject({ port: 9095, logLevel: 'info' });
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(() => loadConfig({ ...base, PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
+  });
+
+  it('returns a frozen object, auth included', () => {
+    const c = loadConfig(base);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.auth)).toBe(true);
+    expect(() => {
+      (c as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+});
+
+describe('loadConfig: each invalid variable is named', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '123456'],
+    ['REDIS_URL', 'localhost'],
+    ['REDIS_URL', 'http://redis:6379'],
+    ['WORKER_CONCURRENCY', '0'],
+    ['WORKER_CONCURRENCY', '101'],
+    ['WORKER_CONCURRENCY', 'four'],
+    ['LOG_LEVEL', 'loud'],
+    ['DRY_RUN', 'yes'],
+    ['WEBHOOK_TOKEN', 'short'],
+    ['WEBHOOK_TOKEN', 'x'.repeat(11)],
+    ['DOCKER_HOST', '/var/run/docker.sock'],
+    ['QUEUE_PREFIX', 'a:b'],
+    ['PROMETHEUS_URL', 'prometheus:9090'],
+  ])('%s=%j', (variable, value) => {
+    const err = configError({ ...base, [variable]: value });
+    expect(err.variable).toBe(variable);
+    expect(err.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  // EPISODE_TTL_SECONDS=0 passes validation, then the producer's `SET … EX 0` is refused by
+  // Redis ("invalid expire time") after the jobs were added: every delivery answers 503.
+  it('EPISODE_TTL_SECONDS=0 is refused, naming the variable', () => {
+    expect(configError({ ...base, EPISODE_TTL_SECONDS: '0' }).variable).toBe('EPISODE_TTL_SECONDS');
+  });
+
+  it('the message says what would be valid', () => {
+    expect(configError({ ...base, REDIS_URL: 'localhost' }).message).toContain('redis://');
+    expect(configError({ ...base, PORT: '70000' }).message).toContain('65535');
+  });
+});
+
+describe('loadConfig: webhook secret', () => {
+  it('refuses to serve HTTP without a secret, naming WEBHOOK_TOKEN and the way out', () => {
+    const err = configError({});
+    expect(err.variable).toBe('WEBHOOK_TOKEN');
+    expect(err.message).toContain('WEBHOOK_AUTH_DISABLED=true');
+    expect(configError({}, ['http']).variable).toBe('WEBHOOK_TOKEN');
+  });
+
+  it('allows no secret with WEBHOOK_AUTH_DISABLED=true, and says auth is off', () => {
+    expect(loadConfig({ WEBHOOK_AUTH_DISABLED: 'true' }).auth).toEqual({ disabled: true, token: undefined, basic: undefined });
+  });
+
+  it('WEBHOOK_AUTH_DISABLED=false still needs a secret', () => {
+    expect(configError({ WEBHOOK_AUTH_DISABLED: 'false' }).variable).toBe('WEBHOOK_TOKEN');
+  });
+
+  it.each<[Role[]]>([[['worker']], [['cli']]])('roles %j need no secret', (roles) => {
+    expect(loadConfig({}, roles).auth.token).toBeUndefined();
+  });
+
+  it('basic auth alone is a secret', () => {
+    const c = loadConfig({ WEBHOOK_BASIC_USER: 'alertmanager', WEBHOOK_BASIC_PASSWORD: 'long-enough-pw' });
+    expect(c.auth.basic).toEqual({ user: 'alertmanager', password: 'long-enough-pw' });
+  });
+
+  it('a basic user without a password names WEBHOOK_BASIC_PASSWORD', () => {
+    expect(configError({ ...base, WEBHOOK_BASIC_USER: 'alertmanager' }).variable).toBe('WEBHOOK_BASIC_PASSWORD');
+  });
+
+  it('a basic password without a user names WEBHOOK_BASIC_USER', () => {
+    expect(configError({ ...base, WEBHOOK_BASIC_PASSWORD: 'long-enough-pw' }).variable).toBe('WEBHOOK_BASIC_USER');
+  });
+
+  it('a basic password shorter than 12 characters names WEBHOOK_BASIC_PASSWORD', () => {
+    expect(configError({ WEBHOOK_BASIC_USER: 'am', WEBHOOK_BASIC_PASSWORD: 'short' }).variable).toBe('WEBHOOK_BASIC_PASSWORD');
+  });
+});
+
+describe('loadConfig: settings that come in pairs', () => {
+  it('ADMIN_USER without ADMIN_PASSWORD names ADMIN_PASSWORD, and the reverse names ADMIN_USER', () => {
+    expect(configError({ ...base, ADMIN_USER: 'ops' }).variable).toBe('ADMIN_PASSWORD');
+    expect(configError({ ...base, ADMIN_PASSWORD: 'long-enough-pw' }).variable).toBe('ADMIN_USER');
+  });
+
+  it('SLACK_BOT_TOKEN without SLACK_CHANNEL names SLACK_CHANNEL', () => {
+    expect(configError({ ...base, SLACK_BOT_TOKEN: 'xoxb-1-2-abc' }).variable).toBe('SLACK_CHANNEL');
+  });
+});
