@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createCatalog, type Catalog } from './catalog/catalog.js';
 import { loadRemediations } from './catalog/load.js';
 import type { Config } from './config.js';
+import { ConfigError } from './errors.js';
 import { createDockerodeAdapter } from './docker/dockerode-adapter.js';
 import type { DockerPort } from './docker/port.js';
 import { createEvents, type RemediationEvents } from './events.js';
@@ -47,6 +48,10 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
   metrics.catalogRemediations.set(catalog.remediations.length);
   log.info({ dir: config.remediationsDir, remediations: catalog.remediations.map((r) => r.id) }, 'remediations loaded');
 
+  const needsProm = catalog.remediations.filter((r) => r.verify?.query !== undefined).map((r) => r.id);
+  if (roles.worker && needsProm.length > 0 && !config.prometheusUrl) {
+    throw new ConfigError('PROMETHEUS_URL', `not set, but ${needsProm.join(', ')} verif${needsProm.length === 1 ? 'ies' : 'y'} with a PromQL query`);
+  }
   const producerRedis = producerConnection(config.redisUrl);
   producerRedis.on('error', (err) => log.debug({ err: err.message }, 'producer Redis connection error'));
   const queue = new Queue<RemediationJobData>(REMEDIATION_QUEUE, { connection: producerRedis, prefix: config.queuePrefix });
@@ -109,6 +114,7 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
           events,
           guards: createGuards({ redis: workerRedis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs }),
           maxInFlight: config.maxInFlight,
+          prometheusUrl: config.prometheusUrl,
           prefix: config.queuePrefix,
           optInLabel: config.optInLabel,
           dryRun: config.dryRun,

@@ -4,12 +4,12 @@ import type { Logger } from 'pino';
 import { actions } from '../actions/index.js';
 import type { ActionContext, JobMemo } from '../actions/types.js';
 import type { ContainerInfo, DockerPort } from '../docker/port.js';
-import { CircuitOpenError } from '../errors.js';
+import { BadParamsError, CircuitOpenError } from '../errors.js';
 import type { RemediationEvents } from '../events.js';
 import type { Guards } from '../guards/index.js';
 import { keys, type RemediationJobData, type RemediationJobResult } from './contract.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, renderTarget, resolveTargets, targetKey } from './targets.js';
-import { verifyContainers } from './verify.js';
+import { verifyContainers, verifyQuery } from './verify.js';
 
 export interface ProcessorDeps {
   docker: DockerPort;
@@ -26,6 +26,8 @@ export interface ProcessorDeps {
   serviceShare?: number;
   /** How long a job waits before trying a busy guard again. */
   waitMs?: number;
+  /** For verify.query. */
+  prometheusUrl?: string | undefined;
 }
 
 const MEMO_TTL_SECONDS = 7 * 24 * 3600;
@@ -166,6 +168,12 @@ export function createProcessor(deps: ProcessorDeps) {
             : resolved.targets.map((c) => c.id);
         verification = await verifyContainers(deps.docker, ids, remediation.verify, ctx.signal);
         log.info({ verification: verification.detail, verifyMs: verification.durationMs }, 'verified');
+      }
+      if (result.changed && remediation.verify?.query !== undefined) {
+        if (!deps.prometheusUrl) throw new BadParamsError(`${remediation.id} has verify.query but PROMETHEUS_URL is not set`);
+        const q = await verifyQuery(deps.prometheusUrl, remediation.verify.query, remediation.verify.queryWithinMs, ctx.signal);
+        verification = { ok: true, detail: [verification?.detail, q.detail].filter(Boolean).join('; '), durationMs: (verification?.durationMs ?? 0) + q.durationMs };
+        log.info({ verification: q.detail, verifyMs: q.durationMs }, 'query verified');
       }
       return {
         ...base,

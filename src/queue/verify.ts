@@ -44,3 +44,58 @@ export async function verifyContainers(
   }
   throw new VerificationError(`not verified within ${Math.round(policy.withinMs / 1000)}s: ${last}`);
 }
+
+interface PromResponse {
+  status: string;
+  error?: string;
+  data?: { resultType: string; result: unknown };
+}
+
+/** A query result counts as fixed when it is empty, or every value is 1 (a `bool` comparison). */
+export function queryHealthy(data: PromResponse['data']): { ok: boolean; detail: string } {
+  if (!data) return { ok: false, detail: 'no data' };
+  if (data.resultType === 'scalar') {
+    const v = Number((data.result as [number, string])[1]);
+    return { ok: v === 1, detail: `scalar ${v}` };
+  }
+  const series = (data.result as { metric: Record<string, string>; value?: [number, string] }[]) ?? [];
+  if (series.length === 0) return { ok: true, detail: 'empty result' };
+  const bad = series.filter((s) => Number(s.value?.[1]) !== 1);
+  return bad.length === 0
+    ? { ok: true, detail: `${series.length} series all true` }
+    : { ok: false, detail: `${bad.length} series still firing, e.g. ${JSON.stringify(bad[0]!.metric)} = ${bad[0]!.value?.[1]}` };
+}
+
+/**
+ * After the action: a PromQL query against Prometheus must come back empty (or all true)
+ * within the time. Prometheus errors count as "not yet" until the deadline.
+ */
+export async function verifyQuery(
+  prometheusUrl: string,
+  query: string,
+  withinMs: number,
+  signal?: AbortSignal,
+  pollMs = 1_000,
+): Promise<{ ok: true; detail: string; durationMs: number }> {
+  const started = Date.now();
+  const url = new URL('api/v1/query', prometheusUrl.endsWith('/') ? prometheusUrl : `${prometheusUrl}/`);
+  url.searchParams.set('query', query);
+  let last = 'no answer yet';
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(1_000, Math.min(10_000, withinMs))) });
+      const body = (await res.json()) as PromResponse;
+      if (body.status !== 'success') last = `Prometheus: ${body.error ?? res.status}`;
+      else {
+        const r = queryHealthy(body.data);
+        if (r.ok) return { ok: true, detail: `query ${query}: ${r.detail}`, durationMs: Date.now() - started };
+        last = r.detail;
+      }
+    } catch (err) {
+      last = `Prometheus unreachable: ${(err as Error).message}`;
+    }
+    if (Date.now() - started >= withinMs || signal?.aborted) break;
+    await sleep(Math.min(pollMs, withinMs), signal);
+  }
+  throw new VerificationError(`query not satisfied within ${Math.round(withinMs / 1000)}s: ${query}: ${last}`);
+}
