@@ -82,7 +82,27 @@ export function createProcessor(deps: ProcessorDeps) {
     return { key: deps.guards.keys.share(`${project ?? ''}/${service}`), limit };
   }
 
-  return async function process(job: Job<RemediationJobData>, token?: string, signal?: AbortSignal): Promise<RemediationJobResult> {
+  /**
+   * The worker is stopping and the deadline passed: hand the job back to the queue at once
+   * (no attempt spent) so another worker runs it; the action checks the target's state first.
+   */
+  async function run(job: Job<RemediationJobData>, token?: string, signal?: AbortSignal): Promise<RemediationJobResult> {
+    try {
+      return await processJob(job, token, signal);
+    } catch (err) {
+      if (signal?.aborted && !(err instanceof DelayedError)) {
+        jobLogger(deps.log, job).warn({ reason: String(signal.reason), err: (err as Error).message }, 'job handed back to the queue');
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      throw err;
+    }
+  }
+
+  // Three parameters: BullMQ passes an AbortSignal only to processors that take one.
+  return (job: Job<RemediationJobData>, token?: string, signal?: AbortSignal) => run(job, token, signal);
+
+  async function processJob(job: Job<RemediationJobData>, token?: string, signal?: AbortSignal): Promise<RemediationJobResult> {
     const started = Date.now();
     const { remediation, phase } = job.data;
     const jobId = job.id!;
@@ -189,5 +209,5 @@ export function createProcessor(deps: ProcessorDeps) {
       for (const slot of slots) await deps.guards.releaseSlot(slot, jobId).catch(() => undefined);
       await deps.guards.releaseLock(target, jobId).catch(() => undefined);
     }
-  };
+  }
 }

@@ -36,6 +36,8 @@ export function createRemediationWorker(deps: WorkerDeps) {
     prefix: deps.prefix,
     concurrency: deps.concurrency,
     lockDuration: deps.lockDurationMs ?? 30_000,
+    // A job whose worker died is noticed within one lock duration, not BullMQ's default 30 s.
+    stalledInterval: deps.lockDurationMs ?? 30_000,
     maxStalledCount: 2,
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: { data: RemediationJobData }) =>
@@ -93,7 +95,9 @@ export function createRemediationWorker(deps: WorkerDeps) {
       clearTimeout(timer);
       if (r === 'late') {
         deps.log.warn({ deadlineMs }, 'jobs still running at the deadline: handing them back to the queue');
-        await Promise.race([worker.close(true), new Promise((res) => setTimeout(res, 2_000))]);
+        worker.cancelAllJobs('shutdown deadline');
+        const handedBack = await Promise.race([graceful.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5_000))]);
+        if (!handedBack) await Promise.race([worker.close(true), new Promise((res) => setTimeout(res, 2_000))]);
       }
     },
   };

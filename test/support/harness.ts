@@ -48,6 +48,8 @@ export interface Harness {
   prefix: string;
   docker: DockerPort & { calls: string[] };
   logs: Record<string, unknown>[];
+  /** Every event of the runtime's bus, with the time it was seen. */
+  seen: { name: string; t: number; jobId: string; outcome?: string; targets?: string[] }[];
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   job(id: string): Promise<Job<RemediationJobData, RemediationJobResult> | undefined>;
   waitForJob(id: string, timeoutMs?: number): Promise<Job<RemediationJobData, RemediationJobResult>>;
@@ -60,8 +62,10 @@ export async function startHarness(opts: {
   remediationsDir: string;
   env?: Record<string, string>;
   worker?: boolean;
+  /** Share a queue prefix with another harness (an HA pair, a restart). */
+  prefix?: string;
 }): Promise<Harness> {
-  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const prefix = opts.prefix ?? `t${randomBytes(4).toString('hex')}`;
   const config = loadConfig(
     {
       PORT: '0',
@@ -80,6 +84,13 @@ export async function startHarness(opts: {
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const docker = countingDocker(createDockerodeAdapter({ dockerHost: opts.dockerHost }));
   const runtime = await createRuntime(config, log, { http: true, worker: opts.worker ?? true }, { docker });
+  const seen: Harness['seen'] = [];
+  for (const name of ['job.queued', 'job.duplicate', 'job.cancelled', 'alert.resolved', 'job.running', 'job.acting', 'job.retrying', 'job.finished'] as const) {
+    runtime.events.on(name, (e) => {
+      const ev = e as { jobId: string; outcome?: string; targets?: string[] };
+      seen.push({ name, t: Date.now(), jobId: ev.jobId, outcome: ev.outcome, targets: ev.targets });
+    });
+  }
   await runtime.start();
   const url = `http://127.0.0.1:${runtime.port()}`;
   const job = (id: string) => runtime.queue.getJob(id) as Promise<Job<RemediationJobData, RemediationJobResult> | undefined>;
@@ -89,6 +100,7 @@ export async function startHarness(opts: {
     prefix,
     docker,
     logs,
+    seen,
     async post(body, headers = {}) {
       const res = await fetch(`${url}/webhook/alertmanager`, {
         method: 'POST',
