@@ -38,6 +38,8 @@ export interface ProducerDeps {
 
 const COMPLETED_RETENTION = { age: 7 * 24 * 3600, count: 10_000 };
 const FAILED_RETENTION = { age: 30 * 24 * 3600, count: 10_000 };
+/** How long an episode claim waits for its job to be added before another delivery may retry it. */
+const CLAIM_MS = 30_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -72,7 +74,8 @@ function jobData(phase: 'fire' | 'resolve', r: Remediation, alert: Alert, payloa
  * the record outlives BullMQ's job retention. Resolves only after Redis has the jobs.
  */
 export function createProducer(deps: ProducerDeps) {
-  const timeoutMs = deps.timeoutMs ?? 2_000;
+  // Redis down fails at once (no offline queue); this bounds a Redis that hangs.
+  const timeoutMs = deps.timeoutMs ?? 5_000;
 
   async function ingestUnsafe(payload: WebhookPayload): Promise<IngestResult> {
     const catalog = deps.catalog();
@@ -120,31 +123,44 @@ export function createProducer(deps: ProducerDeps) {
     if (candidates.length === 0) return { alerts: payload.alerts.length, unmatched, jobs };
 
     // Duplicates within this one body collapse first, then against Redis' episode records.
+    // The record is claimed atomically (SET NX), so two deliveries racing (an HA pair) cannot
+    // both enqueue. A claim lives CLAIM_MS until the job is durably added; a delivery that meets
+    // a claim whose job does not exist yet gets 503 and comes again: never lost, never doubled.
     const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
-    const seen = await deps.redis
-      .pipeline(unique.map((c) => ['exists', keys.episode(deps.prefix, c.id)]))
+    const claim = `claiming:${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2)}`;
+    const claims = await deps.redis
+      .pipeline(unique.map((c) => ['set', keys.episode(deps.prefix, c.id), claim, 'PX', String(CLAIM_MS), 'NX', 'GET']))
       .exec();
-    const fresh = unique.filter((_, i) => {
-      const [err, n] = seen?.[i] ?? [new Error('no reply'), 0];
+    const fresh: typeof unique = [];
+    for (const [i, c] of unique.entries()) {
+      const [err, previous] = claims?.[i] ?? [new Error('no reply'), null];
       if (err) throw err;
-      return n === 0;
-    });
+      if (previous === null) fresh.push(c);
+      else if (String(previous).startsWith('claiming:') && !(await deps.queue.getJob(c.id))) {
+        throw new Error(`episode ${c.id} is being enqueued by another delivery; retry`);
+      }
+    }
     if (fresh.length > 0) {
-      // BullMQ ignores an add whose jobId exists, which covers two deliveries racing here.
-      await deps.queue.addBulk(
-        fresh.map((c) => ({
-          name: c.r.id,
-          data: c.data,
-          opts: {
-            jobId: c.id,
-            attempts: c.r.retry.attempts,
-            backoff: { type: 'remediator' },
-            delay: c.data.phase === 'fire' ? c.r.delayMs : 0,
-            removeOnComplete: COMPLETED_RETENTION,
-            removeOnFail: FAILED_RETENTION,
-          },
-        })),
-      );
+      try {
+        await deps.queue.addBulk(
+          fresh.map((c) => ({
+            name: c.r.id,
+            data: c.data,
+            opts: {
+              jobId: c.id,
+              attempts: c.r.retry.attempts,
+              backoff: { type: 'remediator' },
+              delay: c.data.phase === 'fire' ? c.r.delayMs : 0,
+              removeOnComplete: COMPLETED_RETENTION,
+              removeOnFail: FAILED_RETENTION,
+            },
+          })),
+        );
+      } catch (err) {
+        // Give the claims back so Alertmanager's retry (after our 503) can enqueue them.
+        await deps.redis.pipeline(fresh.map((c) => ['del', keys.episode(deps.prefix, c.id)])).exec().catch(() => undefined);
+        throw err;
+      }
       const pipe = deps.redis.pipeline();
       for (const c of fresh) pipe.set(keys.episode(deps.prefix, c.id), 'queued', 'EX', deps.episodeTtlSeconds);
       const replies = await pipe.exec();
