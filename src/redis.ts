@@ -26,6 +26,13 @@ export function workerConnection(url: string): Redis {
 /** Jobs must never be evicted: warn loudly when Redis could drop keys under memory pressure. */
 export async function warnOnEvictionPolicy(redis: Redis, log: Logger): Promise<void> {
   try {
+    // The producer connection has no offline queue: wait until it is ready (or give up quietly).
+    if (redis.status !== 'ready') {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('Redis not ready')), 10_000);
+        redis.once('ready', () => (clearTimeout(t), resolve()));
+      });
+    }
     const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
     const policy = reply[1];
     if (policy && policy !== 'noeviction') {

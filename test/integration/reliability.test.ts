@@ -145,6 +145,40 @@ describe('Redis restarted mid-run with AOF on', () => {
   });
 });
 
+describe('stopping without Redis, and Redis that may evict', () => {
+  it('exits on SIGTERM by its deadline even though Redis is gone', async () => {
+    const redis = await startRedis({ dir: await mkdtemp(path.join(os.tmpdir(), 'rmd-gone-')), aof: false });
+    cleanup.push(() => redis.stop());
+    const dir = await remediationsDir({ 'r.yaml': 'match: alertname="X"\naction:\n  type: prune\n' });
+    const proc = spawnRemediator('start', {
+      REDIS_URL: redis.url, DOCKER_HOST: inject('dockerHost'), REMEDIATIONS_DIR: dir, WEBHOOK_TOKEN: TOKEN, PORT: '0', SHUTDOWN_TIMEOUT_SECONDS: '3',
+    });
+    cleanup.push(async () => proc.kill('SIGKILL'));
+    await proc.waitForLine((l) => l.msg === 'HTTP listening');
+    await redis.stop();
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    proc.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(3_000 + 10_000);
+  });
+
+  it('warns loudly at start when Redis maxmemory-policy is not noeviction', async () => {
+    const redis = await startRedis({ dir: await mkdtemp(path.join(os.tmpdir(), 'rmd-lru-')), aof: false });
+    cleanup.push(() => redis.stop());
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    admin.disconnect();
+    const h = await startHarness({ redisUrl: redis.url, dockerHost: inject('dockerHost'), remediationsDir: 'remediations', worker: false });
+    cleanup.push(() => h.stop());
+    for (let i = 0; i < 20 && !h.logs.some((l) => l.maxmemoryPolicy); i++) await new Promise((r) => setTimeout(r, 100));
+    const warning = h.logs.find((l) => l.maxmemoryPolicy === 'allkeys-lru');
+    expect(warning).toMatchObject({ level: 40 });
+    expect(String(warning?.msg)).toMatch(/can be evicted and lost; set it to noeviction/);
+  });
+});
+
 describe('dockerd stopped', () => {
   it('jobs retry, then escalate; nothing crashes; new alerts are handled once dockerd is back', async () => {
     const root = await mkdtemp('/tmp/rmd-d-');
