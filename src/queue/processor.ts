@@ -6,7 +6,7 @@ import type { ActionContext, JobMemo } from '../actions/types.js';
 import type { ContainerInfo, DockerPort } from '../docker/port.js';
 import { BadParamsError, CircuitOpenError } from '../errors.js';
 import type { RemediationEvents } from '../events.js';
-import type { Guards } from '../guards/index.js';
+import type { Admission, Guards } from '../guards/index.js';
 import { keys, type RemediationJobData, type RemediationJobResult } from './contract.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, renderTarget, resolveTargets, targetKey } from './targets.js';
 import { verifyContainers, verifyQuery } from './verify.js';
@@ -148,7 +148,8 @@ export function createProcessor(deps: ProcessorDeps) {
     const slots: string[] = [];
     let acted = false;
     try {
-      const admission = await deps.guards.admit(remediation, target, jobId, true);
+      // onResolved undoes or tidies up (scale back): cooldown and budget limit the fix, not that.
+      const admission: Admission = phase === 'resolve' ? { decision: 'ok', runsInWindow: 0 } : await deps.guards.admit(remediation, target, jobId, true);
       if (admission.decision === 'cooldown') {
         const s = Math.ceil(admission.remainingMs / 1000);
         log.info({ remainingMs: admission.remainingMs }, 'in cooldown: not acting');
@@ -205,7 +206,7 @@ export function createProcessor(deps: ProcessorDeps) {
         verification,
       };
     } finally {
-      if (acted) await deps.guards.startCooldown(remediation, target, jobId).catch(() => undefined);
+      if (acted && phase === 'fire') await deps.guards.startCooldown(remediation, target, jobId).catch(() => undefined);
       for (const slot of slots) await deps.guards.releaseSlot(slot, jobId).catch(() => undefined);
       await deps.guards.releaseLock(target, jobId).catch(() => undefined);
     }

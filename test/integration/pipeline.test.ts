@@ -161,14 +161,34 @@ describe('QueueDepthHigh: scale the consumer out, bounded', () => {
     const r2 = await h.post(repeat);
     expect(r2.body.jobs[0].status).toBe('duplicate');
 
-    // New episodes keep scaling out up to max (4) and then stop there.
-    for (let i = 1; i <= 3; i++) {
-      const next = structuredClone(body);
-      next.alerts[0].startsAt = new Date(Date.parse(body.alerts[0].startsAt) + i * 60_000).toISOString();
-      const r = await h.post(next);
-      const j = await h.waitForJob(r.body.jobs[0].jobId);
-      expect(['succeeded', 'skipped']).toContain(j.returnvalue.outcome);
+    // A new episode inside the shipped 5-minute cooldown does not scale again.
+    const next = structuredClone(body);
+    next.alerts[0].startsAt = new Date(Date.parse(body.alerts[0].startsAt) + 60_000).toISOString();
+    const j2 = await h.waitForJob((await h.post(next)).body.jobs[0].jobId);
+    expect(j2.returnvalue.outcome).toBe('cooldown');
+    expect(await runningReplicas(service)).toBe(2);
+  });
+
+  it('never scales past max, however many episodes come', async () => {
+    const service = `${p}bounded`;
+    await createTestContainer(docker, { name: `${p}proj-${service}-1`, labels: compose(service, 1) });
+    const dir = await remediationsDir({ 'scale.yaml': 'match: alertname="QueueDepthHigh"\ntarget:\n  service: "{{ labels.service }}"\naction:\n  type: scale\n  by: 1\n  max: 3\n' });
+    const b = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: dir });
+    try {
+      const body = await fixture('firing-queue-depth-high.json');
+      body.alerts[0].labels.service = service;
+      const outcomes: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const next = structuredClone(body);
+        next.alerts[0].startsAt = new Date(Date.parse(body.alerts[0].startsAt) + i * 60_000).toISOString();
+        const j = await b.waitForJob((await b.post(next)).body.jobs[0].jobId);
+        outcomes.push(j.returnvalue.outcome);
+        expect(await runningReplicas(service)).toBeLessThanOrEqual(3);
+      }
+      expect(outcomes).toEqual(['succeeded', 'succeeded', 'skipped', 'skipped']);
+      expect(await runningReplicas(service)).toBe(3);
+    } finally {
+      await b.stop();
     }
-    expect(await runningReplicas(service)).toBe(4);
   });
 });
