@@ -34,7 +34,7 @@ describe('parseRemediation: the shipped files', () => {
       delayMs: 0,
       retry: { attempts: 3, backoffMs: 10_000, maxBackoffMs: 300_000, jitter: 0.2 },
       verify: undefined,
-      guards: { cooldownMs: 0, budget: undefined },
+      guards: { cooldownMs: 900_000, budget: { runs: 4, windowMs: 3_600_000 } },
       notify: { channel: undefined, mention: '@oncall' },
       dryRun: false,
     });
@@ -50,6 +50,7 @@ describe('parseRemediation: the shipped files', () => {
       action: { type: 'restart', stopTimeoutSeconds: 10 },
       retry: { attempts: 3, backoffMs: 5_000, maxBackoffMs: 120_000, jitter: 0.2 },
       verify: { running: true, healthy: true, withinMs: 60_000, query: undefined, queryWithinMs: 120_000 },
+      guards: { cooldownMs: 600_000, budget: { runs: 3, windowMs: 3_600_000 } },
     });
     expect(remediation!.matchers.map((m) => m.text)).toEqual(['alertname="HighLatency"', 'container=~".+"']);
   });
