@@ -1,0 +1,124 @@
+import type { RemediationJobData, RemediationJobResult } from '../queue/contract.js';
+import { LIMITS, mrkdwn, type Block, type SlackMessage } from './blocks.js';
+import type { NotifyEvent } from './contract.js';
+import { bytes, codeBlock, cut, defang, duration, esc, escCut, mention } from './mrkdwn.js';
+import { STATE_LABEL, escalationReason, needsHuman } from './view.js';
+
+/**
+ * Thread replies: the details of each step (what was done to what, how long it took, which
+ * attempt, command output, bytes reclaimed, replicas before/after, the verification), and the
+ * escalation that pings the on-call. Pure.
+ */
+
+const MAX_OUTPUTS = 3;
+const OUTPUT_CHARS = 1200;
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Lines for the action-specific details a human wants: bytes, replicas, what was touched. */
+export function detailLines(details: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  const reclaimed = num(details.bytesReclaimed);
+  if (reclaimed !== undefined) {
+    const parts = [
+      Array.isArray(details.containersDeleted) && `${details.containersDeleted.length} containers`,
+      num(details.imagesDeleted) !== undefined && `${details.imagesDeleted} images`,
+      num(details.buildCacheDeleted) !== undefined && `${details.buildCacheDeleted} build cache entries`,
+      Array.isArray(details.volumesDeleted) && details.volumesDeleted.length > 0 && `${details.volumesDeleted.length} volumes`,
+    ].filter(Boolean);
+    lines.push(`*Reclaimed:* ${bytes(reclaimed)}${parts.length ? ` (${parts.join(', ')} removed)` : ''}`);
+  }
+  const before = num(details.before);
+  const after = num(details.after);
+  if (before !== undefined && after !== undefined) {
+    const max = num(details.max);
+    lines.push(`*Replicas:* ${before} → ${after}${max !== undefined ? ` (max ${max})` : ''}${str(details.service) ? ` of ${escCut(String(details.service), 200)}` : ''}`);
+  }
+  for (const key of ['restarted', 'alreadyRestarted', 'started', 'stopped', 'containers', 'created', 'removed'] as const) {
+    const v = details[key];
+    if (Array.isArray(v) && v.length > 0) lines.push(`*${key === 'alreadyRestarted' ? 'Already restarted' : key[0]!.toUpperCase() + key.slice(1)}:* ${escCut(v.map(String).join(', '), 600)}`);
+  }
+  if (str(details.signal)) lines.push(`*Signal:* ${esc(String(details.signal))}`);
+  return lines;
+}
+
+/** Bounded exec output, one code block per container (at most three). */
+function outputBlocks(details: Record<string, unknown>): Block[] {
+  const outputs = Array.isArray(details.outputs) ? (details.outputs as Record<string, unknown>[]) : [];
+  return outputs.slice(0, MAX_OUTPUTS).map((o) => {
+    const out = [str(o.stdout), str(o.stderr)].filter((s) => s && s.trim()).join('\n');
+    const head = `*Output of* ${escCut(String(o.container ?? '?'), 200)} (exit ${num(o.exitCode) ?? '?'}${o.truncated ? ', tail only' : ''})`;
+    return { type: 'section', text: mrkdwn(`${head}\n${codeBlock(out || '(no output)', OUTPUT_CHARS)}`) };
+  });
+}
+
+function finishedLines(e: Extract<NotifyEvent, { kind: 'finished' }>, data: RemediationJobData): string[] {
+  const s = STATE_LABEL[e.outcome];
+  const r: RemediationJobResult | undefined = e.result;
+  const attempts = data.remediation.retry.attempts;
+  const lines = [`${s.emoji} *${s.text}*${r ? ` in ${duration(r.durationMs)}` : ''} · attempt ${e.attempts || 1}/${attempts}`];
+  if (r) {
+    lines.push(`*Action:* \`${esc(r.action)}\`${r.targets.length ? ` → ${escCut(r.targets.join(', '), 600)}` : ''}${r.dryRun ? ' (dry run: no Docker call made)' : ''}`);
+    if (r.summary) lines.push(`*Result:* ${escCut(r.summary, 800)}`);
+    if (r.verification) {
+      const v = r.verification;
+      lines.push(`*Verification:* ${v.ok ? ':white_check_mark: passed' : ':x: failed'} — ${escCut(v.detail, 500)} (${duration(v.durationMs)})`);
+    }
+    lines.push(...detailLines(r.details));
+  }
+  if (e.reason) lines.push(`*Reason:* ${escCut(e.reason, 1200)}`);
+  return lines;
+}
+
+/** The reply for one event, or undefined when the event only changes the parent. */
+export function renderReply(e: NotifyEvent, data: RemediationJobData, jobId: string): SlackMessage | undefined {
+  const prefix = data.phase === 'resolve' ? '*On resolve* · ' : '';
+  let lines: string[];
+  let extra: Block[] = [];
+  switch (e.kind) {
+    case 'retrying':
+      lines = [`${STATE_LABEL.retrying.emoji} *Attempt ${e.attempt}/${e.attempts} failed*, retrying after a backoff`, `*Reason:* ${escCut(e.reason, 1500)}`];
+      break;
+    case 'finished':
+      // A job that failed for good and escalates: the escalation message says it all.
+      if (!e.result && needsHuman(e.outcome, e.escalation)) return undefined;
+      lines = finishedLines(e, data);
+      extra = e.result ? outputBlocks(e.result.details) : [];
+      break;
+    case 'cancelled':
+      lines = [`${STATE_LABEL.cancelled.emoji} *Cancelled* before it ran: ${escCut(e.reason, 1000)}`];
+      break;
+    default:
+      return undefined;
+  }
+  const body = cut(prefix + lines.join('\n'), LIMITS.text);
+  const blocks: Block[] = [{ type: 'section', text: mrkdwn(body) }, ...extra, { type: 'context', elements: [mrkdwn(`job \`${escCut(jobId, 300)}\``)] }];
+  return { text: cut(`${prefix}${lines[0] ?? ''}`, 500), blocks };
+}
+
+/**
+ * The escalation: mentions the remediation's on-call handle and says why a human is needed.
+ * Posted as a new message (an edit never notifies anyone), and broadcast to the channel.
+ */
+export function renderEscalation(e: NotifyEvent, data: RemediationJobData, jobId: string): SlackMessage | undefined {
+  if (e.kind !== 'finished' || !needsHuman(e.outcome, e.escalation)) return undefined;
+  const who = mention(data.remediation.notify.mention);
+  // With link_names on, a bare @word in alert text would ping too: defang every alert string.
+  const safe = (s: string) => (who?.linkNames ? defang(s) : s);
+  const alertname = safe(escCut(data.alert.labels.alertname ?? 'alert', 200));
+  const why = escalationReason(e.escalation, e.outcome);
+  const last = e.reason ?? e.result?.summary;
+  const lines = [
+    `${who ? `${who.text} ` : ''}:rotating_light: *A human is needed* for *${alertname}* (${safe(escCut(data.remediation.id, 200))}): ${why}.`,
+    ...(last ? [`*Last error:* ${safe(escCut(last, 1500))}`] : []),
+    `Remediator will not try again for this alert episode.`,
+  ];
+  const body = cut(lines.join('\n'), LIMITS.text);
+  return {
+    text: cut(`${who ? `${who.text} ` : ''}A human is needed for ${alertname}: ${why}`, 500),
+    blocks: [{ type: 'section', text: mrkdwn(body) }, { type: 'context', elements: [mrkdwn(`job \`${escCut(jobId, 300)}\``)] }],
+    linkNames: who?.linkNames ?? false,
+    broadcast: true,
+  };
+}

@@ -1,0 +1,152 @@
+import type { Outcome } from '../queue/contract.js';
+import type { NotificationJobData } from './contract.js';
+
+/**
+ * What a thread's parent message shows, folded from the episode's events in order. Pure: the
+ * consumer loads it from Redis, applies one event, renders, and stores it back.
+ */
+export type ThreadState = 'queued' | 'running' | 'acting' | 'retrying' | Outcome;
+
+export interface ThreadView {
+  state: ThreadState;
+  /** Progress of the fire job; an event with a lower rank is stale and leaves the state alone. */
+  rank: number;
+  attempt: number | undefined;
+  attempts: number | undefined;
+  action: string | undefined;
+  targets: string[];
+  /** One line: what was done, or why not. */
+  summary: string | undefined;
+  /** Why the last attempt failed, while the job is being retried. */
+  lastError: string | undefined;
+  escalation: string | undefined;
+  /** Set once Alertmanager says the alert ended. */
+  resolved: { endsAt: string | undefined } | undefined;
+  /** The onResolved action's progress, when the remediation has one. */
+  afterResolve: { state: ThreadState; summary: string | undefined } | undefined;
+}
+
+const TERMINAL = 1_000_000;
+
+export function initialView(): ThreadView {
+  return { state: 'queued', rank: -1, attempt: undefined, attempts: undefined, action: undefined, targets: [], summary: undefined, lastError: undefined, escalation: undefined, resolved: undefined, afterResolve: undefined };
+}
+
+/** Outcomes after which a human has to look: the mention goes out with these. */
+export function needsHuman(outcome: Outcome, escalation: string | undefined): boolean {
+  return escalation !== undefined || outcome === 'escalated' || outcome === 'circuit_open';
+}
+
+/** Why a human is needed, in words the on-call reads at 3 a.m. */
+export function escalationReason(code: string | undefined, outcome: Outcome): string {
+  switch (code ?? (outcome === 'circuit_open' ? 'circuit_open' : 'retries_exhausted')) {
+    case 'verification_failed':
+      return 'the target did not come back healthy after the action, on every attempt';
+    case 'circuit_open':
+      return 'the circuit breaker is open: this remediation ran too often in its window, so remediator stopped acting';
+    case 'retries_exhausted':
+      return 'every attempt failed; remediator gave up';
+    default:
+      return `escalated (${code})`;
+  }
+}
+
+/**
+ * Fold one event into the view. `changed` says whether the parent message should be edited
+ * (a stale or repeated event leaves it as it is).
+ */
+export function applyEvent(prev: ThreadView, n: Pick<NotificationJobData, 'event' | 'data'>): { view: ThreadView; changed: boolean } {
+  const v: ThreadView = { ...prev, targets: [...prev.targets] };
+  const e = n.event;
+  if (n.data.phase === 'resolve') {
+    // The onResolved action lives in the same thread but does not overwrite the fire job's state.
+    if (e.kind === 'running' || e.kind === 'acting') v.afterResolve = { state: 'running', summary: undefined };
+    else if (e.kind === 'retrying') v.afterResolve = { state: 'retrying', summary: e.reason };
+    else if (e.kind === 'finished') v.afterResolve = { state: e.outcome, summary: e.result?.summary ?? e.reason };
+    else if (e.kind === 'cancelled') v.afterResolve = { state: 'cancelled', summary: e.reason };
+    else return { view: prev, changed: false };
+    return { view: v, changed: JSON.stringify(v.afterResolve) !== JSON.stringify(prev.afterResolve) };
+  }
+  if (e.kind === 'resolved') {
+    if (prev.resolved) return { view: prev, changed: false };
+    const endsAt = n.data.alert.endsAt;
+    v.resolved = { endsAt: endsAt && Date.parse(endsAt) > 0 ? endsAt : undefined };
+    return { view: v, changed: true };
+  }
+  const rank = rankOf(n, prev);
+  // Events from two processes can be numbered out of order (the worker may start the job
+  // before the webhook's "queued" is counted); the latest progress wins.
+  if (rank < prev.rank || prev.rank >= TERMINAL) return { view: prev, changed: false };
+  v.rank = rank;
+  switch (e.kind) {
+    case 'queued':
+      v.state = 'queued';
+      break;
+    case 'running':
+      v.state = 'running';
+      v.attempt = e.attempt;
+      v.attempts = e.attempts;
+      break;
+    case 'acting':
+      v.state = 'acting';
+      v.action = e.action;
+      v.targets = e.targets;
+      break;
+    case 'retrying':
+      v.state = 'retrying';
+      v.attempt = e.attempt;
+      v.attempts = e.attempts;
+      v.lastError = e.reason;
+      break;
+    case 'finished':
+      v.state = e.outcome;
+      v.summary = e.result?.summary ?? e.reason;
+      v.lastError = undefined;
+      if (e.result) {
+        v.action = e.result.action;
+        if (e.result.targets.length > 0) v.targets = e.result.targets;
+      }
+      v.attempt = e.attempts || v.attempt;
+      v.escalation = needsHuman(e.outcome, e.escalation) ? escalationReason(e.escalation, e.outcome) : undefined;
+      break;
+    case 'cancelled':
+      v.state = 'cancelled';
+      v.summary = e.reason;
+      break;
+  }
+  return { view: v, changed: JSON.stringify(v) !== JSON.stringify(prev) };
+}
+
+function rankOf(n: Pick<NotificationJobData, 'event'>, prev: ThreadView): number {
+  const e = n.event;
+  switch (e.kind) {
+    case 'queued':
+      return 0;
+    case 'running':
+      return e.attempt * 10 + 1;
+    case 'acting':
+      // The event has no attempt; it always follows the "running" of its attempt (same process).
+      return prev.state === 'running' ? prev.rank + 1 : prev.rank <= 0 ? 12 : -2;
+    case 'retrying':
+      return e.attempt * 10 + 5;
+    default:
+      return TERMINAL;
+  }
+}
+
+/** Emoji and words for a state. */
+export const STATE_LABEL: Record<ThreadState, { emoji: string; text: string }> = {
+  queued: { emoji: ':hourglass_flowing_sand:', text: 'Queued' },
+  running: { emoji: ':gear:', text: 'Running' },
+  acting: { emoji: ':hammer_and_wrench:', text: 'Acting' },
+  retrying: { emoji: ':repeat:', text: 'Retrying' },
+  succeeded: { emoji: ':white_check_mark:', text: 'Succeeded' },
+  skipped: { emoji: ':fast_forward:', text: 'Skipped (nothing to do)' },
+  dry_run: { emoji: ':test_tube:', text: 'Dry run' },
+  failed: { emoji: ':x:', text: 'Failed' },
+  refused: { emoji: ':no_entry:', text: 'Refused' },
+  escalated: { emoji: ':rotating_light:', text: 'Escalated' },
+  cooldown: { emoji: ':ice_cube:', text: 'Cooldown (not run)' },
+  circuit_open: { emoji: ':octagonal_sign:', text: 'Circuit open' },
+  cancelled: { emoji: ':heavy_multiplication_x:', text: 'Cancelled' },
+};

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { LIMITS, alertLinks, fitMessage, orderedLabels, renderParent, type Block, type SlackMessage } from '../../../src/notify/blocks.js';
+import type { NotifyEvent } from '../../../src/notify/contract.js';
+import { renderEscalation, renderReply } from '../../../src/notify/details.js';
+import { applyEvent, initialView, type ThreadView } from '../../../src/notify/view.js';
+import type { RemediationJobData, RemediationJobResult } from '../../../src/queue/contract.js';
+import { jobData } from './job-data.js';
+
+const EVIL = '<!channel> <https://evil|x> & <@U123>';
+
+/** Every text object of a message, with the limit Slack puts on it. */
+function texts(msg: SlackMessage): { text: string; max: number; where: string }[] {
+  const out: { text: string; max: number; where: string }[] = [{ text: msg.text, max: LIMITS.fallback, where: 'text' }];
+  msg.blocks.forEach((b: Block, i) => {
+    if (b.type === 'header') out.push({ text: b.text.text, max: LIMITS.header, where: `${i}.header` });
+    if (b.type === 'section') {
+      if (b.text) out.push({ text: b.text.text, max: LIMITS.text, where: `${i}.section` });
+      (b.fields ?? []).forEach((f, j) => out.push({ text: f.text, max: LIMITS.field, where: `${i}.field${j}` }));
+    }
+    if (b.type === 'context') b.elements.forEach((e, j) => out.push({ text: e.text, max: LIMITS.text, where: `${i}.context${j}` }));
+  });
+  return out;
+}
+
+function expectWithinLimits(msg: SlackMessage): void {
+  expect(msg.blocks.length).toBeLessThanOrEqual(LIMITS.blocks);
+  for (const t of texts(msg)) expect(t.text.length, t.where).toBeLessThanOrEqual(t.max);
+  for (const b of msg.blocks) {
+    if (b.type === 'section') expect(b.fields?.length ?? 0).toBeLessThanOrEqual(LIMITS.fields);
+    if (b.type === 'context') expect(b.elements.length).toBeLessThanOrEqual(LIMITS.contextElements);
+  }
+  // The renderers stay within the limits by themselves; the guard has nothing left to cut.
+  expect(fitMessage(msg)).toEqual(msg);
+}
+
+/** The longest alert the webhook accepts in spirit: many long labels, long annotations, long URLs, hostile text everywhere. */
+function longestAlert(): RemediationJobData {
+  const d = jobData('firing-disk-full', { spec: { id: 'disk-full', action: { type: 'exec', command: ['df'] } as never } });
+  const labels: Record<string, string> = { alertname: `DiskAlmostFull_${'X'.repeat(240)}${EVIL}` };
+  for (let i = 0; i < 127; i++) labels[`label_${String(i).padStart(3, '0')}_${'k'.repeat(200)}`] = `${EVIL} ${'v'.repeat(4000)}`;
+  labels.severity = 'critical';
+  labels.instance = `${'host-'.repeat(50)}${EVIL}`;
+  d.alert.labels = labels;
+  d.alert.annotations = {
+    summary: `${EVIL} ${'s'.repeat(16_000)}`,
+    description: `${'<&>'.repeat(5_000)}`,
+    runbook_url: `https://runbooks.example/${'r'.repeat(1_200)}?a=<b>&c=|d`,
+  };
+  d.alert.generatorURL = `http://prometheus:9090/graph?g0.expr=${encodeURIComponent('sum(rate(x[5m]))'.repeat(400))}&g0.tab=1`;
+  d.group.externalURL = 'http://alertmanager.example:9093/';
+  return d;
+}
+
+const longResult = (): RemediationJobResult => ({
+  outcome: 'succeeded',
+  summary: `ran ${EVIL} ${'y'.repeat(5000)}`,
+  action: 'exec',
+  targets: Array.from({ length: 100 }, (_, i) => `container-${i}-${'n'.repeat(200)}`),
+  dryRun: false,
+  durationMs: 12_345,
+  details: {
+    command: ['df'],
+    outputs: Array.from({ length: 10 }, (_, i) => ({ container: `c${i}${EVIL}`, exitCode: 0, stdout: `${EVIL}\n${'o'.repeat(65_536)}`, stderr: '```<!here>```', truncated: true, durationMs: 5 })),
+    bytesReclaimed: 123_456_789,
+    containersDeleted: ['a', 'b'],
+    imagesDeleted: 3,
+  },
+  verification: { ok: false, detail: `${EVIL}${'z'.repeat(5000)}`, durationMs: 60_000 },
+});
+
+function viewAfter(d: RemediationJobData, events: NotifyEvent[]): ThreadView {
+  return events.reduce((v, event) => applyEvent(v, { event, data: d }).view, initialView());
+}
+
+describe('Block Kit within Slack limits on the longest realistic alert', () => {
+  const d = longestAlert();
+  const finished: NotifyEvent = { kind: 'finished', outcome: 'succeeded', result: longResult(), reason: undefined, escalation: undefined, attempts: 3 };
+  const escalated: NotifyEvent = { kind: 'finished', outcome: 'escalated', result: undefined, reason: `${EVIL} ${'e'.repeat(10_000)}`, escalation: 'retries_exhausted', attempts: 3 };
+  const jobId = `disk-full.${'f'.repeat(64)}.1795780469137`;
+
+  it('the parent, in every state, stays within 50 blocks, 3,000 characters per text, 150 for the header', () => {
+    const steps: NotifyEvent[] = [
+      { kind: 'queued' },
+      { kind: 'running', attempt: 1, attempts: 3 },
+      { kind: 'acting', action: 'exec', targets: longResult().targets },
+      { kind: 'retrying', attempt: 1, attempts: 3, reason: `${EVIL}${'r'.repeat(9000)}` },
+      finished,
+      { kind: 'resolved' },
+    ];
+    for (let i = 1; i <= steps.length; i++) expectWithinLimits(renderParent(viewAfter(d, steps.slice(0, i)), d, jobId));
+  });
+
+  it('the detail reply and the escalation stay within the limits too', () => {
+    expectWithinLimits(renderReply(finished, d, jobId)!);
+    expectWithinLimits(renderReply({ kind: 'retrying', attempt: 2, attempts: 3, reason: 'x'.repeat(20_000) }, d, jobId)!);
+    expectWithinLimits(renderEscalation(escalated, d, jobId)!);
+  });
+
+  it('no alert text reaches Slack unescaped: no <!channel>, <@U123>, <!here> or evil link anywhere', () => {
+    const all = [renderParent(viewAfter(d, [finished]), d, jobId), renderReply(finished, d, jobId)!, renderEscalation(escalated, d, jobId)!].map((m) => JSON.stringify(m));
+    for (const s of all) {
+      expect(s).not.toMatch(/<!channel>|<@U123>|<!here>|<https:\/\/evil/);
+    }
+    expect(all[0]).toContain('&lt;!channel&gt;');
+  });
+
+  it('the guard cuts whatever a future renderer overfills, and keeps at most 50 blocks', () => {
+    const big: SlackMessage = { text: 'x'.repeat(50_000), blocks: Array.from({ length: 80 }, () => ({ type: 'section', text: { type: 'mrkdwn', text: '&'.repeat(4000) } })) };
+    const fitted = fitMessage({ ...big, blocks: big.blocks.map((b) => (b.type === 'section' ? { ...b, text: { type: 'mrkdwn' as const, text: '&amp;'.repeat(1000) } } : b)) });
+    expect(fitted.blocks).toHaveLength(50);
+    for (const t of texts(fitted)) expect(t.text.length).toBeLessThanOrEqual(t.max);
+    expect(JSON.stringify(fitted.blocks.at(-1))).toContain('31 more blocks left out');
+  });
+});
+
+describe('the parent message', () => {
+  it('shows the summary, the labels that matter first, and links to source, Alertmanager, silence and runbook', () => {
+    const d = jobData();
+    d.alert.generatorURL = 'http://prometheus:9090/graph?g0.expr=up&g0.tab=1';
+    d.alert.annotations.runbook_url = 'https://runbooks.example/hl';
+    const msg = renderParent(viewAfter(d, [{ kind: 'queued' }]), d, 'high-latency.3e03c1ad0d5013c4.1795780469137');
+    const all = JSON.stringify(msg);
+    expect(msg.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'HighLatency', emoji: false } });
+    expect(all).toContain('p99 latency 2.3s');
+    expect(orderedLabels(d.alert.labels).map(([k]) => k)).toEqual(['severity', 'instance', 'container']);
+    const links = alertLinks(d);
+    expect(links[0]).toBe('<http://prometheus:9090/graph?g0.expr=up&amp;g0.tab=1|Source>');
+    expect(links[1]).toMatch(/^<http:\/\/vm:19093\/#\/alerts\?filter=%7Balertname%3D%22HighLatency%22%2Cseverity%3D%22critical%22/);
+    expect(links[2]).toMatch(/^<http:\/\/vm:19093\/#\/silences\/new\?filter=/);
+    expect(links[3]).toBe('<https://runbooks.example/hl|Runbook>');
+    expect(all).toContain('job `high-latency.3e03c1ad0d5013c4.1795780469137`');
+  });
+
+  it('leaves out links it cannot build safely (no generatorURL, no externalURL, a javascript: runbook)', () => {
+    const d = jobData();
+    d.alert.generatorURL = '';
+    d.group.externalURL = undefined;
+    d.alert.annotations.runbook_url = 'javascript:alert(1)';
+    expect(alertLinks(d)).toEqual([]);
+  });
+
+  it('says "alert resolved" once Alertmanager does, keeping the outcome', () => {
+    const d = jobData('resolved-high-latency');
+    const v = viewAfter(d, [{ kind: 'queued' }, { kind: 'finished', outcome: 'succeeded', result: undefined, reason: undefined, escalation: undefined, attempts: 1 }, { kind: 'resolved' }]);
+    const state = JSON.stringify(renderParent(v, d, 'j').blocks[1]);
+    expect(state).toContain('*Succeeded*');
+    expect(state).toContain('*Alert resolved* <!date^1795780479^');
+  });
+});
+
+describe('replies', () => {
+  it('carry action and targets, duration, attempt, bytes reclaimed, replicas, verification and bounded output', () => {
+    const d = jobData();
+    const result: RemediationJobResult = {
+      outcome: 'succeeded',
+      summary: 'scaled worker from 1 to 2 replicas',
+      action: 'scale',
+      targets: ['shop-worker-1'],
+      dryRun: false,
+      durationMs: 1530,
+      details: { service: 'worker', before: 1, after: 2, max: 4, bytesReclaimed: 2048, outputs: [{ container: 'api', exitCode: 0, stdout: 'done', stderr: '', truncated: false }] },
+      verification: { ok: true, detail: 'shop-worker-2 running', durationMs: 800 },
+    };
+    const msg = renderReply({ kind: 'finished', outcome: 'succeeded', result, reason: undefined, escalation: undefined, attempts: 2 }, d, 'job-1')!;
+    const all = JSON.stringify(msg);
+    for (const part of ['Succeeded* in 1.5 s', 'attempt 2/3', '`scale` → shop-worker-1', '*Replicas:* 1 → 2 (max 4) of worker', '*Reclaimed:* 2.0 KiB', ':white_check_mark: passed', '*Output of* api (exit 0)']) {
+      expect(all).toContain(part);
+    }
+  });
+
+  it('the escalation mentions the handle, broadcasts, and says why; none without a reason to escalate', () => {
+    const d = jobData();
+    const e: NotifyEvent = { kind: 'finished', outcome: 'escalated', result: undefined, reason: 'container api did not become healthy within 60s', escalation: 'verification_failed', attempts: 3 };
+    const msg = renderEscalation(e, d, 'job-1')!;
+    expect(msg.text.startsWith('<!subteam^S0ONCALL> ')).toBe(true);
+    expect(msg.broadcast).toBe(true);
+    expect(JSON.stringify(msg)).toContain('did not come back healthy');
+    // The escalation carries the reason: no separate detail reply for a job that failed for good.
+    expect(renderReply(e, d, 'job-1')).toBeUndefined();
+    expect(renderEscalation({ ...e, outcome: 'failed', escalation: undefined }, d, 'job-1')).toBeUndefined();
+  });
+
+  it('a bare @handle mention turns link_names on and defangs every @ in alert text', () => {
+    const d = jobData(undefined, { spec: { notify: { channel: undefined, mention: '@oncall' } } });
+    d.alert.labels.alertname = '@channel';
+    const msg = renderEscalation({ kind: 'finished', outcome: 'circuit_open', result: undefined, reason: 'ping @here', escalation: 'circuit_open', attempts: 1 }, d, 'j')!;
+    expect(msg.linkNames).toBe(true);
+    expect(msg.text.startsWith('@oncall ')).toBe(true);
+    expect(JSON.stringify(msg)).not.toMatch(/@(channel|here)/);
+    expect(JSON.stringify(msg)).toContain('circuit breaker is open');
+  });
+});
