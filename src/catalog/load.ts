@@ -21,7 +21,7 @@ const FileShape = Type.Object(
 
 function describe(e: ValueError): string {
   if (e.message === 'Expected union value') {
-    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window)$/.test(e.path)) {
+    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration)$/.test(e.path)) {
       return 'expected a duration such as "30s", "5m", "1h" or a number of seconds';
     }
     if (e.path === '/match') return 'expected a matcher string or a list of them';
@@ -114,6 +114,13 @@ export function parseRemediation(file: string, text: string): { remediation?: Re
     }
   }
   if (typeof f.verify?.query === 'string' && f.verify.query.trim() === '') push('/verify/query', 'empty query');
+  let silenceMs: number = DEFAULTS.silenceMaxDurationMs;
+  try {
+    silenceMs = durationMs(f.silence?.maxDuration, silenceMs);
+  } catch {
+    /* not a duration: the schema check above reported it */
+  }
+  if (f.silence && (silenceMs < 1000 || silenceMs > 86_400_000)) push('/silence/maxDuration', 'expected a duration from 1s to 24h');
   if (problems.length > 0) return { problems };
 
   const remediation: Remediation = {
@@ -146,6 +153,7 @@ export function parseRemediation(file: string, text: string): { remediation?: Re
     },
     notify: { channel: f.notify?.channel, mention: f.notify?.mention },
     dryRun: f.dryRun ?? false,
+    silence: f.silence && (f.silence.enabled ?? true) ? { maxDurationMs: silenceMs } : undefined,
   };
   return { remediation, problems };
 }

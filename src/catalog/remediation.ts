@@ -23,6 +23,8 @@ export interface RemediationSpec {
   guards: { cooldownMs: number; budget: { runs: number; windowMs: number } | undefined };
   notify: { channel: string | undefined; mention: string | undefined };
   dryRun: boolean;
+  /** Silence the alert in Alertmanager while acting (opt-in); undefined when off. */
+  silence?: { maxDurationMs: number } | undefined;
 }
 
 export interface Remediation extends RemediationSpec {
@@ -37,6 +39,7 @@ export const DEFAULTS = {
   jitter: 0.2,
   verifyWithinMs: 30_000,
   queryWithinMs: 120_000,
+  silenceMaxDurationMs: 30 * 60_000,
 } as const;
 
 export function toSpec(r: Remediation): RemediationSpec {

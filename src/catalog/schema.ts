@@ -73,6 +73,19 @@ export const NotifySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Opt-in: while the action runs, silence the alert in Alertmanager (API v2) for its exact
+ * labels, so nobody is paged for what is being fixed; expired as soon as the outcome is known
+ * and never longer than maxDuration (default 30m). Needs ALERTMANAGER_URL.
+ */
+export const SilenceSchema = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    maxDuration: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+
 export const RemediationFileSchema = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 1000 })),
@@ -87,6 +100,7 @@ export const RemediationFileSchema = Type.Object(
     onResolved: Type.Optional(ActionSchema),
     notify: Type.Optional(NotifySchema),
     dryRun: Type.Optional(Type.Boolean()),
+    silence: Type.Optional(SilenceSchema),
   },
   { additionalProperties: false },
 );
