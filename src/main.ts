@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
-import { loadRemediations } from './catalog/load.js';
+import { UnreachableError, processIO } from './cli/io.js';
+import { EXIT, UsageError } from './cli/term.js';
 import { loadConfig, type Role } from './config.js';
-import { createRuntime } from './container.js';
 import { CatalogError, ConfigError, coerceError } from './errors.js';
 import { createLogger } from './observability/logger.js';
 
@@ -11,29 +10,23 @@ commands:
   start      HTTP webhook and worker in one process (default)
   serve      HTTP webhook only (enqueues jobs)
   worker     worker only (runs jobs against Docker)
-  check      validate remediations/ and exit (0 valid, 1 invalid)
+  check      validate remediations/ and alert-rules/ [--dir DIR] [--rules DIR] [--json]
+  simulate   FILE|-  what a payload would do now: matches, targets, guards [--json] [--dir DIR]
+  history    past remediations [--alertname --remediation --target --outcome --since --until
+             --limit --cursor] [--json]
+
+exit codes: 0 ok, 1 problems found, 2 usage, 78 configuration.
+SIGHUP (or a file change) reloads remediations/ in a running start/serve/worker.
 
 configuration comes from the environment: PORT, HOST, REDIS_URL, DOCKER_HOST, WEBHOOK_TOKEN,
 REMEDIATIONS_DIR, WORKER_CONCURRENCY, LOG_LEVEL, DRY_RUN (see README.md).`;
 
-async function check(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' } }, allowPositionals: false });
-  const config = loadConfig(process.env, ['cli']);
-  const dir = values.dir ?? config.remediationsDir;
-  try {
-    const list = await loadRemediations(dir);
-    for (const r of list) process.stdout.write(`ok  ${r.id}  ${r.action.type}  match ${r.match.join(', ')}\n`);
-    process.stdout.write(`${list.length} remediation(s) valid in ${dir}\n`);
-    return 0;
-  } catch (err) {
-    if (err instanceof CatalogError) {
-      for (const p of err.problems) process.stderr.write(`error  ${p.file}  ${p.path}  ${p.reason}\n`);
-      process.stderr.write(`${err.problems.length} problem(s) in ${dir}\n`);
-      return 1;
-    }
-    throw err;
-  }
-}
+// One-shot commands load only what they use: a CLI should answer quickly.
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  check: async (argv) => (await import('./cli/check.js')).checkCommand(argv, processIO()),
+  simulate: async (argv) => (await import('./cli/simulate.js')).simulateCommand(argv, processIO()),
+  history: async (argv) => (await import('./cli/history.js')).historyCommand(argv, processIO()),
+};
 
 async function run(command: string): Promise<number> {
   const roles = { start: { http: true, worker: true }, serve: { http: true, worker: false }, worker: { http: false, worker: true } }[
@@ -42,6 +35,7 @@ async function run(command: string): Promise<number> {
   const needs: Role[] = [...(roles.http ? (['http'] as const) : []), ...(roles.worker ? (['worker'] as const) : [])];
   const config = loadConfig(process.env, needs);
   const log = createLogger(config.logLevel);
+  const { createRuntime } = await import('./container.js');
   const runtime = await createRuntime(config, log, roles);
   let stopping = false;
   const stop = (signal: string) => {
@@ -64,6 +58,8 @@ async function run(command: string): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP reloads remediations/; a broken file is logged and the running catalog kept.
+  process.on('SIGHUP', () => void runtime.reload('SIGHUP'));
   await runtime.start();
   return -1; // keep running
 }
@@ -75,8 +71,10 @@ async function main(): Promise<void> {
       process.stdout.write(`${USAGE}\n`);
       return;
     }
-    if (command === 'check') {
-      process.exitCode = await check(rest);
+    if (Object.hasOwn(COMMANDS, command)) {
+      process.exitCode = await COMMANDS[command]!(rest);
+      // A one-shot command is done: a socket a library still holds must not keep it alive.
+      setTimeout(() => process.exit(), 2_000).unref();
       return;
     }
     if (command === 'start' || command === 'serve' || command === 'worker') {
@@ -84,9 +82,16 @@ async function main(): Promise<void> {
       return;
     }
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
-    process.exitCode = 2;
+    process.exitCode = EXIT.usage;
   } catch (err) {
-    if (err instanceof ConfigError) {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_'))) {
+      process.stderr.write(`remediator ${command}: ${(err as Error).message}\n`);
+      process.exitCode = EXIT.usage;
+    } else if (err instanceof UnreachableError) {
+      process.stderr.write(`remediator ${command}: ${err.message}\n`);
+      process.exitCode = EXIT.problems;
+    } else if (err instanceof ConfigError) {
       process.stderr.write(`remediator: configuration error: ${err.message}\n`);
       process.exitCode = 78; // EX_CONFIG
     } else if (err instanceof CatalogError) {

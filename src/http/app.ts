@@ -6,6 +6,8 @@ import type { Config } from '../config.js';
 import { EnqueueUnavailableError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Producer } from '../queue/producer.js';
+import { adminRoutes, type AdminDeps } from './routes/admin.js';
+import { apiRoutes, type ApiDeps } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { webhookRoutes } from './routes/webhook.js';
 
@@ -19,6 +21,12 @@ export interface AppDeps {
   refreshQueueMetrics?: () => Promise<void>;
   /** Set when the process is stopping: the webhook answers 503 so Alertmanager retries elsewhere. */
   lifecycle: { draining: boolean };
+  /** Operator API (/api/v1: history, simulate, rules); each part is mounted only when given. */
+  history?: ApiDeps['history'];
+  simulate?: ApiDeps['simulate'];
+  catalogStatus?: ApiDeps['catalogStatus'];
+  /** Queue UI under /admin; absent (ADMIN_USER/ADMIN_PASSWORD unset): not mounted, 404. */
+  admin?: AdminDeps | undefined;
 }
 
 /** Build the HTTP app. It never listens: the caller does, and tests use app.inject. */
@@ -59,5 +67,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.register(webhookRoutes(deps));
   app.register(healthRoutes(deps));
+  app.register(apiRoutes(deps));
+  if (deps.admin) app.register(adminRoutes(deps.admin));
   return app;
 }

@@ -29,6 +29,12 @@ export function createMetrics() {
     queueJobs: new Gauge({ name: 'remediator_queue_jobs', help: 'Jobs in the queue by state', labelNames: ['queue', 'state'], registers: r }),
     circuitOpen: new Gauge({ name: 'remediator_circuit_open', help: '1 while a remediation circuit is open', labelNames: ['remediation'], registers: r }),
     catalogRemediations: new Gauge({ name: 'remediator_catalog_remediations', help: 'Remediations loaded', registers: r }),
+    catalogReloadFailures: new Counter({
+      name: 'remediator_catalog_reload_failures_total',
+      help: 'Reloads of remediations/ rejected as invalid; the previous catalog stayed in force',
+      registers: r,
+    }),
+    catalogLoadedAt: new Gauge({ name: 'remediator_catalog_loaded_timestamp_seconds', help: 'When the catalog in force was loaded', registers: r }),
   };
 }
 

@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { HistoryFilterError, createHistoryStore, parseHistoryFilter, type HistoryOutcome, type HistoryPage, type RawHistoryFilter } from '../history/index.js';
+import { connectRedis, type CliIO } from './io.js';
+import { EXIT, UsageError, paintFor, plural, table, type Paint } from './term.js';
+
+export const HISTORY_USAGE =
+  'usage: remediator history [--alertname NAME] [--remediation ID] [--target NAME] [--outcome OUTCOME]\n' +
+  '                          [--since TIME] [--until TIME] [--limit N] [--cursor C] [--json]\n' +
+  '  TIME: an ISO date, epoch ms, or an age such as 30m, 2h, 7d';
+
+const FILTERS = ['alertname', 'remediation', 'target', 'outcome', 'since', 'until', 'limit', 'cursor'] as const;
+
+function outcomeColour(o: HistoryOutcome, p: Paint): string {
+  if (o === 'succeeded') return p.green(o);
+  if (o === 'failed' || o === 'refused' || o === 'escalated' || o === 'circuit_open') return p.red(o);
+  if (o === 'queued' || o === 'skipped' || o === 'cancelled') return p.dim(o);
+  return p.yellow(o);
+}
+
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** The history page as a table, newest first, with the command for the next page. */
+export function renderHistory(page: HistoryPage, p: Paint, nextCommand: string | undefined): string {
+  if (page.records.length === 0) return `${p.dim('no remediations recorded for this filter')}\n`;
+  const rows = [
+    ['TIME', 'REMEDIATION', 'ALERT', 'TARGET', 'OUTCOME', 'TRIES', 'SUMMARY'].map((h) => p.bold(h)),
+    ...page.records.map((r) => [
+      when(r.receivedAt),
+      r.phase === 'resolve' ? `${r.remediation} (resolve)` : r.remediation,
+      r.alertname,
+      r.target || '-',
+      outcomeColour(r.outcome, p),
+      String(r.attempts),
+      clip(r.summary.replace(/\s+/g, ' '), 120),
+    ]),
+  ];
+  const lines = [...table(rows), '', `${plural(page.records.length, 'record')}${page.nextCursor ? ', more:' : ''}`];
+  if (page.nextCursor && nextCommand) lines.push(`  ${nextCommand}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `remediator history`: exit 0 with a page (even an empty one), 1 when Redis is unreachable, 2 for a bad filter. */
+export async function historyCommand(argv: string[], io: CliIO): Promise<number> {
+  const options = Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }]));
+  const { values, positionals } = parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${HISTORY_USAGE}`);
+  const raw = values as RawHistoryFilter & { json?: boolean };
+  let filter;
+  try {
+    filter = parseHistoryFilter(raw);
+  } catch (err) {
+    if (err instanceof HistoryFilterError) throw new UsageError(`--${err.message}\n${HISTORY_USAGE}`);
+    throw err;
+  }
+  const config = loadConfig(io.env, ['cli']);
+  const redis = await connectRedis(config.redisUrl);
+  try {
+    const store = createHistoryStore({ redis, prefix: config.queuePrefix, retentionSeconds: config.historyRetentionSeconds });
+    const page = await store.query(filter);
+    if (raw.json) {
+      io.out.write(`${JSON.stringify(page, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    const args = FILTERS.filter((f) => f !== 'cursor' && raw[f] !== undefined).map((f) => `--${f} ${JSON.stringify(raw[f])}`);
+    const next = page.nextCursor ? ['remediator history', ...args, `--cursor ${page.nextCursor}`].join(' ') : undefined;
+    io.out.write(renderHistory(page, paintFor(io.out, io.env), next));
+    return EXIT.ok;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { Queue } from 'bullmq';
+import { createCatalog } from '../catalog/catalog.js';
+import { loadRemediations } from '../catalog/load.js';
+import { loadConfig } from '../config.js';
+import { createDockerodeAdapter } from '../docker/dockerode-adapter.js';
+import type { DockerPort } from '../docker/port.js';
+import { coerceError } from '../errors.js';
+import { createGuards } from '../guards/index.js';
+import { REMEDIATION_QUEUE } from '../queue/contract.js';
+import { InvalidPayloadError, createSimulateReads, parsePayload, simulate } from '../simulate/index.js';
+import { connectRedis, readAll, type CliIO } from './io.js';
+import { renderSimulation } from './simulate-view.js';
+import { EXIT, UsageError, paintFor } from './term.js';
+
+export const SIMULATE_USAGE = 'usage: remediator simulate FILE|- [--json] [--dir DIR]';
+const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * `remediator simulate FILE|-`: what remediator would do with an Alertmanager payload now.
+ * Reads Redis (episodes, guards, job states) and lists containers in Docker; writes nothing
+ * and enqueues nothing. Exit 0 with a plan, 1 when the payload is invalid or Redis is
+ * unreachable, 2 for wrong arguments, 78 for a bad environment.
+ */
+export async function simulateCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, dir: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError(`${positionals.length === 0 ? 'simulate needs a payload file (or - for stdin)' : 'simulate takes one payload file'}\n${SIMULATE_USAGE}`);
+  const file = positionals[0]!;
+  const config = loadConfig(io.env, ['cli']);
+  const source = file === '-' ? 'stdin' : file;
+
+  let payload;
+  try {
+    const text = file === '-' ? await readAll(io.stdin, MAX_PAYLOAD_BYTES) : await readFile(file, 'utf8');
+    payload = parsePayload(text, source);
+  } catch (err) {
+    io.err.write(`remediator simulate: ${err instanceof InvalidPayloadError ? `invalid payload: ${err.message}` : `cannot read ${source}: ${coerceError(err).message}`}\n`);
+    return EXIT.problems;
+  }
+  const dir = values.dir ?? config.remediationsDir;
+  const catalog = createCatalog(dir, await loadRemediations(dir));
+
+  const redis = await connectRedis(config.redisUrl);
+  // skipMetasUpdate: a Queue normally writes its meta key on connect; simulate must write nothing.
+  const queue = new Queue(REMEDIATION_QUEUE, { connection: redis, prefix: config.queuePrefix, skipMetasUpdate: true });
+  queue.on('error', () => undefined);
+  try {
+    let docker: DockerPort | undefined = createDockerodeAdapter({ dockerHost: config.dockerHost, certPath: config.dockerCertPath, tlsVerify: config.dockerTlsVerify });
+    try {
+      await docker.ping();
+    } catch (err) {
+      io.err.write(`remediator simulate: Docker Engine at DOCKER_HOST not reachable (${coerceError(err).message}): targets are not looked up\n`);
+      docker = undefined;
+    }
+    const report = await simulate(payload, {
+      catalog: () => catalog,
+      docker,
+      guards: createGuards({ redis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs }),
+      reads: createSimulateReads(redis, config.queuePrefix, queue),
+      config,
+    });
+    io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderSimulation(report, paintFor(io.out, io.env)));
+    return EXIT.ok;
+  } finally {
+    await queue.close().catch(() => undefined);
+    redis.disconnect();
+  }
+}

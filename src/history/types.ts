@@ -1,0 +1,70 @@
+import type { Outcome } from '../queue/contract.js';
+
+/** Outcomes a history record can have: a job's final outcome, or `queued` until it ends. */
+export const HISTORY_OUTCOMES = [
+  'queued',
+  'succeeded',
+  'skipped',
+  'dry_run',
+  'failed',
+  'refused',
+  'escalated',
+  'cooldown',
+  'circuit_open',
+  'cancelled',
+] as const satisfies readonly (Outcome | 'queued')[];
+
+export type HistoryOutcome = (typeof HISTORY_OUTCOMES)[number];
+
+/**
+ * One remediation job as history keeps it, beyond BullMQ's job retention: what alert, which
+ * remediation (and the hash of its definition), on what, and how it ended.
+ */
+export interface HistoryRecord {
+  jobId: string;
+  remediation: string;
+  /** sha256 prefix of the remediation file the job ran under. */
+  hash: string;
+  phase: 'fire' | 'resolve';
+  action: string;
+  alertname: string;
+  fingerprint: string;
+  startsAt: string;
+  /** The target the alert named (container or service name, `host`); '' when refused. */
+  target: string;
+  /** Containers acted on (from the job result), if any. */
+  targets: string[];
+  outcome: HistoryOutcome;
+  /** One line for a human: the result's summary, or why it failed. */
+  summary: string;
+  escalation: string | undefined;
+  attempts: number;
+  dryRun: boolean;
+  /** When the webhook accepted the alert (epoch ms): what history is ordered and filtered by. */
+  receivedAt: number;
+  /** When the job ended (epoch ms); absent while queued. */
+  finishedAt: number | undefined;
+  durationMs: number | undefined;
+}
+
+/** Filters of `GET /api/v1/remediations` and `remediator history`; all optional, combined with AND. */
+export interface HistoryFilter {
+  alertname?: string | undefined;
+  remediation?: string | undefined;
+  target?: string | undefined;
+  outcome?: HistoryOutcome | undefined;
+  /** Epoch ms, inclusive. */
+  since?: number | undefined;
+  /** Epoch ms, inclusive. */
+  until?: number | undefined;
+  /** Page size (1 to 500; default 50). */
+  limit?: number | undefined;
+  /** Opaque, from the previous page's nextCursor. */
+  cursor?: string | undefined;
+}
+
+export interface HistoryPage {
+  records: HistoryRecord[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  nextCursor: string | undefined;
+}

@@ -1,0 +1,42 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from '../../config.js';
+import { authorize } from '../auth.js';
+
+export interface AdminDeps {
+  /** ADMIN_USER / ADMIN_PASSWORD: separate from the webhook's, so Alertmanager's secret cannot open the UI. */
+  credentials: NonNullable<Config['admin']>;
+  /** The queues to show: "remediations", and "notifications" when this process has it. */
+  queues: Queue[];
+  basePath?: string;
+}
+
+export const ADMIN_BASE_PATH = '/admin';
+
+/**
+ * The queue UI (bull-board) under /admin, behind basic auth. The hook sits in this plugin's
+ * own context, so it covers the page, its API and its static files, and nothing else.
+ */
+export const adminRoutes = (deps: AdminDeps): FastifyPluginAsync =>
+  async (app) => {
+    const base = deps.basePath ?? ADMIN_BASE_PATH;
+    const auth: Config['auth'] = { disabled: false, token: undefined, basic: deps.credentials };
+    app.addHook('onRequest', async (req, reply) => {
+      if (!authorize(req.headers.authorization, auth)) {
+        // The challenge makes a browser ask for the admin credentials.
+        reply.header('WWW-Authenticate', 'Basic realm="remediator admin", charset="UTF-8"');
+        return reply.code(401).send({ error: 'unauthorized', message: 'the queue UI needs the ADMIN_USER / ADMIN_PASSWORD credentials' });
+      }
+    });
+    const serverAdapter = new FastifyAdapter();
+    serverAdapter.setBasePath(base);
+    createBullBoard({
+      queues: deps.queues.map((q) => new BullMQAdapter(q, { description: `BullMQ queue "${q.name}" (prefix ${q.opts.prefix ?? 'bull'})` })),
+      serverAdapter,
+      options: { uiConfig: { boardTitle: 'remediator', hideDocsLink: true } },
+    });
+    await app.register(serverAdapter.registerPlugin(), { prefix: base });
+  };

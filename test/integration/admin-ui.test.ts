@@ -1,0 +1,130 @@
+// The queue UI under /admin in a real headless browser (Debian chromium driven by
+// playwright-core): with the admin credentials it shows the queues and the reason of a job that
+// failed through the real pipeline; without them, or with the webhook's, it is refused.
+import Docker from 'dockerode';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { removeContainers, uniquePrefix } from '../support/docker.js';
+import { TOKEN, fixture, startHarness, type Harness } from '../support/harness.js';
+
+const ADMIN = { username: 'ops', password: 'admin-password-0123' };
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });
+const p = uniquePrefix('admin');
+let h: Harness;
+let browser: Browser;
+let failedReason: string;
+
+beforeAll(async () => {
+  [h, browser] = await Promise.all([
+    startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: 'remediations', env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password } }),
+    // Playwright gives every launch a fresh temporary profile (its own --user-data-dir).
+    chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }),
+  ]);
+  // A job that fails for real: the alert names a container that does not exist.
+  const body = await fixture('firing-high-latency.json');
+  body.alerts[0].labels.container = `${p}gone`;
+  const res = await h.post(body);
+  const job = await h.waitForJob(res.body.jobs[0].jobId);
+  expect(await job.getState()).toBe('failed');
+  failedReason = job.failedReason;
+  expect(failedReason).toBe(`container ${p}gone not found on this Docker host`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.stop();
+  await removeContainers(docker, p);
+});
+
+describe('queue UI in a browser', () => {
+  it('with the admin credentials: loads, shows the queue and a failed job\'s reason', async () => {
+    const context = await browser.newContext({ httpCredentials: ADMIN });
+    try {
+      const page = await context.newPage();
+      const res = await page.goto(`${h.url}/admin`);
+      expect(res?.status()).toBe(200);
+      await page.getByText('remediations', { exact: true }).first().waitFor({ timeout: 20_000 });
+      await page.goto(`${h.url}/admin/queue/remediations?status=failed`);
+      await page.getByText(failedReason).first().waitFor({ timeout: 20_000 });
+      expect(await page.title()).toMatch(/remediator/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  /**
+   * Open /admin and report how it was refused. Chromium either shows the 401 page or, when it
+   * decides the credentials it has are no good, fails the navigation; both are a refusal. Either
+   * way no queue data may have reached the page.
+   */
+  async function refusal(options: Parameters<Browser['newContext']>[0]): Promise<string> {
+    const context = await browser.newContext(options);
+    try {
+      const page = await context.newPage();
+      const served: string[] = [];
+      page.on('response', (r) => {
+        if (r.url().includes('/admin/api/') && r.status() === 200) served.push(r.url());
+      });
+      let outcome: string;
+      try {
+        const res = await page.goto(`${h.url}/admin`);
+        outcome = `status ${res?.status()}`;
+        expect(await page.content()).not.toContain(failedReason);
+      } catch (err) {
+        outcome = /ERR_INVALID_AUTH_CREDENTIALS/.test((err as Error).message) ? 'ERR_INVALID_AUTH_CREDENTIALS' : (err as Error).message;
+      }
+      expect(served).toEqual([]);
+      return outcome;
+    } finally {
+      await context.close();
+    }
+  }
+
+  it('without credentials it is refused (401), and no queue data reaches the page', async () => {
+    expect(['status 401', 'ERR_INVALID_AUTH_CREDENTIALS']).toContain(await refusal({}));
+  });
+
+  it('with a wrong password it is refused too', async () => {
+    expect(['status 401', 'ERR_INVALID_AUTH_CREDENTIALS']).toContain(await refusal({ httpCredentials: { username: ADMIN.username, password: 'wrong-password-000' } }));
+  });
+
+  it('the server itself answers 401 with a Basic challenge to a request without credentials', async () => {
+    const res = await fetch(`${h.url}/admin`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="remediator admin"/);
+    expect(await res.text()).not.toContain('remediations');
+  });
+});
+
+describe('queue UI credentials', () => {
+  it('are separate from the webhook\'s: the webhook token does not open /admin, nor its API', async () => {
+    for (const path of ['/admin', '/admin/api/queues']) {
+      const res = await fetch(`${h.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="remediator admin"/);
+    }
+    const basic = `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`;
+    expect((await fetch(`${h.url}/admin/api/queues`, { headers: { authorization: basic } })).status).toBe(200);
+    expect((await fetch(`${h.url}/api/v1/rules`, { headers: { authorization: basic } })).status).toBe(401);
+  });
+
+  it('when ADMIN_USER/ADMIN_PASSWORD are unset, /admin is not there (404) and the start log says so', async () => {
+    const plain = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: 'remediations', worker: false });
+    try {
+      expect((await fetch(`${plain.url}/admin`)).status).toBe(404);
+      expect(plain.logs.some((l) => String(l.msg).startsWith('queue UI off'))).toBe(true);
+    } finally {
+      await plain.stop();
+    }
+  });
+});
