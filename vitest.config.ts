@@ -23,6 +23,8 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Two cores: at most two files at once so Docker timings stay sane.
           maxWorkers: 2,
+          // After the unit project (projects with different maxWorkers need their own group).
+          sequence: { groupOrder: 1 },
         },
       },
     ],

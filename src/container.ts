@@ -4,18 +4,23 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createCatalog, type Catalog } from './catalog/catalog.js';
 import { loadRemediations } from './catalog/load.js';
+import { createCatalogReloader, type ReloadResult } from './catalog/reload.js';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { createDockerodeAdapter } from './docker/dockerode-adapter.js';
 import type { DockerPort } from './docker/port.js';
 import { createEvents, type RemediationEvents } from './events.js';
 import { createGuards, type Guards } from './guards/index.js';
+import { createHistoryStore, subscribeHistory, type HistoryStore } from './history/index.js';
 import { buildApp } from './http/app.js';
+import { createNotifications, type Notifications } from './notify/index.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { REMEDIATION_QUEUE, type RemediationJobData } from './queue/contract.js';
 import { createProducer } from './queue/producer.js';
 import { createRemediationWorker } from './queue/worker.js';
-import { producerConnection, warnOnEvictionPolicy, workerConnection } from './redis.js';
+import { producerConnection, redactUrl, waitReady, warnOnEvictionPolicy, workerConnection } from './redis.js';
+import { createSilences } from './silence/index.js';
+import { createSimulateReads, createSimulator } from './simulate/index.js';
 
 export interface Roles {
   http: boolean;
@@ -28,7 +33,13 @@ export interface Runtime {
   metrics: Metrics;
   events: RemediationEvents;
   guards: Guards;
+  /** Slack (off when neither a bot token nor a webhook URL is configured). */
+  notifications: Notifications | undefined;
   catalog: () => Catalog;
+  /** Reload remediations/ now (SIGHUP does this): an invalid catalog is rejected, the old one kept. */
+  reload(trigger?: string): Promise<ReloadResult>;
+  /** Remediation history in Redis (GET /api/v1/remediations, `remediator history`). */
+  history: HistoryStore;
   queue: Queue<RemediationJobData>;
   docker: DockerPort | undefined;
   app: FastifyInstance | undefined;
@@ -44,18 +55,37 @@ export interface Runtime {
 export async function createRuntime(config: Config, log: Logger, roles: Roles, overrides: { lockDurationMs?: number; docker?: DockerPort } = {}): Promise<Runtime> {
   const metrics = createMetrics();
   const events = createEvents((name, err) => log.error({ event: name, err: err instanceof Error ? err.message : String(err) }, 'event listener failed'));
-  const catalog = createCatalog(config.remediationsDir, await loadRemediations(config.remediationsDir));
+  // `let`: hot reload swaps the whole catalog; every `() => catalog` below reads the one in force.
+  let catalog = createCatalog(config.remediationsDir, await loadRemediations(config.remediationsDir));
   metrics.catalogRemediations.set(catalog.remediations.length);
+  metrics.catalogLoadedAt.set(catalog.loadedAt.getTime() / 1000);
   log.info({ dir: config.remediationsDir, remediations: catalog.remediations.map((r) => r.id) }, 'remediations loaded');
 
-  const needsProm = catalog.remediations.filter((r) => r.verify?.query !== undefined).map((r) => r.id);
-  if (roles.worker && needsProm.length > 0 && !config.prometheusUrl) {
-    throw new ConfigError('PROMETHEUS_URL', `not set, but ${needsProm.join(', ')} verif${needsProm.length === 1 ? 'ies' : 'y'} with a PromQL query`);
-  }
+  const requirePrometheus = (c: Catalog) => {
+    const needsProm = c.remediations.filter((r) => r.verify?.query !== undefined).map((r) => r.id);
+    if (roles.worker && needsProm.length > 0 && !config.prometheusUrl) {
+      throw new ConfigError('PROMETHEUS_URL', `not set, but ${needsProm.join(', ')} verif${needsProm.length === 1 ? 'ies' : 'y'} with a PromQL query`);
+    }
+  };
+  requirePrometheus(catalog);
+  const reloader = createCatalogReloader({
+    dir: config.remediationsDir,
+    initial: catalog,
+    log,
+    validate: requirePrometheus,
+    onSwap: (next) => {
+      catalog = next;
+      metrics.catalogRemediations.set(next.remediations.length);
+      metrics.catalogLoadedAt.set(next.loadedAt.getTime() / 1000);
+    },
+    onReject: () => metrics.catalogReloadFailures.inc(),
+  });
   const producerRedis = producerConnection(config.redisUrl);
   producerRedis.on('error', (err) => log.debug({ err: err.message }, 'producer Redis connection error'));
   const queue = new Queue<RemediationJobData>(REMEDIATION_QUEUE, { connection: producerRedis, prefix: config.queuePrefix });
   queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));
+  // Every process queues Slack changes from its events; only workers deliver them.
+  const notifications = createNotifications({ config, log, events, consume: roles.worker });
 
   const docker = roles.worker
     ? overrides.docker ?? createDockerodeAdapter({ dockerHost: config.dockerHost, certPath: config.dockerCertPath, tlsVerify: config.dockerTlsVerify })
@@ -66,6 +96,18 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
 
   // Read-side guards on the producer connection (gauges, simulate); the worker has its own.
   const guards = createGuards({ redis: producerRedis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs });
+  // History: every process records what its events say (queued here, outcomes in the worker).
+  const history = createHistoryStore({ redis: producerRedis, prefix: config.queuePrefix, retentionSeconds: config.historyRetentionSeconds });
+  subscribeHistory(events, history, log);
+  // Alertmanager silences while acting (opt-in per remediation): the worker acts, so it silences.
+  const silences = roles.worker ? createSilences({ config, events, redis: producerRedis, log, catalog: () => catalog }) : undefined;
+  const simulate = createSimulator({
+    catalog: () => catalog,
+    docker,
+    guards,
+    reads: createSimulateReads(producerRedis, config.queuePrefix, queue),
+    config,
+  });
   const refreshQueueMetrics = async () => {
     const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized');
     for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: REMEDIATION_QUEUE, state }, n);
@@ -83,6 +125,10 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
         readiness: { redis: () => producerRedis.ping(), docker: docker ? () => docker.ping() : undefined },
         refreshQueueMetrics,
         lifecycle,
+        history,
+        simulate,
+        catalogStatus: () => reloader.status(),
+        admin: config.admin && { credentials: config.admin, queues: [queue, ...(notifications ? [notifications.queue] : [])] },
       })
     : undefined;
 
@@ -92,7 +138,10 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
     metrics,
     events,
     guards,
+    notifications,
     catalog: () => catalog,
+    reload: (trigger = 'api') => reloader.reload(trigger),
+    history,
     queue,
     docker,
     app,
@@ -101,6 +150,9 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
       return address && typeof address === 'object' ? address.port : undefined;
     },
     async start() {
+      // Take webhooks only once the fail-fast producer connection is up (bounded: with Redis
+      // down at start the webhook answers 503 and /readyz says why, until it comes).
+      await waitReady(producerRedis, 5_000).catch(() => log.warn({ redisUrl: redactUrl(config.redisUrl) }, 'Redis not reachable yet: the webhook answers 503 until it is'));
       void warnOnEvictionPolicy(producerRedis, log);
       if (roles.worker && docker) {
         workerRedis = workerConnection(config.redisUrl);
@@ -127,16 +179,25 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
         );
         log.info({ concurrency: config.workerConcurrency, dryRun: config.dryRun }, 'worker started');
       }
+      notifications?.start();
+      reloader.watch();
       if (app) {
         await app.listen({ port: config.port, host: config.host });
         log.info({ port: config.port, host: config.host }, 'HTTP listening');
+        if (config.admin) log.info({ path: '/admin' }, 'queue UI on /admin (basic auth: ADMIN_USER)');
+        else log.info('queue UI off: set ADMIN_USER and ADMIN_PASSWORD to serve it on /admin');
       }
     },
     async stop() {
       lifecycle.draining = true;
+      reloader.close();
       log.info({ deadlineMs: config.shutdownTimeoutMs }, 'stopping');
       if (app) await Promise.race([app.close(), new Promise((r) => setTimeout(r, 5_000))]);
       if (worker) await worker.close(config.shutdownTimeoutMs);
+      // The last jobs' silences get expired before the connection closes.
+      if (silences) await Promise.race([silences.settled(), new Promise((r) => setTimeout(r, 5_000))]);
+      // After the worker: its last job.finished events still reach the notification queue.
+      await notifications?.stop(5_000);
       await Promise.race([queue.close(), new Promise((r) => setTimeout(r, 2_000))]);
       producerRedis.disconnect();
       workerRedis?.disconnect();

@@ -23,16 +23,32 @@ export function workerConnection(url: string): Redis {
   });
 }
 
+/** Resolves once the connection is ready; rejects after `ms`. */
+export function waitReady(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => (redis.off('ready', onReady), reject(new Error('Redis not ready'))), ms);
+    const onReady = () => (clearTimeout(t), resolve());
+    redis.once('ready', onReady);
+  });
+}
+
+/** A Redis URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return 'redis://(unparseable)';
+  }
+}
+
 /** Jobs must never be evicted: warn loudly when Redis could drop keys under memory pressure. */
 export async function warnOnEvictionPolicy(redis: Redis, log: Logger): Promise<void> {
   try {
     // The producer connection has no offline queue: wait until it is ready (or give up quietly).
-    if (redis.status !== 'ready') {
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('Redis not ready')), 10_000);
-        redis.once('ready', () => (clearTimeout(t), resolve()));
-      });
-    }
+    await waitReady(redis, 10_000);
     const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
     const policy = reply[1];
     if (policy && policy !== 'noeviction') {

@@ -42,19 +42,24 @@ export function createGuards(deps: GuardsDeps) {
     inFlight: () => `${prefix}:guard:inflight`,
     share: (group: string) => `${prefix}:guard:share:${enc(group)}`,
   };
-  const evalNum = async (script: string, keys: string[], args: (string | number)[]) =>
-    Number(await redis.eval(script, keys.length, ...keys, ...args.map(String)));
+  // EVALSHA (defineCommand), not EVAL: the script text is not sent on every call.
+  const run = (name: string, script: string, keys: string[], args: (string | number)[]): Promise<unknown> => {
+    const r = redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>;
+    if (typeof r[name] !== 'function') redis.defineCommand(name, { numberOfKeys: keys.length, lua: script });
+    return r[name]!(...keys, ...args.map(String));
+  };
+  const evalNum = async (name: string, script: string, keys: string[], args: (string | number)[]) => Number(await run(name, script, keys, args));
 
   return {
     keys: k,
 
     /** One action at a time per target. Returns false while another job holds it. */
-    acquireLock: async (target: string, jobId: string) => (await evalNum(ACQUIRE_LOCK, [k.lock(target)], [jobId, deps.lockTtlMs])) === 1,
-    releaseLock: async (target: string, jobId: string) => void (await evalNum(RELEASE_LOCK, [k.lock(target)], [jobId])),
+    acquireLock: async (target: string, jobId: string) => (await evalNum('remediatorAcquireLock', ACQUIRE_LOCK, [k.lock(target)], [jobId, deps.lockTtlMs])) === 1,
+    releaseLock: async (target: string, jobId: string) => void (await evalNum('remediatorReleaseLock', RELEASE_LOCK, [k.lock(target)], [jobId])),
 
     /** Take one of `limit` slots of a semaphore (global in-flight cap, service share). */
     acquireSlot: async (name: string, jobId: string, limit: number) =>
-      (await evalNum(ACQUIRE_SLOT, [name], [jobId, limit, Date.now(), deps.lockTtlMs])) === 1,
+      (await evalNum('remediatorAcquireSlot', ACQUIRE_SLOT, [name], [jobId, limit, Date.now(), deps.lockTtlMs])) === 1,
     releaseSlot: async (name: string, jobId: string) => void (await redis.zrem(name, jobId)),
 
     /**
@@ -63,17 +68,11 @@ export function createGuards(deps: GuardsDeps) {
      */
     async admit(spec: Pick<RemediationSpec, 'id' | 'guards'>, target: string, jobId: string, record: boolean): Promise<Admission> {
       const b = spec.guards.budget;
-      const reply = (await redis.eval(
+      const reply = (await run(
+        'remediatorAdmitRun',
         ADMIT_RUN,
-        3,
-        k.cooldown(spec.id, target),
-        k.runs(spec.id, target),
-        k.circuit(spec.id, target),
-        jobId,
-        String(Date.now()),
-        String(b?.windowMs ?? 0),
-        String(b?.runs ?? 0),
-        record ? '1' : '0',
+        [k.cooldown(spec.id, target), k.runs(spec.id, target), k.circuit(spec.id, target)],
+        [jobId, Date.now(), b?.windowMs ?? 0, b?.runs ?? 0, record ? '1' : '0'],
       )) as [string, number, number];
       const [decision, a, c] = reply;
       if (decision === 'cooldown') return { decision, remainingMs: Number(a) };

@@ -170,7 +170,8 @@ export function createProducer(deps: ProducerDeps) {
     for (const c of unique) {
       const status = freshIds.has(c.id) ? 'enqueued' : 'duplicate';
       (status === 'enqueued' ? deps.metrics.jobsEnqueued : deps.metrics.jobsDeduplicated).inc({ remediation: c.r.id });
-      deps.log.info(
+      // Re-sends are the common case in a storm: one line per new job at info, duplicates at debug.
+      deps.log[status === 'enqueued' ? 'info' : 'debug'](
         { jobId: c.id, remediation: c.r.id, alertname: c.data.alert.labels.alertname, fingerprint: c.data.alert.fingerprint, phase: c.data.phase },
         status === 'enqueued' ? 'job queued' : 'job deduplicated: episode already handled',
       );

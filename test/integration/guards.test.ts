@@ -3,7 +3,7 @@
 // cancellation by a resolved alert, onResolved, and dry-run.
 import Docker from 'dockerode';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createTestContainer, inspectStartedAt, removeContainers, uniquePrefix } from '../support/docker.js';
+import { actionWindows, anyOverlap, createTestContainer, inspectStartedAt, removeContainers, uniquePrefix } from '../support/docker.js';
 import { fixture, remediationsDir, startHarness, type Harness } from '../support/harness.js';
 
 const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });
@@ -32,24 +32,18 @@ async function alertFor(container: string, n: number, fingerprint = `f${containe
   return body;
 }
 
-/** [acting, finished] intervals per job from the event log of one or more harnesses. */
-function actingIntervals(...hs: Harness[]): [number, number][] {
-  const all = hs.flatMap((h) => h.seen);
-  return all
-    .filter((e) => e.name === 'job.acting')
-    .map((a) => [a.t, all.find((f) => f.name === 'job.finished' && f.jobId === a.jobId && f.t >= a.t)?.t ?? Infinity]);
-}
-const overlaps = (xs: [number, number][]) => xs.some(([s1, e1], i) => xs.some(([s2, e2], j) => i < j && s1 < e2 && s2 < e1));
-
 describe('per-target lock', () => {
   it('two episodes for one container at once: both run, one after the other, never overlapping', async () => {
     const name = `${p}locked`;
     await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
     const h = await harness({ 'r.yaml': restartFile('') });
+    const t0 = Date.now();
     const [a, b] = await Promise.all([h.post(await alertFor(name, 1)), h.post(await alertFor(name, 2))]);
     const jobs = await Promise.all([h.waitForJob(a.body.jobs[0].jobId), h.waitForJob(b.body.jobs[0].jobId)]);
     expect(jobs.map((j) => j.returnvalue.outcome)).toEqual(['succeeded', 'succeeded']);
-    expect(overlaps(actingIntervals(h))).toBe(false);
+    const windows = await actionWindows(docker, [name], t0, 'restart');
+    expect(windows).toHaveLength(2);
+    expect(anyOverlap(windows)).toBe(false);
     // The second one waited for the lock rather than failing: no attempt was spent.
     expect(jobs.map((j) => j.attemptsMade)).toEqual([1, 1]);
   });
@@ -108,11 +102,13 @@ describe('in-flight caps', () => {
     const names = [1, 2, 3].map((i) => `${p}cap${i}`);
     for (const name of names) await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
     const h = await harness({ 'r.yaml': restartFile('') }, { MAX_IN_FLIGHT: '1', WORKER_CONCURRENCY: '3' });
+    const t0 = Date.now();
     const res = await Promise.all(names.map(async (name, i) => h.post(await alertFor(name, i + 10))));
     const jobs = await Promise.all(res.map((r) => h.waitForJob(r.body.jobs[0].jobId)));
     expect(jobs.map((j) => j.returnvalue.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
-    expect(actingIntervals(h)).toHaveLength(3);
-    expect(overlaps(actingIntervals(h))).toBe(false);
+    const windows = await actionWindows(docker, names, t0, 'restart');
+    expect(windows).toHaveLength(3);
+    expect(anyOverlap(windows)).toBe(false);
   });
 
   it('restarts at most half of a Compose service\'s replicas at once', async () => {
@@ -120,10 +116,13 @@ describe('in-flight caps', () => {
     const names = [1, 2].map((n) => `${p}shop-web-${n}`);
     for (const [i, name] of names.entries()) await createTestContainer(docker, { name, labels: labels(i + 1) });
     const h = await harness({ 'r.yaml': restartFile('') }, { WORKER_CONCURRENCY: '4' });
+    const t0 = Date.now();
     const res = await Promise.all(names.map(async (name, i) => h.post(await alertFor(name, i + 20))));
     const jobs = await Promise.all(res.map((r) => h.waitForJob(r.body.jobs[0].jobId)));
     expect(jobs.map((j) => j.returnvalue.outcome)).toEqual(['succeeded', 'succeeded']);
-    expect(overlaps(actingIntervals(h))).toBe(false);
+    const windows = await actionWindows(docker, names, t0, 'restart');
+    expect(windows).toHaveLength(2);
+    expect(anyOverlap(windows)).toBe(false);
   });
 });
 

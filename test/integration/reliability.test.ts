@@ -121,7 +121,8 @@ describe('Redis restarted mid-run with AOF on', () => {
     const name = `${p}aof`;
     await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
     const dir = await remediationsDir({ 'r.yaml': 'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\ndelay: 1s\n' });
-    const h: Harness = await startHarness({ redisUrl: redis.url, dockerHost: inject('dockerHost'), remediationsDir: dir, env: { DRY_RUN: 'true' } });
+    // A job active when Redis went away runs again after one lock duration.
+    const h: Harness = await startHarness({ redisUrl: redis.url, dockerHost: inject('dockerHost'), remediationsDir: dir, env: { DRY_RUN: 'true', JOB_LOCK_SECONDS: '3' } });
     cleanup.push(() => h.stop());
     const accepted: string[] = [];
     for (let i = 0; i < 30; i++) {
@@ -130,7 +131,7 @@ describe('Redis restarted mid-run with AOF on', () => {
       accepted.push(res.body.jobs[0].jobId);
       if (i === 20) void redis.restart(); // mid-run: later posts may see 503 and are not "accepted"
     }
-    const deadline = Date.now() + 40_000;
+    const deadline = Date.now() + 60_000;
     let done: string[] = [];
     while (Date.now() < deadline) {
       done = [];

@@ -79,3 +79,47 @@ export function uniquePrefix(tag: string): string {
 export async function inspectStartedAt(docker: Docker, name: string): Promise<string> {
   return (await docker.getContainer(name).inspect()).State.StartedAt;
 }
+
+/**
+ * When the engine itself was acting on each container, from Docker's event log: for restarts
+ * [kill, start], for execs [exec_start, exec_die]. Windows come from the engine, so a test of
+ * "never two actions at once" does not depend on when remediator's own events were emitted.
+ */
+export async function actionWindows(
+  docker: Docker,
+  containers: string[],
+  sinceMs: number,
+  kind: 'restart' | 'exec',
+): Promise<{ container: string; start: number; end: number }[]> {
+  const until = Math.ceil(Date.now() / 1000) + 1;
+  const stream = (await docker.getEvents({
+    since: Math.floor(sinceMs / 1000) - 1,
+    until,
+    filters: { type: ['container'], container: containers },
+  })) as unknown as NodeJS.ReadableStream;
+  let raw = '';
+  for await (const chunk of stream) raw += chunk.toString();
+  const events = raw
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { Action: string; timeNano: number; Actor: { Attributes: { name: string } } })
+    .filter((e) => e.timeNano / 1e6 >= sinceMs);
+  const [open, close] = kind === 'restart' ? ['kill', 'start'] : ['exec_start', 'exec_die'];
+  const windows: { container: string; start: number; end: number }[] = [];
+  const pending = new Map<string, number>();
+  for (const e of events) {
+    const name = e.Actor.Attributes.name;
+    const action = e.Action.split(':')[0]!;
+    if (action === open && !pending.has(name)) pending.set(name, e.timeNano / 1e6);
+    else if (action === close && pending.has(name)) {
+      windows.push({ container: name, start: pending.get(name)!, end: e.timeNano / 1e6 });
+      pending.delete(name);
+    }
+  }
+  return windows;
+}
+
+/** True when any two windows overlap in time. */
+export function anyOverlap(windows: { start: number; end: number }[]): boolean {
+  return windows.some((a, i) => windows.some((b, j) => i < j && a.start < b.end && b.start < a.end));
+}

@@ -50,7 +50,11 @@ export interface Harness {
   logs: Record<string, unknown>[];
   /** Every event of the runtime's bus, with the time it was seen. */
   seen: { name: string; t: number; jobId: string; outcome?: string; targets?: string[] }[];
-  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /**
+   * POST to the webhook. Like Alertmanager, it delivers again on a 503 (a loaded machine can
+   * exceed the enqueue timeout); `{ retry503: false }` returns the first answer as it is.
+   */
+  post(body: unknown, headers?: Record<string, string>, opts?: { retry503?: boolean }): Promise<{ status: number; body: any }>;
   job(id: string): Promise<Job<RemediationJobData, RemediationJobResult> | undefined>;
   waitForJob(id: string, timeoutMs?: number): Promise<Job<RemediationJobData, RemediationJobResult>>;
   stop(): Promise<void>;
@@ -101,12 +105,19 @@ export async function startHarness(opts: {
     docker,
     logs,
     seen,
-    async post(body, headers = {}) {
-      const res = await fetch(`${url}/webhook/alertmanager`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      });
+    async post(body, headers = {}, opts = {}) {
+      const send = () =>
+        fetch(`${url}/webhook/alertmanager`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        });
+      let res = await send();
+      for (let i = 0; i < 5 && res.status === 503 && opts.retry503 !== false; i++) {
+        await res.text();
+        await new Promise((r) => setTimeout(r, 500 * (i + 1)));
+        res = await send();
+      }
       const text = await res.text();
       let parsed: unknown = text;
       try {
