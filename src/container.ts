@@ -7,13 +7,12 @@ import { loadRemediations } from './catalog/load.js';
 import { createCatalogReloader, type ReloadResult } from './catalog/reload.js';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
-import { createDockerodeAdapter } from './docker/dockerode-adapter.js';
 import type { DockerPort } from './docker/port.js';
 import { createEvents, type RemediationEvents } from './events.js';
 import { createGuards, type Guards } from './guards/index.js';
 import { createHistoryStore, subscribeHistory, type HistoryStore } from './history/index.js';
 import { buildApp } from './http/app.js';
-import { createNotifications, type Notifications } from './notify/index.js';
+import type { Notifications } from './notify/index.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { REMEDIATION_QUEUE, type RemediationJobData } from './queue/contract.js';
 import { createProducer } from './queue/producer.js';
@@ -85,10 +84,14 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
   const queue = new Queue<RemediationJobData>(REMEDIATION_QUEUE, { connection: producerRedis, prefix: config.queuePrefix });
   queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));
   // Every process queues Slack changes from its events; only workers deliver them.
-  const notifications = createNotifications({ config, log, events, consume: roles.worker });
+  // Loaded only when used: the Slack SDK, dockerode and bull-board cost memory in every process.
+  const slackOn = config.slack.botToken !== undefined || config.slack.webhookUrl !== undefined;
+  const notifications = slackOn
+    ? (await import('./notify/index.js')).createNotifications({ config, log, events, consume: roles.worker })
+    : (log.info({ component: 'slack' }, 'slack notifications off (neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL set)'), undefined);
 
   const docker = roles.worker
-    ? overrides.docker ?? createDockerodeAdapter({ dockerHost: config.dockerHost, certPath: config.dockerCertPath, tlsVerify: config.dockerTlsVerify })
+    ? overrides.docker ?? (await import('./docker/dockerode-adapter.js')).createDockerodeAdapter({ dockerHost: config.dockerHost, certPath: config.dockerCertPath, tlsVerify: config.dockerTlsVerify })
     : undefined;
   let workerRedis: Redis | undefined;
   let worker: ReturnType<typeof createRemediationWorker> | undefined;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RemediationSpec } from '../catalog/remediation.js';
+import { scriptCommand } from '../redis.js';
 import { ACQUIRE_LOCK, ACQUIRE_SLOT, ADMIT_RUN, RELEASE_LOCK } from './scripts.js';
 
 /**
@@ -43,11 +44,8 @@ export function createGuards(deps: GuardsDeps) {
     share: (group: string) => `${prefix}:guard:share:${enc(group)}`,
   };
   // EVALSHA (defineCommand), not EVAL: the script text is not sent on every call.
-  const run = (name: string, script: string, keys: string[], args: (string | number)[]): Promise<unknown> => {
-    const r = redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>;
-    if (typeof r[name] !== 'function') redis.defineCommand(name, { numberOfKeys: keys.length, lua: script });
-    return r[name]!(...keys, ...args.map(String));
-  };
+  const run = (name: string, script: string, keys: string[], args: (string | number)[]): Promise<unknown> =>
+    scriptCommand(redis, name, script, keys.length)(...keys, ...args.map(String));
   const evalNum = async (name: string, script: string, keys: string[], args: (string | number)[]) => Number(await run(name, script, keys, args));
 
   return {

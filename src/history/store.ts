@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from './filter.js';
 import type { HistoryFilter, HistoryPage, HistoryRecord } from './types.js';
+import { scriptCommand } from '../redis.js';
 
 /**
  * Remediation history in Redis, kept for HISTORY_RETENTION_SECONDS whatever BullMQ's job
@@ -96,9 +97,7 @@ export function createHistoryStore(deps: HistoryStoreDeps) {
     /** Write a record: 'initial' only if none exists yet (a queued row), 'final' always. */
     async record(r: HistoryRecord, mode: 'initial' | 'final'): Promise<boolean> {
       const cutoff = now() - deps.retentionSeconds * 1000;
-      const reply = await redis.eval(
-        WRITE,
-        2,
+      const reply = await scriptCommand(redis, 'remediatorHistoryWrite', WRITE, 2)(
         k.rec(r.jobId),
         k.time,
         r.jobId,

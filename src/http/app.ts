@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { EnqueueUnavailableError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Producer } from '../queue/producer.js';
-import { adminRoutes, type AdminDeps } from './routes/admin.js';
+import type { AdminDeps } from './routes/admin.js';
 import { apiRoutes, type ApiDeps } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { webhookRoutes } from './routes/webhook.js';
@@ -68,6 +68,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(webhookRoutes(deps));
   app.register(healthRoutes(deps));
   app.register(apiRoutes(deps));
-  if (deps.admin) app.register(adminRoutes(deps.admin));
+  // bull-board is loaded only when the UI is on (it costs memory in every process otherwise).
+  const admin = deps.admin;
+  if (admin) app.register(async (scope) => scope.register((await import('./routes/admin.js')).adminRoutes(admin)));
   return app;
 }

@@ -8,6 +8,7 @@ import { notificationJobId, notifyKeys, type NotificationJobData } from './contr
 import { renderEscalation, renderReply } from './details.js';
 import { SlackPermanentError, SlackRateLimitedError, type SlackTransport } from './transport.js';
 import { applyEvent, initialView, type ThreadView } from './view.js';
+import { scriptCommand } from '../redis.js';
 
 /**
  * The consumer of the notification queue. Changes of one thread are delivered strictly in seq
@@ -58,7 +59,7 @@ const digest = (m: SlackMessage) => createHash('sha256').update(JSON.stringify(m
 
 export function createDelivery(deps: DeliveryDeps) {
   const keyOf = (thread: string) => notifyKeys.thread(deps.prefix, thread);
-  const advance = (thread: string, n: number) => deps.redis.eval(ADVANCE, 1, keyOf(thread), String(n), String(deps.ttlSeconds));
+  const advance = (thread: string, n: number) => scriptCommand(deps.redis, 'remediatorNotifyAdvance', ADVANCE, 1)(keyOf(thread), String(n), String(deps.ttlSeconds));
 
   async function load(thread: string): Promise<ThreadRecord> {
     const h = await deps.redis.hgetall(keyOf(thread));

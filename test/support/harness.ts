@@ -131,9 +131,14 @@ export async function startHarness(opts: {
     async waitForJob(id, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const j = await job(id);
-        if (j && (j.finishedOn !== undefined || j.failedReason !== undefined) && ['completed', 'failed'].includes(await j.getState())) return j;
-        if (Date.now() > deadline) throw new Error(`job ${id} not finished within ${timeoutMs} ms (state ${j ? await j.getState() : 'missing'})`);
+        // State first, then a fresh copy of the job: a snapshot taken before the last attempt
+        // ended would carry that attempt's failedReason with an old attemptsMade.
+        const state = await runtime.queue.getJobState(id);
+        if (state === 'completed' || state === 'failed') {
+          const j = await job(id);
+          if (j) return j;
+        }
+        if (Date.now() > deadline) throw new Error(`job ${id} not finished within ${timeoutMs} ms (state ${state})`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
