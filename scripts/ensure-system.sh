@@ -14,6 +14,8 @@ declare -A need=(
   [busybox]=busybox-static
   [docker-compose]=docker-compose
   [chromium]=chromium
+  [curl]=curl
+  [setpriv]=util-linux
 )
 missing=()
 for bin in "${!need[@]}"; do
