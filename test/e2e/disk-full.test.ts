@@ -117,5 +117,5 @@ describe('disk_full, real node_exporter -> Prometheus -> Alertmanager -> remedia
     t.mark('resolved handled');
     expect(resolved.data.alert.labels.mountpoint).toBe(disk);
     t.print('firing', 'resolved handled');
-  });
+  }, 180_000); // the whole loop through real Prometheus and Alertmanager; steps have their own deadlines
 });

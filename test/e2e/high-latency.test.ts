@@ -97,5 +97,5 @@ describe('HighLatency, real Prometheus -> Alertmanager -> remediator -> Docker',
     // One episode, one restart: nothing else was queued for it.
     expect(seen['job.queued'].filter((e) => e.data.alert.fingerprint === amAlert.fingerprint)).toHaveLength(1);
     t.print('firing', 'resolved handled');
-  });
+  }, 180_000); // the whole loop through real Prometheus and Alertmanager; steps have their own deadlines
 });

@@ -112,5 +112,5 @@ describe('QueueDepthHigh, real Prometheus -> Alertmanager -> remediator -> Docke
     expect(scaledBack.returnvalue).toMatchObject({ outcome: 'succeeded', details: { before: 2, after: 1 } });
     expect(await replicas()).toEqual([names.worker]);
     t.print('firing', 'scaled back');
-  });
+  }, 180_000); // the whole loop through real Prometheus and Alertmanager; steps have their own deadlines
 });
