@@ -20,6 +20,7 @@ import { createRemediationWorker } from './queue/worker.js';
 import { producerConnection, redactUrl, waitReady, warnOnEvictionPolicy, workerConnection } from './redis.js';
 import { createSilences } from './silence/index.js';
 import { createSimulateReads, createSimulator } from './simulate/index.js';
+import { settledWithin } from './time.js';
 
 export interface Roles {
   http: boolean;
@@ -195,13 +196,13 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
       lifecycle.draining = true;
       reloader.close();
       log.info({ deadlineMs: config.shutdownTimeoutMs }, 'stopping');
-      if (app) await Promise.race([app.close(), new Promise((r) => setTimeout(r, 5_000))]);
+      if (app) await settledWithin(app.close(), 5_000);
       if (worker) await worker.close(config.shutdownTimeoutMs);
       // The last jobs' silences get expired before the connection closes.
-      if (silences) await Promise.race([silences.settled(), new Promise((r) => setTimeout(r, 5_000))]);
+      if (silences) await settledWithin(silences.settled(), 5_000);
       // After the worker: its last job.finished events still reach the notification queue.
       await notifications?.stop(5_000);
-      await Promise.race([queue.close(), new Promise((r) => setTimeout(r, 2_000))]);
+      await settledWithin(queue.close(), 2_000);
       producerRedis.disconnect();
       workerRedis?.disconnect();
       log.info('stopped');

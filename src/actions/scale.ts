@@ -45,7 +45,6 @@ async function scaleOut(ctx: ActionContext, running: ContainerInfo[], wanted: nu
     });
     ctx.log.info({ containerId: replica.id, container: name, service: service.name }, 'replica created');
     created.push(name);
-    await ctx.memo.set('scale:created', JSON.stringify(created));
     next++;
   }
   return created;

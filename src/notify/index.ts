@@ -9,6 +9,7 @@ import { NOTIFY_QUEUE, type NotificationJobData } from './contract.js';
 import { createDelivery, deliveryBackoff, type DeliveryResult } from './delivery.js';
 import { createNotifier } from './notifier.js';
 import { webApiTransport, webhookTransport, type SlackTransport } from './transport.js';
+import { settledWithin } from '../time.js';
 
 /**
  * Slack notifications, wired: the notifier (every process) turns job events into jobs on the
@@ -85,13 +86,8 @@ export function createNotifications(deps: NotificationsDeps): Notifications | un
     },
     async stop(deadlineMs) {
       await notifier.flush(2_000);
-      if (worker) {
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deadlineMs)));
-        if ((await Promise.race([worker.close(), late])) === 'late') await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 2_000))]);
-        clearTimeout(timer);
-      }
-      await Promise.race([queue.close(), new Promise((r) => setTimeout(r, 2_000))]);
+      if (worker && !(await settledWithin(worker.close(), deadlineMs))) await settledWithin(worker.close(true), 2_000);
+      await settledWithin(queue.close(), 2_000);
       redis.disconnect();
       workerRedis?.disconnect();
     },

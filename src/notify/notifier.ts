@@ -6,6 +6,7 @@ import type { RemediationEvents } from '../events.js';
 import type { RemediationJobData } from '../queue/contract.js';
 import { DELIVERY } from './delivery.js';
 import { notificationJobId, notifyKeys, threadOf, type NotificationJobData, type NotifyEvent } from './contract.js';
+import { settledWithin } from '../time.js';
 
 /**
  * The producer side: each job event becomes one numbered job on the notification queue. It
@@ -66,9 +67,7 @@ export function createNotifier(deps: NotifierDeps) {
   return {
     /** Wait (bounded) for notifications still being queued, e.g. before shutting down. */
     async flush(timeoutMs: number): Promise<void> {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...pending]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-      clearTimeout(timer);
+      await settledWithin(Promise.allSettled([...pending]), timeoutMs);
     },
   };
 }

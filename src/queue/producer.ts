@@ -9,6 +9,7 @@ import { EnqueueUnavailableError, coerceError } from '../errors.js';
 import type { RemediationEvents } from '../events.js';
 import type { Metrics } from '../observability/metrics.js';
 import { keys, type RemediationJobData } from './contract.js';
+import { withTimeout } from '../time.js';
 
 export interface IngestedJob {
   jobId: string;
@@ -40,14 +41,6 @@ const COMPLETED_RETENTION = { age: 7 * 24 * 3600, count: 10_000 };
 const FAILED_RETENTION = { age: 30 * 24 * 3600, count: 10_000 };
 /** How long an episode claim waits for its job to be added before another delivery may retry it. */
 const CLAIM_MS = 30_000;
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 function jobData(phase: 'fire' | 'resolve', r: Remediation, alert: Alert, payload: WebhookPayload): RemediationJobData {
   return {
@@ -109,9 +102,10 @@ export function createProducer(deps: ProducerDeps) {
     }
     for (const c of cancels) {
       deps.events.emit('alert.resolved', { jobId: c.id, data: c.data });
-      const job = await deps.queue.getJob(c.id);
-      const state = job ? await job.getState() : undefined;
-      if (job && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) {
+      // Usually the job is long done: one round trip to learn that, the job itself only if not.
+      const state = await deps.queue.getJobState(c.id);
+      const job = state === 'waiting' || state === 'delayed' || state === 'prioritized' ? await deps.queue.getJob(c.id) : undefined;
+      if (job) {
         await job.remove();
         await deps.redis.set(keys.episode(deps.prefix, c.id), 'cancelled', 'KEEPTTL');
         deps.metrics.remediations.inc({ remediation: c.r.id, action: c.r.action.type, outcome: 'cancelled' });
@@ -185,7 +179,7 @@ export function createProducer(deps: ProducerDeps) {
     /** Throws {@link EnqueueUnavailableError} when Redis cannot take the jobs now. */
     async ingest(payload: WebhookPayload): Promise<IngestResult> {
       try {
-        return await withTimeout(ingestUnsafe(payload), timeoutMs);
+        return await withTimeout(ingestUnsafe(payload), timeoutMs, `Redis did not answer within ${timeoutMs} ms`);
       } catch (err) {
         throw new EnqueueUnavailableError(`cannot enqueue: ${coerceError(err).message}`, { cause: err });
       }

@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { backoffDelay } from './backoff.js';
 import { REMEDIATION_QUEUE, keys, type Outcome, type RemediationJobData, type RemediationJobResult } from './contract.js';
 import { createProcessor, jobLogger, type ProcessorDeps } from './processor.js';
+import { settledWithin } from '../time.js';
 
 export interface WorkerDeps extends ProcessorDeps {
   /** A connection the worker may block on (maxRetriesPerRequest: null). */
@@ -88,17 +89,11 @@ export function createRemediationWorker(deps: WorkerDeps) {
     worker,
     /** Stop taking jobs; let running ones finish until the deadline, then hand them back. */
     async close(deadlineMs: number): Promise<void> {
-      let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close();
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
-      const r = await Promise.race([graceful.then(() => 'done' as const), late]);
-      clearTimeout(timer);
-      if (r === 'late') {
-        deps.log.warn({ deadlineMs }, 'jobs still running at the deadline: handing them back to the queue');
-        worker.cancelAllJobs('shutdown deadline');
-        const handedBack = await Promise.race([graceful.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5_000))]);
-        if (!handedBack) await Promise.race([worker.close(true), new Promise((res) => setTimeout(res, 2_000))]);
-      }
+      if (await settledWithin(graceful, deadlineMs)) return;
+      deps.log.warn({ deadlineMs }, 'jobs still running at the deadline: handing them back to the queue');
+      worker.cancelAllJobs('shutdown deadline');
+      if (!(await settledWithin(graceful, 5_000))) await settledWithin(worker.close(true), 2_000);
     },
   };
 }

@@ -1,7 +1,7 @@
 // The real `remediator` binary as a user runs it: check, configuration errors, and start ->
 // fixture over HTTP -> container restarted -> SIGTERM -> clean exit.
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,9 +10,9 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/lib/daemons.js';
 import { createTestContainer, inspectStartedAt, removeContainers, uniquePrefix } from '../support/docker.js';
 import { FIXTURES } from '../support/harness.js';
+import { BIN, spawnRemediator } from '../support/process.js';
 
 const run = promisify(execFile);
-const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'remediator.js');
 const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info' };
 
 async function cli(args: string[], env: Record<string, string> = {}) {
@@ -67,19 +67,12 @@ describe('remediator start', () => {
     const before = await inspectStartedAt(docker, name);
     const port = await freePort();
     const token = 'cli-token-0123456789abcdef';
-    const child = spawn(process.execPath, [BIN, 'start'], {
-      env: { ...baseEnv, PORT: String(port), REDIS_URL: inject('redisUrl'), DOCKER_HOST: inject('dockerHost'), WEBHOOK_TOKEN: token, QUEUE_PREFIX: p.replace(/-$/, '') },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const proc = spawnRemediator('start', {
+      PORT: String(port), REDIS_URL: inject('redisUrl'), DOCKER_HOST: inject('dockerHost'), WEBHOOK_TOKEN: token, QUEUE_PREFIX: p.replace(/-$/, ''),
     });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      for (let i = 0; i < 100 && !out.includes('HTTP listening'); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(out).toContain('HTTP listening');
-      const body = (await import('node:fs/promises')).readFile(path.join(FIXTURES, 'firing-high-latency.json'), 'utf8');
-      const payload = JSON.parse(await body);
+      await proc.waitForLine((l) => l.msg === 'HTTP listening');
+      const payload = JSON.parse(await readFile(path.join(FIXTURES, 'firing-high-latency.json'), 'utf8'));
       payload.alerts[0].labels.container = name;
       const res = await fetch(`http://127.0.0.1:${port}/webhook/alertmanager`, {
         method: 'POST',
@@ -87,24 +80,23 @@ describe('remediator start', () => {
         body: JSON.stringify(payload),
       });
       expect(res.status).toBe(202);
-      for (let i = 0; i < 100 && !out.includes('"job succeeded"'); i++) await new Promise((r) => setTimeout(r, 100));
+      await proc.waitForLine((l) => l.msg === 'job succeeded', 10_000);
       expect(Date.parse(await inspectStartedAt(docker, name))).toBeGreaterThan(Date.parse(before));
 
       // One JSON line per state change, carrying job id, remediation, alertname and fingerprint.
-      const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
       for (const msg of ['job queued', 'job running', 'job succeeded']) {
-        const line = lines.find((l) => l.msg === msg);
+        const line = proc.lines().find((l) => l.msg === msg);
         expect(line, msg).toMatchObject({ remediation: 'high-latency', alertname: 'HighLatency', fingerprint: '3e03c1ad0d5013c4' });
-        expect(line.jobId).toMatch(/^high-latency\.3e03c1ad0d5013c4\.\d+$/);
+        expect(line!.jobId).toMatch(/^high-latency\.3e03c1ad0d5013c4\.\d+$/);
       }
-      expect(out).not.toContain(token);
+      expect(proc.output()).not.toContain(token);
 
       const t0 = Date.now();
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      proc.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
       expect(Date.now() - t0).toBeLessThan(15_000);
     } finally {
-      child.kill('SIGKILL');
+      proc.kill('SIGKILL');
     }
   });
 });

@@ -1,15 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../app.js';
+import { withTimeout } from '../../time.js';
 
 async function check(fn: () => Promise<unknown>, ms = 1_000): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([fn(), new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`no answer in ${ms} ms`)), ms)))]);
+    await withTimeout(fn(), ms, `no answer in ${ms} ms`);
     return 'ok';
   } catch (err) {
     return (err as Error).message;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
