@@ -22,7 +22,9 @@ if (!Number.isInteger(top) || top < 1) throw new Error('--top: expected a whole 
 let files = args.filter((a, i) => a !== '--top' && i !== topAt + 1);
 if (files.length === 0) {
   const dir = path.join(import.meta.dirname, 'results', 'profiles');
-  files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
+  files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => path.join(dir, f));
   if (files.length === 0) throw new Error(`no .cpuprofile in ${dir}: run BENCH_CPU_PROF=1 npm run bench first`);
 }
 
@@ -41,7 +43,9 @@ for (const file of files) {
   const selfUs = new Map<number, number>();
   p.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-  const idle = [...selfUs].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((a, [, us]) => a + us, 0);
+  const idle = [...selfUs]
+    .filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)')
+    .reduce((a, [, us]) => a + us, 0);
   const fns = new Map<string, number>();
   const pkgs = new Map<string, number>();
   for (const [id, us] of selfUs) {
@@ -55,7 +59,11 @@ for (const file of files) {
   }
   const busy = total - idle;
   const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
-  const list = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+  const list = (m: Map<string, number>, n: number) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => `  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
   process.stdout.write(
     [
       `${path.basename(file)} (${(statSync(file).size / 1e6).toFixed(1)} MB): busy ${(busy / 1e6).toFixed(1)} s of ${(total / 1e6).toFixed(1)} s sampled`,

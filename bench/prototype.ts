@@ -28,20 +28,32 @@ const alert = {
 const body = {
   type: 'object',
   required: ['version', 'status', 'alerts'],
-  properties: { version: { type: 'string' }, status: { type: 'string' }, receiver: { type: 'string' }, alerts: { type: 'array', items: alert } },
+  properties: {
+    version: { type: 'string' },
+    status: { type: 'string' },
+    receiver: { type: 'string' },
+    alerts: { type: 'array', items: alert },
+  },
 };
 
 const queue =
   mode === 'bullmq'
-    ? new Queue('remediations', { connection: new Redis(redisUrl!, { maxRetriesPerRequest: 1 }), prefix: process.env.QUEUE_PREFIX ?? 'proto' })
+    ? new Queue('remediations', {
+        connection: new Redis(redisUrl!, { maxRetriesPerRequest: 1 }),
+        prefix: process.env.QUEUE_PREFIX ?? 'proto',
+      })
     : undefined;
 
 const app = Fastify({ logger: false });
 app.get('/healthz', async () => ({ status: 'ok' }));
-app.post<{ Body: { alerts: { labels: Record<string, string> }[] } }>('/webhook/alertmanager', { schema: { body } }, async (req, reply) => {
-  if (queue) await queue.addBulk(req.body.alerts.map((a) => ({ name: a.labels.alertname ?? 'alert', data: a })));
-  return reply.code(202).send({ status: 'accepted', jobs: req.body.alerts.length });
-});
+app.post<{ Body: { alerts: { labels: Record<string, string> }[] } }>(
+  '/webhook/alertmanager',
+  { schema: { body } },
+  async (req, reply) => {
+    if (queue) await queue.addBulk(req.body.alerts.map((a) => ({ name: a.labels.alertname ?? 'alert', data: a })));
+    return reply.code(202).send({ status: 'accepted', jobs: req.body.alerts.length });
+  },
+);
 
 await app.listen({ port, host: '127.0.0.1' });
 const stop = () => void Promise.allSettled([app.close(), queue?.close()]).then(() => process.exit(0));

@@ -10,7 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
-import { ensureBusyboxImage, startDockerd, startRedis, stopAll, type DockerdHandle, type RedisHandle } from '../scripts/lib/daemons.js';
+import {
+  ensureBusyboxImage,
+  startDockerd,
+  startRedis,
+  stopAll,
+  type DockerdHandle,
+  type RedisHandle,
+} from '../scripts/lib/daemons.js';
 import { removeContainers, uniquePrefix } from '../test/support/docker.js';
 import { childHelpers, type BenchContext, type Settings } from './lib/context.js';
 import { startDockerProxy, type DockerProxy } from './lib/docker-proxy.js';
@@ -29,13 +36,21 @@ function int(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}=${raw}: expected a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name}=${raw}: expected a whole number from ${min} to ${max}`);
   return n;
 }
 
 function settingsFromEnv(): { settings: Settings; only: Set<string> } {
-  const only = new Set((process.env.BENCH_ONLY ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
-  for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: unknown scenario "${s}" (expected ${SCENARIOS.join(', ')})`);
+  const only = new Set(
+    (process.env.BENCH_ONLY ?? SCENARIOS.join(','))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  for (const s of only)
+    if (!(SCENARIOS as readonly string[]).includes(s))
+      throw new Error(`BENCH_ONLY: unknown scenario "${s}" (expected ${SCENARIOS.join(', ')})`);
   const cpuProf = process.env.BENCH_CPU_PROF === '1';
   return {
     only,
@@ -53,7 +68,8 @@ function settingsFromEnv(): { settings: Settings; only: Set<string> } {
 }
 
 async function machine(redis: Redis, docker: Docker, loadAtStart: number): Promise<Record<string, unknown>> {
-  const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  const cpu =
+    /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1];
   const engine = await docker.version();
   return {
@@ -112,7 +128,11 @@ async function main(): Promise<number> {
 
   try {
     process.stdout.write('[bench] building remediator (tsc) and starting Redis + Docker Engine\n');
-    [, redisH, dockerd] = await Promise.all([build(), startRedis({ dir: path.join(runDir, 'redis') }), startDockerd({ root: path.join(runDir, 'docker') })]);
+    [, redisH, dockerd] = await Promise.all([
+      build(),
+      startRedis({ dir: path.join(runDir, 'redis') }),
+      startDockerd({ root: path.join(runDir, 'docker') }),
+    ]);
     await ensureBusyboxImage(dockerd.dockerHost);
     proxy = await startDockerProxy({ socketPath: path.join(runDir, 'proxy.sock'), upstream: dockerd.socketPath });
     redis = new Redis(redisH.url, { maxRetriesPerRequest: 1 });
@@ -133,7 +153,9 @@ async function main(): Promise<number> {
     };
     const ctx: BenchContext = { ...base, ...childHelpers(base) };
     const host = await machine(redis, docker, loadAtStart);
-    process.stdout.write(`[bench] machine: ${host.cpus} CPUs (${host.cpuModel}), ${host.memoryGB} GB, Node ${host.node}, Redis ${host.redis}, Docker ${host.dockerEngine}; load average ${host.loadAverage1m}\n`);
+    process.stdout.write(
+      `[bench] machine: ${host.cpus} CPUs (${host.cpuModel}), ${host.memoryGB} GB, Node ${host.node}, Redis ${host.redis}, Docker ${host.dockerEngine}; load average ${host.loadAverage1m}\n`,
+    );
 
     const rows: Row[] = [];
     const data: Record<string, unknown> = {};
@@ -149,7 +171,14 @@ async function main(): Promise<number> {
         const message = err instanceof Error ? err.message : String(err);
         process.stderr.write(`[bench] ${name} failed: ${err instanceof Error ? err.stack : message}\n`);
         failed.push(name);
-        rows.push({ scenario: `${name}: FAILED`, figure: message.split('\n')[0]!.slice(0, 80), baseline: '-', ratio: '-', target: '-', met: false });
+        rows.push({
+          scenario: `${name}: FAILED`,
+          figure: message.split('\n')[0]!.slice(0, 80),
+          baseline: '-',
+          ratio: '-',
+          target: '-',
+          met: false,
+        });
         data[name] = { error: message };
       }
     };
@@ -170,13 +199,24 @@ async function main(): Promise<number> {
     const missed = rows.filter((r) => r.met === false).length;
     const loadAtEnd = Math.round(os.loadavg()[0]! * 100) / 100;
     if (loadAtStart > Number(host.cpus) * 0.5) {
-      process.stdout.write(`[bench] warning: the machine was busy before the run (load average ${host.loadAverage1m} on ${host.cpus} CPUs): figures are low and noisy; run again when it is idle\n`);
+      process.stdout.write(
+        `[bench] warning: the machine was busy before the run (load average ${host.loadAverage1m} on ${host.cpus} CPUs): figures are low and noisy; run again when it is idle\n`,
+      );
     }
-    const report = { date: new Date().toISOString(), durationS: Math.round((Date.now() - started) / 1000), machine: { ...host, loadAverage1mAtEnd: loadAtEnd }, settings, rows, data };
+    const report = {
+      date: new Date().toISOString(),
+      durationS: Math.round((Date.now() - started) / 1000),
+      machine: { ...host, loadAverage1mAtEnd: loadAtEnd },
+      settings,
+      rows,
+      data,
+    };
     const file = path.join(RESULTS, `bench-${report.date.replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`\n${table}\n\n[bench] ${rows.filter((r) => r.met === true).length} targets met, ${missed} missed; ${report.durationS} s; results in ${path.relative(ROOT, file)}; service logs in ${path.relative(ROOT, logDir)}/\n`);
+    process.stdout.write(
+      `\n${table}\n\n[bench] ${rows.filter((r) => r.met === true).length} targets met, ${missed} missed; ${report.durationS} s; results in ${path.relative(ROOT, file)}; service logs in ${path.relative(ROOT, logDir)}/\n`,
+    );
     return failed.length > 0 ? 1 : 0;
   } finally {
     await cleanup();

@@ -6,7 +6,15 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { ensureBusyboxImage } from '../scripts/lib/daemons.js';
 import { alertmanagerConfig, prometheusConfig, shortenRules } from '../scripts/lib/monitoring.js';
-import { buildDemoImage, fillDisk, removeDemo, setLatencyFault, setQueueSurge, startDemo, type DemoNames } from './lib.js';
+import {
+  buildDemoImage,
+  fillDisk,
+  removeDemo,
+  setLatencyFault,
+  setQueueSurge,
+  startDemo,
+  type DemoNames,
+} from './lib.js';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const RUN = path.resolve(process.env.REMEDIATOR_RUN_DIR ?? path.join(ROOT, '.run'));
@@ -33,7 +41,8 @@ const env = (name: string, fallback?: string): string => {
 };
 const port = (name: string, fallback: number): number => {
   const n = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name}: expected a TCP port, got ${process.env[name]}`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new Error(`${name}: expected a TCP port, got ${process.env[name]}`);
   return n;
 };
 const dockerOf = (host: string): Docker => {
@@ -46,7 +55,10 @@ function loadState(): DemoState {
 }
 
 /** Prometheus and Alertmanager configuration for the demo, in $RUN/prometheus and $RUN/alertmanager. */
-function writeMonitoringConfig(s: DemoState, o: { remediatorPort: number; nodeExporterPort: number; alertmanagerPort: number }): void {
+function writeMonitoringConfig(
+  s: DemoState,
+  o: { remediatorPort: number; nodeExporterPort: number; alertmanagerPort: number },
+): void {
   const promDir = path.join(RUN, 'prometheus');
   const rulesDir = path.join(promDir, 'rules');
   mkdirSync(rulesDir, { recursive: true });
@@ -128,12 +140,30 @@ async function stop(): Promise<void> {
 
 async function status(s: DemoState): Promise<void> {
   const get = async (url: string): Promise<unknown> => (await fetch(url, { signal: AbortSignal.timeout(3000) })).json();
-  const prom = (await get(`${s.prometheusUrl}/api/v1/alerts`)) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
-  const am = (await get(`${s.alertmanagerUrl}/api/v2/alerts`)) as { labels: Record<string, string>; status: { state: string } }[];
-  const containers = await dockerOf(s.dockerHost).listContainers({ all: true, filters: { label: [`com.docker.compose.project=${PROJECT}`] } });
-  console.log('Prometheus alerts:   ' + (prom.data.alerts.map((a) => `${a.labels.alertname} (${a.state})`).join(', ') || 'none'));
-  console.log('Alertmanager alerts: ' + (am.map((a) => `${a.labels.alertname} (${a.status.state})`).join(', ') || 'none'));
-  console.log('demo containers:     ' + containers.map((c) => `${c.Names[0]?.slice(1)} (${c.State})`).sort().join(', '));
+  const prom = (await get(`${s.prometheusUrl}/api/v1/alerts`)) as {
+    data: { alerts: { labels: Record<string, string>; state: string }[] };
+  };
+  const am = (await get(`${s.alertmanagerUrl}/api/v2/alerts`)) as {
+    labels: Record<string, string>;
+    status: { state: string };
+  }[];
+  const containers = await dockerOf(s.dockerHost).listContainers({
+    all: true,
+    filters: { label: [`com.docker.compose.project=${PROJECT}`] },
+  });
+  console.log(
+    'Prometheus alerts:   ' + (prom.data.alerts.map((a) => `${a.labels.alertname} (${a.state})`).join(', ') || 'none'),
+  );
+  console.log(
+    'Alertmanager alerts: ' + (am.map((a) => `${a.labels.alertname} (${a.status.state})`).join(', ') || 'none'),
+  );
+  console.log(
+    'demo containers:     ' +
+      containers
+        .map((c) => `${c.Names[0]?.slice(1)} (${c.State})`)
+        .sort()
+        .join(', '),
+  );
 }
 
 const WAIT = (s: DemoState, fast: string, slow: string) => (s.fast ? fast : slow);
@@ -148,23 +178,37 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'latency':
       await setLatencyFault(docker, s.names.api, !off);
-      console.log(off ? 'latency fault off' : `latency fault on: every request to ${s.names.api} now takes 1.5 s.
-HighLatency fires in ${WAIT(s, '~10 s', '~1.5 min (2m window, for: 1m)')}; remediator restarts ${s.names.api}, which clears the fault.`);
+      console.log(
+        off
+          ? 'latency fault off'
+          : `latency fault on: every request to ${s.names.api} now takes 1.5 s.
+HighLatency fires in ${WAIT(s, '~10 s', '~1.5 min (2m window, for: 1m)')}; remediator restarts ${s.names.api}, which clears the fault.`,
+      );
       break;
     case 'queue': {
       // Long enough for the alert to fire and the scale-out to drain it; a surge that outlasts
       // the scale-back makes the alert fire again (and the remediation's cooldown show).
       const seconds = off ? 0 : Number(arg ?? (s.fast ? 25 : 240));
-      if (!off && (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)) throw new Error(`queue: expected a surge length in seconds (1-3600), got ${arg}`);
+      if (!off && (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600))
+        throw new Error(`queue: expected a surge length in seconds (1-3600), got ${arg}`);
       await setQueueSurge(docker, s.names.broker, !off, seconds);
-      console.log(off ? 'traffic surge off' : `traffic surge on for ${seconds} s: 600 msg/s into "emails", one ${s.names.workerService} replica takes 400/s.
-QueueDepthHigh fires in ${WAIT(s, '~10 s', '~2.5 min (for: 2m)')}; remediator scales ${s.names.workerService} out, and back in once it resolves.`);
+      console.log(
+        off
+          ? 'traffic surge off'
+          : `traffic surge on for ${seconds} s: 600 msg/s into "emails", one ${s.names.workerService} replica takes 400/s.
+QueueDepthHigh fires in ${WAIT(s, '~10 s', '~2.5 min (for: 2m)')}; remediator scales ${s.names.workerService} out, and back in once it resolves.`,
+      );
       break;
     }
     case 'disk': {
-      if (!s.diskDir) throw new Error('the disk fault needs the demo Docker Engine (data root on a small tmpfs) that npm run up starts when no engine is reachable; it never fills a real disk');
+      if (!s.diskDir)
+        throw new Error(
+          'the disk fault needs the demo Docker Engine (data root on a small tmpfs) that npm run up starts when no engine is reachable; it never fills a real disk',
+        );
       const r = await fillDisk(docker, 'demo');
-      console.log(`${r.output.trim()}\ndisk_full fires for ${s.diskDir} in ${WAIT(s, '~5 s', '~1.5 min (for: 1m)')}; remediator prunes the stopped batch container.`);
+      console.log(
+        `${r.output.trim()}\ndisk_full fires for ${s.diskDir} in ${WAIT(s, '~5 s', '~1.5 min (for: 1m)')}; remediator prunes the stopped batch container.`,
+      );
       break;
     }
     case 'status':

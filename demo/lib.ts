@@ -77,9 +77,16 @@ export async function buildDemoImage(docker: Docker, base = 'remediator-test/bus
   const files = ['Dockerfile', ...appFiles(DEMO_DIR, 'app')];
   const hash = createHash('sha256');
   hash.update(base);
-  for (const f of files) hash.update(f).update(String(statSync(path.join(DEMO_DIR, f)).mode)).update(readFileSync(path.join(DEMO_DIR, f)));
+  for (const f of files)
+    hash
+      .update(f)
+      .update(String(statSync(path.join(DEMO_DIR, f)).mode))
+      .update(readFileSync(path.join(DEMO_DIR, f)));
   const digest = hash.digest('hex').slice(0, 16);
-  const existing = await docker.getImage(DEMO_IMAGE).inspect().catch(() => undefined);
+  const existing = await docker
+    .getImage(DEMO_IMAGE)
+    .inspect()
+    .catch(() => undefined);
   if (existing?.Config.Labels?.[HASH_LABEL] === digest) return DEMO_IMAGE;
   const stream = await docker.buildImage(
     { context: DEMO_DIR, src: files },
@@ -101,9 +108,12 @@ export async function removeDemo(docker: Docker, project: string): Promise<strin
   const list = await docker.listContainers({ all: true, filters: { label: [`${DEMO_LABEL}=${project}`] } });
   await Promise.all(
     list.map((c) =>
-      docker.getContainer(c.Id).remove({ force: true, v: true }).catch((err: { statusCode?: number }) => {
-        if (err.statusCode !== 404 && err.statusCode !== 409) throw err; // gone / being removed
-      }),
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch((err: { statusCode?: number }) => {
+          if (err.statusCode !== 404 && err.statusCode !== 409) throw err; // gone / being removed
+        }),
     ),
   );
   return list.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, ''));
@@ -146,7 +156,12 @@ function createApi(docker: Docker, spec: DemoSpec, names: DemoNames, optIn: stri
   });
 }
 
-async function createQueue(docker: Docker, spec: DemoSpec, names: DemoNames, optIn: string): Promise<Docker.Container[]> {
+async function createQueue(
+  docker: Docker,
+  spec: DemoSpec,
+  names: DemoNames,
+  optIn: string,
+): Promise<Docker.Container[]> {
   if (!spec.queuePort || !spec.queueDir) throw new Error('demo queue: queuePort and queueDir are required');
   const queueEnv = [`QUEUE_DIR=/queue`, `CONSUMER_SERVICE=${names.workerService}`];
   const broker = await docker.createContainer({
@@ -170,14 +185,22 @@ async function createQueue(docker: Docker, spec: DemoSpec, names: DemoNames, opt
 }
 
 /** Run a command in a container; resolves with its exit code and output. */
-export async function execIn(docker: Docker, container: string, cmd: string[], timeoutMs = 15_000): Promise<{ exitCode: number; output: string }> {
+export async function execIn(
+  docker: Docker,
+  container: string,
+  cmd: string[],
+  timeoutMs = 15_000,
+): Promise<{ exitCode: number; output: string }> {
   const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   let output = '';
   const sink = { write: (c: Buffer) => ((output += c.toString()), true) } as unknown as NodeJS.WritableStream;
   docker.modem.demuxStream(stream, sink, sink);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => (stream.destroy(), reject(new Error(`${cmd.join(' ')} in ${container}: no exit after ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(
+      () => (stream.destroy(), reject(new Error(`${cmd.join(' ')} in ${container}: no exit after ${timeoutMs} ms`))),
+      timeoutMs,
+    );
     stream.on('end', () => (clearTimeout(timer), resolve()));
     stream.on('error', (err) => (clearTimeout(timer), reject(err)));
   });
@@ -192,7 +215,7 @@ export async function execIn(docker: Docker, container: string, cmd: string[], t
 /** The logs of a container without a TTY: frames of [stream, 0, 0, 0, size (BE32)] + payload. */
 function demux(buf: Buffer): string {
   let out = '';
-  for (let i = 0; i + 8 <= buf.length; ) {
+  for (let i = 0; i + 8 <= buf.length;) {
     const size = buf.readUInt32BE(i + 4);
     out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
     i += 8 + size;
@@ -202,7 +225,8 @@ function demux(buf: Buffer): string {
 
 async function fault(docker: Docker, container: string, args: string[]): Promise<void> {
   const r = await execIn(docker, container, ['sh', '/app/fault.sh', ...args]);
-  if (r.exitCode !== 0) throw new Error(`fault.sh ${args.join(' ')} in ${container} failed (${r.exitCode}): ${r.output.trim()}`);
+  if (r.exitCode !== 0)
+    throw new Error(`fault.sh ${args.join(' ')} in ${container} failed (${r.exitCode}): ${r.output.trim()}`);
 }
 
 /** Latency fault in the api: every request takes delaySeconds until it is turned off or the container restarts. */
@@ -218,8 +242,15 @@ export const setQueueSurge = (docker: Docker, broker: string, on: boolean, secon
  * its own layer, then crashes. The stopped container (opted in) keeps the space until pruned.
  * fill-disk.sh refuses disks over 1 GiB, so this only ever fills a small demo disk.
  */
-export async function fillDisk(docker: Docker, project: string, optInLabel = 'remediator.enable'): Promise<{ name: string; output: string }> {
-  const existing = await docker.listContainers({ all: true, filters: { label: [`${DEMO_LABEL}=${project}`, 'com.docker.compose.service=batch'] } });
+export async function fillDisk(
+  docker: Docker,
+  project: string,
+  optInLabel = 'remediator.enable',
+): Promise<{ name: string; output: string }> {
+  const existing = await docker.listContainers({
+    all: true,
+    filters: { label: [`${DEMO_LABEL}=${project}`, 'com.docker.compose.service=batch'] },
+  });
   const name = `${project}-batch-${existing.length + 1}-${Date.now().toString(36)}`;
   const c = await docker.createContainer({
     name,

@@ -9,6 +9,7 @@ bash scripts/ensure-node.sh
 mkdir -p .tmp
 echo "[test] typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "[test] lint"; npx eslint .
+echo "[test] format"; npx prettier --check . >/dev/null || { echo "[test] not formatted: run npm run format"; npx prettier --list-different .; exit 1; }
 echo "[test] vitest"
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json "$@" || status=$?

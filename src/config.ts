@@ -56,7 +56,7 @@ const hints: Record<string, string> = {
   WORKER_CONCURRENCY: 'a whole number from 1 to 100',
   DRY_RUN: 'true or false',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
-  OPT_IN_LABEL: "a Docker label name, e.g. remediator.enable",
+  OPT_IN_LABEL: 'a Docker label name, e.g. remediator.enable',
   EPISODE_TTL_SECONDS: 'seconds, e.g. 2592000 (30 days)',
   SHUTDOWN_TIMEOUT_SECONDS: 'seconds, e.g. 30',
   PROMETHEUS_URL: 'an http(s):// URL, e.g. http://127.0.0.1:9090',
@@ -137,10 +137,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
   if (concurrency < 1 || concurrency > 100) throw new ConfigError('WORKER_CONCURRENCY', 'must be from 1 to 100');
 
   if ((e.ADMIN_USER === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
-    throw new ConfigError(e.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD', 'the queue UI needs both ADMIN_USER and ADMIN_PASSWORD');
+    throw new ConfigError(
+      e.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD',
+      'the queue UI needs both ADMIN_USER and ADMIN_PASSWORD',
+    );
   }
   if (e.SLACK_BOT_TOKEN !== undefined && e.SLACK_CHANNEL === undefined) {
-    throw new ConfigError('SLACK_CHANNEL', 'set a default channel for SLACK_BOT_TOKEN (a remediation may override it with notify.channel)');
+    throw new ConfigError(
+      'SLACK_CHANNEL',
+      'set a default channel for SLACK_BOT_TOKEN (a remediation may override it with notify.channel)',
+    );
   }
   const disabled = truthy(e.WEBHOOK_AUTH_DISABLED);
   if ((e.WEBHOOK_BASIC_USER === undefined) !== (e.WEBHOOK_BASIC_PASSWORD === undefined)) {
@@ -187,7 +193,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
       apiUrl: e.SLACK_API_URL ?? 'https://slack.com/api/',
     }),
     historyRetentionSeconds: Number(e.HISTORY_RETENTION_SECONDS ?? 90 * 24 * 3600),
-    admin: e.ADMIN_USER !== undefined && e.ADMIN_PASSWORD !== undefined ? Object.freeze({ user: e.ADMIN_USER, password: e.ADMIN_PASSWORD }) : undefined,
+    admin:
+      e.ADMIN_USER !== undefined && e.ADMIN_PASSWORD !== undefined
+        ? Object.freeze({ user: e.ADMIN_USER, password: e.ADMIN_PASSWORD })
+        : undefined,
     maxInFlight: Number(e.MAX_IN_FLIGHT ?? 10),
     targetLockMs: Number(e.TARGET_LOCK_SECONDS ?? 600) * 1000,
     jobLockMs: Number(e.JOB_LOCK_SECONDS ?? 30) * 1000,

@@ -52,9 +52,16 @@ export interface Runtime {
 }
 
 /** The composition root: config, logger, Redis, queues, Docker, catalog and metrics wired once. */
-export async function createRuntime(config: Config, log: Logger, roles: Roles, overrides: { lockDurationMs?: number; docker?: DockerPort } = {}): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  log: Logger,
+  roles: Roles,
+  overrides: { lockDurationMs?: number; docker?: DockerPort } = {},
+): Promise<Runtime> {
   const metrics = createMetrics();
-  const events = createEvents((name, err) => log.error({ event: name, err: err instanceof Error ? err.message : String(err) }, 'event listener failed'));
+  const events = createEvents((name, err) =>
+    log.error({ event: name, err: err instanceof Error ? err.message : String(err) }, 'event listener failed'),
+  );
   // `let`: hot reload swaps the whole catalog; every `() => catalog` below reads the one in force.
   let catalog = createCatalog(config.remediationsDir, await loadRemediations(config.remediationsDir));
   metrics.catalogRemediations.set(catalog.remediations.length);
@@ -64,7 +71,10 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
   const requirePrometheus = (c: Catalog) => {
     const needsProm = c.remediations.filter((r) => r.verify?.query !== undefined).map((r) => r.id);
     if (roles.worker && needsProm.length > 0 && !config.prometheusUrl) {
-      throw new ConfigError('PROMETHEUS_URL', `not set, but ${needsProm.join(', ')} verif${needsProm.length === 1 ? 'ies' : 'y'} with a PromQL query`);
+      throw new ConfigError(
+        'PROMETHEUS_URL',
+        `not set, but ${needsProm.join(', ')} verif${needsProm.length === 1 ? 'ies' : 'y'} with a PromQL query`,
+      );
     }
   };
   requirePrometheus(catalog);
@@ -82,17 +92,26 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
   });
   const producerRedis = producerConnection(config.redisUrl);
   producerRedis.on('error', (err) => log.debug({ err: err.message }, 'producer Redis connection error'));
-  const queue = new Queue<RemediationJobData>(REMEDIATION_QUEUE, { connection: producerRedis, prefix: config.queuePrefix });
+  const queue = new Queue<RemediationJobData>(REMEDIATION_QUEUE, {
+    connection: producerRedis,
+    prefix: config.queuePrefix,
+  });
   queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));
   // Every process queues Slack changes from its events; only workers deliver them.
   // Loaded only when used: the Slack SDK, dockerode and bull-board cost memory in every process.
   const slackOn = config.slack.botToken !== undefined || config.slack.webhookUrl !== undefined;
   const notifications = slackOn
     ? (await import('./notify/index.js')).createNotifications({ config, log, events, consume: roles.worker })
-    : (log.info({ component: 'slack' }, 'slack notifications off (neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL set)'), undefined);
+    : (log.info({ component: 'slack' }, 'slack notifications off (neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL set)'),
+      undefined);
 
   const docker = roles.worker
-    ? overrides.docker ?? (await import('./docker/dockerode-adapter.js')).createDockerodeAdapter({ dockerHost: config.dockerHost, certPath: config.dockerCertPath, tlsVerify: config.dockerTlsVerify })
+    ? (overrides.docker ??
+      (await import('./docker/dockerode-adapter.js')).createDockerodeAdapter({
+        dockerHost: config.dockerHost,
+        certPath: config.dockerCertPath,
+        tlsVerify: config.dockerTlsVerify,
+      }))
     : undefined;
   let workerRedis: Redis | undefined;
   let worker: ReturnType<typeof createRemediationWorker> | undefined;
@@ -101,10 +120,16 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
   // Read-side guards on the producer connection (gauges, simulate); the worker has its own.
   const guards = createGuards({ redis: producerRedis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs });
   // History: every process records what its events say (queued here, outcomes in the worker).
-  const history = createHistoryStore({ redis: producerRedis, prefix: config.queuePrefix, retentionSeconds: config.historyRetentionSeconds });
+  const history = createHistoryStore({
+    redis: producerRedis,
+    prefix: config.queuePrefix,
+    retentionSeconds: config.historyRetentionSeconds,
+  });
   subscribeHistory(events, history, log);
   // Alertmanager silences while acting (opt-in per remediation): the worker acts, so it silences.
-  const silences = roles.worker ? createSilences({ config, events, redis: producerRedis, log, catalog: () => catalog }) : undefined;
+  const silences = roles.worker
+    ? createSilences({ config, events, redis: producerRedis, log, catalog: () => catalog })
+    : undefined;
   const simulate = createSimulator({
     catalog: () => catalog,
     docker,
@@ -124,7 +149,16 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
         config,
         log,
         metrics,
-        producer: createProducer({ queue, redis: producerRedis, catalog: () => catalog, metrics, events, log, prefix: config.queuePrefix, episodeTtlSeconds: config.episodeTtlSeconds }),
+        producer: createProducer({
+          queue,
+          redis: producerRedis,
+          catalog: () => catalog,
+          metrics,
+          events,
+          log,
+          prefix: config.queuePrefix,
+          episodeTtlSeconds: config.episodeTtlSeconds,
+        }),
         catalog: () => catalog,
         readiness: { redis: () => producerRedis.ping(), docker: docker ? () => docker.ping() : undefined },
         refreshQueueMetrics,
@@ -132,7 +166,10 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
         history,
         simulate,
         catalogStatus: () => reloader.status(),
-        admin: config.admin && { credentials: config.admin, queues: [queue, ...(notifications ? [notifications.queue] : [])] },
+        admin: config.admin && {
+          credentials: config.admin,
+          queues: [queue, ...(notifications ? [notifications.queue] : [])],
+        },
       })
     : undefined;
 
@@ -156,7 +193,12 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
     async start() {
       // Take webhooks only once the fail-fast producer connection is up (bounded: with Redis
       // down at start the webhook answers 503 and /readyz says why, until it comes).
-      await waitReady(producerRedis, 5_000).catch(() => log.warn({ redisUrl: redactUrl(config.redisUrl) }, 'Redis not reachable yet: the webhook answers 503 until it is'));
+      await waitReady(producerRedis, 5_000).catch(() =>
+        log.warn(
+          { redisUrl: redactUrl(config.redisUrl) },
+          'Redis not reachable yet: the webhook answers 503 until it is',
+        ),
+      );
       void warnOnEvictionPolicy(producerRedis, log);
       if (roles.worker && docker) {
         workerRedis = workerConnection(config.redisUrl);
@@ -179,7 +221,11 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
         });
         docker.ping().then(
           () => log.info({ dockerHost: config.dockerHost }, 'Docker Engine reachable'),
-          (err: Error) => log.warn({ dockerHost: config.dockerHost, err: err.message }, 'Docker Engine not reachable yet; jobs will retry'),
+          (err: Error) =>
+            log.warn(
+              { dockerHost: config.dockerHost, err: err.message },
+              'Docker Engine not reachable yet; jobs will retry',
+            ),
         );
         log.info({ concurrency: config.workerConcurrency, dryRun: config.dryRun }, 'worker started');
       }
@@ -209,4 +255,3 @@ export async function createRuntime(config: Config, log: Logger, roles: Roles, o
     },
   };
 }
-

@@ -29,9 +29,11 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
 };
 
 async function run(command: string): Promise<number> {
-  const roles = { start: { http: true, worker: true }, serve: { http: true, worker: false }, worker: { http: false, worker: true } }[
-    command as 'start' | 'serve' | 'worker'
-  ];
+  const roles = {
+    start: { http: true, worker: true },
+    serve: { http: true, worker: false },
+    worker: { http: false, worker: true },
+  }[command as 'start' | 'serve' | 'worker'];
   const needs: Role[] = [...(roles.http ? (['http'] as const) : []), ...(roles.worker ? (['worker'] as const) : [])];
   const config = loadConfig(process.env, needs);
   const log = createLogger(config.logLevel);

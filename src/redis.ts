@@ -27,7 +27,12 @@ export function workerConnection(url: string): Redis {
  * A Lua script as a command of this connection: sent once, then run by EVALSHA (ioredis
  * reloads it after a Redis restart). Cheaper than EVAL, which sends the text every call.
  */
-export function scriptCommand(redis: Redis, name: string, lua: string, numberOfKeys: number): (...args: string[]) => Promise<unknown> {
+export function scriptCommand(
+  redis: Redis,
+  name: string,
+  lua: string,
+  numberOfKeys: number,
+): (...args: string[]) => Promise<unknown> {
   const commands = redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>;
   if (typeof commands[name] !== 'function') redis.defineCommand(name, { numberOfKeys, lua });
   return (...args) => commands[name]!(...args);
@@ -62,7 +67,10 @@ export async function warnOnEvictionPolicy(redis: Redis, log: Logger): Promise<v
     const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
     const policy = reply[1];
     if (policy && policy !== 'noeviction') {
-      log.warn({ maxmemoryPolicy: policy }, `Redis maxmemory-policy is "${policy}": queued remediations can be evicted and lost; set it to noeviction`);
+      log.warn(
+        { maxmemoryPolicy: policy },
+        `Redis maxmemory-policy is "${policy}": queued remediations can be evicted and lost; set it to noeviction`,
+      );
     }
   } catch {
     log.debug('could not read Redis maxmemory-policy (CONFIG may be disabled)');

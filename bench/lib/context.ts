@@ -42,7 +42,12 @@ export interface BenchContext {
   remediationsDir: { shipped: string; bench: string };
   /** Empty Redis between runs, so one run's keys never slow the next. */
   flush(): Promise<void>;
-  service(o: { name: string; role: 'start' | 'serve'; remediationsDir: string; env?: Record<string, string> }): Promise<Child & { prefix: string; post(body: string): Promise<{ status: number; body: any }> }>;
+  service(o: {
+    name: string;
+    role: 'start' | 'serve';
+    remediationsDir: string;
+    env?: Record<string, string>;
+  }): Promise<Child & { prefix: string; post(body: string): Promise<{ status: number; body: any }> }>;
   prototype(o: { name: string; mode: 'bare' | 'bullmq' }): Promise<Child & { prefix: string }>;
   /** BullMQ's own job counts under a prefix (every state), and their sum. */
   jobCounts(prefix: string): Promise<{ total: number; byState: Record<string, number> }>;
@@ -64,7 +69,9 @@ export interface JobWatcher {
 
 export const authHeaders = (token: string) => ({ authorization: `Bearer ${token}` });
 
-export function childHelpers(base: Omit<BenchContext, 'service' | 'prototype' | 'jobCounts' | 'watchJobs'>): Pick<BenchContext, 'service' | 'prototype' | 'jobCounts' | 'watchJobs'> {
+export function childHelpers(
+  base: Omit<BenchContext, 'service' | 'prototype' | 'jobCounts' | 'watchJobs'>,
+): Pick<BenchContext, 'service' | 'prototype' | 'jobCounts' | 'watchJobs'> {
   // Connection options (not instances): BullMQ then owns and closes its connections.
   const u = new URL(base.redisUrl);
   const connection = { host: u.hostname, port: Number(u.port || 6379) };
@@ -99,7 +106,12 @@ export function childHelpers(base: Omit<BenchContext, 'service' | 'prototype' | 
       return Object.assign(child, {
         prefix,
         async post(body: string) {
-          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders(base.token) }, body, signal: AbortSignal.timeout(30_000) });
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...authHeaders(base.token) },
+            body,
+            signal: AbortSignal.timeout(30_000),
+          });
           const text = await res.text();
           return { status: res.status, body: text ? JSON.parse(text) : undefined };
         },
@@ -121,7 +133,16 @@ export function childHelpers(base: Omit<BenchContext, 'service' | 'prototype' | 
     async jobCounts(prefix) {
       const queue = new Queue(REMEDIATION_QUEUE, { connection, prefix });
       try {
-        const byState = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused', 'waiting-children');
+        const byState = await queue.getJobCounts(
+          'waiting',
+          'active',
+          'delayed',
+          'prioritized',
+          'completed',
+          'failed',
+          'paused',
+          'waiting-children',
+        );
         return { total: Object.values(byState).reduce((a, b) => a + b, 0), byState };
       } finally {
         await queue.close();
@@ -137,8 +158,12 @@ export function childHelpers(base: Omit<BenchContext, 'service' | 'prototype' | 
       };
       // The event carries the result as JSON text.
       const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
-      events.on('completed', ({ jobId, returnvalue }) => settle(jobId, { at: nowMs(), state: 'completed', returnvalue: parse(returnvalue), failedReason: undefined }));
-      events.on('failed', ({ jobId, failedReason }) => settle(jobId, { at: nowMs(), state: 'failed', returnvalue: undefined, failedReason }));
+      events.on('completed', ({ jobId, returnvalue }) =>
+        settle(jobId, { at: nowMs(), state: 'completed', returnvalue: parse(returnvalue), failedReason: undefined }),
+      );
+      events.on('failed', ({ jobId, failedReason }) =>
+        settle(jobId, { at: nowMs(), state: 'failed', returnvalue: undefined, failedReason }),
+      );
       await events.waitUntilReady();
       return {
         done(jobId, timeoutMs = 60_000) {

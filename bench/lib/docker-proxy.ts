@@ -47,7 +47,14 @@ export async function startDockerProxy(opts: { socketPath: string; upstream: str
       const at = nowMs();
       // Request heads start a chunk in practice (keep-alive requests are sequential per socket).
       for (const m of chunk.toString('latin1').matchAll(REQUEST_LINE)) {
-        const call: ProxyCall = { seq: calls.length, method: m[1]!, path: m[2]!, at, doneAt: undefined, status: undefined };
+        const call: ProxyCall = {
+          seq: calls.length,
+          method: m[1]!,
+          path: m[2]!,
+          at,
+          doneAt: undefined,
+          status: undefined,
+        };
         calls.push(call);
         pending.push(call);
       }
@@ -83,7 +90,16 @@ export async function startDockerProxy(opts: { socketPath: string; upstream: str
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           bus.off('done', onDone);
-          reject(new Error(`no matching Docker call within ${timeoutMs} ms (seen since mark: ${calls.slice(from).map((c) => `${c.method} ${c.path}`).join(', ') || 'none'})`));
+          reject(
+            new Error(
+              `no matching Docker call within ${timeoutMs} ms (seen since mark: ${
+                calls
+                  .slice(from)
+                  .map((c) => `${c.method} ${c.path}`)
+                  .join(', ') || 'none'
+              })`,
+            ),
+          );
         }, timeoutMs);
         const onDone = (c: ProxyCall) => {
           if (c.seq < from || !match(c)) return;

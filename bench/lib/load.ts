@@ -20,7 +20,14 @@ export interface LoadResult {
   durationS: number;
 }
 
-function cannon(url: string, headers: Record<string, string>, body: (i: number) => string, connections: number, durationS: number, counter: { i: number }): Promise<autocannon.Result> {
+function cannon(
+  url: string,
+  headers: Record<string, string>,
+  body: (i: number) => string,
+  connections: number,
+  durationS: number,
+  counter: { i: number },
+): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     // Not tracked (no progress bar): the bench prints its own table.
     autocannon(
@@ -83,7 +90,12 @@ export interface BurstResult {
 }
 
 /** POST every body once, at most `concurrency` in flight; resolves when all were answered. */
-export async function burst(url: string, headers: Record<string, string>, bodies: string[], concurrency: number): Promise<BurstResult> {
+export async function burst(
+  url: string,
+  headers: Record<string, string>,
+  bodies: string[],
+  concurrency: number,
+): Promise<BurstResult> {
   const statuses: Record<string, number> = {};
   const latencies: number[] = [];
   let next = 0;
@@ -92,7 +104,12 @@ export async function burst(url: string, headers: Record<string, string>, bodies
     while (next < bodies.length) {
       const body = bodies[next++]!;
       const t = nowMs();
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(30_000) }).catch((err: Error) => ({ status: `error: ${err.message}`, text: async () => '' }));
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+        signal: AbortSignal.timeout(30_000),
+      }).catch((err: Error) => ({ status: `error: ${err.message}`, text: async () => '' }));
       await res.text();
       latencies.push(nowMs() - t);
       statuses[String(res.status)] = (statuses[String(res.status)] ?? 0) + 1;

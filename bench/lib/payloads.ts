@@ -8,7 +8,8 @@ const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'alertmanager-0.25');
 const fixture = (name: string): any => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8'));
 
 /** A 16-hex-digit fingerprint, unique per (series, i), like Alertmanager's. */
-export const fingerprint = (series: number, i: number): string => `${series.toString(16).padStart(4, '0')}${i.toString(16).padStart(12, '0')}`;
+export const fingerprint = (series: number, i: number): string =>
+  `${series.toString(16).padStart(4, '0')}${i.toString(16).padStart(12, '0')}`;
 
 /**
  * The ingest payload: grouped-truncated-disk-full.json (two disk_full alerts of one group) plus
@@ -33,13 +34,23 @@ export function ingestBodies(): { duplicate: string; fresh: (i: number) => strin
 }
 
 /** One firing alert per entry, as one group delivery shaped like firing-high-latency.json. */
-function group(base: any, alerts: { labels: Record<string, string>; fingerprint: string }[], groupLabels: Record<string, string>): string {
+function group(
+  base: any,
+  alerts: { labels: Record<string, string>; fingerprint: string }[],
+  groupLabels: Record<string, string>,
+): string {
   const body = structuredClone(base);
   const template = body.alerts[0];
-  body.alerts = alerts.map((a) => ({ ...structuredClone(template), labels: { ...template.labels, ...a.labels }, fingerprint: a.fingerprint }));
+  body.alerts = alerts.map((a) => ({
+    ...structuredClone(template),
+    labels: { ...template.labels, ...a.labels },
+    fingerprint: a.fingerprint,
+  }));
   body.groupLabels = groupLabels;
   body.commonLabels = { alertname: template.labels.alertname };
-  body.groupKey = `{}:{${Object.entries(groupLabels).map(([k, v]) => `${k}="${v}"`).join(', ')}}`;
+  body.groupKey = `{}:{${Object.entries(groupLabels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(', ')}}`;
   return JSON.stringify(body);
 }
 
@@ -48,16 +59,28 @@ const diskFull = fixture('firing-disk-full.json');
 
 /** HighLatency for these containers (bench-restart.yaml restarts them). */
 export const highLatencyBody = (containers: string[], fp: (k: number) => string): string =>
-  group(highLatency, containers.map((c, k) => ({ labels: { container: c, instance: `${c}:8000` }, fingerprint: fp(k) })), { alertname: 'HighLatency' });
+  group(
+    highLatency,
+    containers.map((c, k) => ({ labels: { container: c, instance: `${c}:8000` }, fingerprint: fp(k) })),
+    { alertname: 'HighLatency' },
+  );
 
 /** BenchProbe: same shape, alertname changed; bench-kill.yaml sends SIGCONT (a no-op signal). */
 export const probeBody = (container: string, fp: string): string =>
-  group({ ...highLatency, alerts: [{ ...highLatency.alerts[0], labels: { ...highLatency.alerts[0].labels, alertname: 'BenchProbe' } }] }, [{ labels: { container }, fingerprint: fp }], {
-    alertname: 'BenchProbe',
-  });
+  group(
+    {
+      ...highLatency,
+      alerts: [{ ...highLatency.alerts[0], labels: { ...highLatency.alerts[0].labels, alertname: 'BenchProbe' } }],
+    },
+    [{ labels: { container }, fingerprint: fp }],
+    {
+      alertname: 'BenchProbe',
+    },
+  );
 
 /** disk_full on one host (bench-prune.yaml / disk-full.yaml prune). */
-export const diskFullBody = (fp: string): string => group(diskFull, [{ labels: {}, fingerprint: fp }], { alertname: 'disk_full' });
+export const diskFullBody = (fp: string): string =>
+  group(diskFull, [{ labels: {}, fingerprint: fp }], { alertname: 'disk_full' });
 
 /**
  * The storm: `episodes` disk_full alerts in groups of `groupSize` (grouped by cluster, as

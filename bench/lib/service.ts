@@ -29,7 +29,11 @@ async function run(cmd: string, args: string[]): Promise<void> {
 
 /** Compile src/ and the prototype without type checking (npm test does that); ~5-8 s. */
 export async function build(): Promise<void> {
-  await run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'bench', 'tsconfig.build.json')]);
+  await run(process.execPath, [
+    path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    path.join(ROOT, 'bench', 'tsconfig.build.json'),
+  ]);
   for (const f of [SERVICE_MAIN, PROTOTYPE_MAIN]) if (!existsSync(f)) throw new Error(`build did not produce ${f}`);
 }
 
@@ -75,12 +79,27 @@ function memoryOf(pid: number): { rssMB: number; peakMB: number } {
  * Start `node <main> [args]` with `env`, logs to `logFile`, and wait until GET /healthz answers.
  * With setpriv the child also dies if the bench is SIGKILLed (PR_SET_PDEATHSIG).
  */
-export async function startChild(opts: { name: string; main: string; args: string[]; port: number; env: Record<string, string>; logFile: string; nodeArgs?: string[] }): Promise<Child> {
+export async function startChild(opts: {
+  name: string;
+  main: string;
+  args: string[];
+  port: number;
+  env: Record<string, string>;
+  logFile: string;
+  nodeArgs?: string[];
+}): Promise<Child> {
   const fd = openSync(opts.logFile, 'a');
   const argv = [...(opts.nodeArgs ?? []), opts.main, ...opts.args];
-  const [file, args] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', process.execPath, ...argv]] : [process.execPath, argv];
+  const [file, args] = existsSync(SETPRIV)
+    ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', process.execPath, ...argv]]
+    : [process.execPath, argv];
   // Only what the child needs: PATH and HOME, plus its own configuration.
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NODE_ENV: 'production', ...opts.env };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    NODE_ENV: 'production',
+    ...opts.env,
+  };
   const child = spawn(file, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   children.add(child);
@@ -88,8 +107,14 @@ export async function startChild(opts: { name: string; main: string; args: strin
   const url = `http://127.0.0.1:${opts.port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${opts.name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(opts.logFile)}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `${opts.name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(opts.logFile)}`,
+      );
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -24,16 +24,37 @@ function rank(sorted: number[], p: number): number {
 export function summarize(values: number[]): Summary {
   const s = [...values].sort((a, b) => a - b);
   const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  return { n: s.length, min: s[0] ?? Number.NaN, p50: rank(s, 50), p90: rank(s, 90), p99: rank(s, 99), max: s[s.length - 1] ?? Number.NaN, mean };
+  return {
+    n: s.length,
+    min: s[0] ?? Number.NaN,
+    p50: rank(s, 50),
+    p90: rank(s, 90),
+    p99: rank(s, 99),
+    max: s[s.length - 1] ?? Number.NaN,
+    mean,
+  };
 }
 
-export const median = (values: number[]): number => rank([...values].sort((a, b) => a - b), 50);
+export const median = (values: number[]): number =>
+  rank(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 /** 3 significant-ish digits: 0.412, 4.12, 41.2, 4,120. */
 export function num(v: number, unit = ''): string {
   if (!Number.isFinite(v)) return 'n/a';
   const abs = Math.abs(v);
-  const text = abs >= 1000 ? Math.round(v).toLocaleString('en-US') : abs >= 100 ? v.toFixed(0) : abs >= 10 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : v.toFixed(3);
+  const text =
+    abs >= 1000
+      ? Math.round(v).toLocaleString('en-US')
+      : abs >= 100
+        ? v.toFixed(0)
+        : abs >= 10
+          ? v.toFixed(1)
+          : abs >= 1
+            ? v.toFixed(2)
+            : v.toFixed(3);
   return unit ? `${text} ${unit}` : text;
 }
 
@@ -46,10 +67,15 @@ export function parseCommandStats(info: string): Record<string, number> {
 
 /** Counts divided by n, rounded to 2 decimals, zeros dropped. */
 export function perUnit(counts: Record<string, number>, n: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Math.round((v / Math.max(1, n)) * 100) / 100]).filter(([, v]) => Number(v) > 0));
+  return Object.fromEntries(
+    Object.entries(counts)
+      .map(([k, v]) => [k, Math.round((v / Math.max(1, n)) * 100) / 100])
+      .filter(([, v]) => Number(v) > 0),
+  );
 }
 
-export const ratio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+export const ratio = (a: number, b: number): string =>
+  Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : 'n/a';
 
 /** One line of the result table: what was measured, against which baseline, and the verdict. */
 export interface Row {
@@ -66,9 +92,20 @@ export interface Row {
 
 export function renderTable(rows: Row[]): string {
   const head = ['scenario', 'remediator', 'baseline (same run)', 'ratio', 'target', 'met?'];
-  const cells = rows.map((r) => [r.scenario, r.figure, r.baseline, r.ratio, r.target, r.met === undefined ? '-' : r.met ? 'yes' : 'NO']);
+  const cells = rows.map((r) => [
+    r.scenario,
+    r.figure,
+    r.baseline,
+    r.ratio,
+    r.target,
+    r.met === undefined ? '-' : r.met ? 'yes' : 'NO',
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join(' | ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
   const out = [line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)];
   const notes = rows.filter((r) => r.note).map((r) => `  * ${r.scenario}: ${r.note}`);
   return [...out, ...(notes.length ? ['', 'notes:', ...notes] : [])].join('\n');

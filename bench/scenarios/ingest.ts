@@ -22,13 +22,16 @@ type Run = LoadResult & {
   redisCommandsPerPost: Record<string, number>;
 };
 
-
 export async function ingest(ctx: BenchContext): Promise<{ rows: Row[]; data: Record<string, unknown> }> {
   const bodies = ingestBodies();
   const s = { connections: ctx.settings.connections, durationS: ctx.settings.durationS, warmupS: ctx.settings.warmupS };
   const path = '/webhook/alertmanager';
 
-  const measure = async (start: () => Promise<Child & { prefix: string }>, body: (i: number) => string, headers: Record<string, string>): Promise<Run> => {
+  const measure = async (
+    start: () => Promise<Child & { prefix: string }>,
+    body: (i: number) => string,
+    headers: Record<string, string>,
+  ): Promise<Run> => {
     await ctx.flush();
     const child = await start();
     try {
@@ -56,7 +59,13 @@ export async function ingest(ctx: BenchContext): Promise<{ rows: Row[]; data: Re
       const per = (n: number) => n / Math.max(1, r.requests2xx);
       // Our own INFO call is in the counts; it is one call, so it rounds away per POST.
       const redisCommandsPerPost = perUnit(commands, r.requests2xx);
-      return { ...r, jobs, rssMB, cpuMsPerPost: { server: per(cpu.server), redis: per(cpu.redis) }, redisCommandsPerPost };
+      return {
+        ...r,
+        jobs,
+        rssMB,
+        cpuMsPerPost: { server: per(cpu.server), redis: per(cpu.redis) },
+        redisCommandsPerPost,
+      };
     } finally {
       await child.stop();
     }
@@ -64,12 +73,19 @@ export async function ingest(ctx: BenchContext): Promise<{ rows: Row[]; data: Re
 
   process.stdout.write('[bench] ingest: bare Fastify (schema-validated POST, no Redis)\n');
   const bare = await measure(() => ctx.prototype({ name: 'ingest-bare', mode: 'bare' }), bodies.fresh, {});
-  process.stdout.write(`[bench]   ${num(bare.reqPerSec)} req/s, p99 ${bare.p99Ms} ms\n[bench] ingest: prototype (Fastify + addBulk)\n`);
+  process.stdout.write(
+    `[bench]   ${num(bare.reqPerSec)} req/s, p99 ${bare.p99Ms} ms\n[bench] ingest: prototype (Fastify + addBulk)\n`,
+  );
   const proto = await measure(() => ctx.prototype({ name: 'ingest-prototype', mode: 'bullmq' }), bodies.fresh, {});
-  process.stdout.write(`[bench]   ${num(proto.reqPerSec)} req/s, p99 ${proto.p99Ms} ms\n[bench] ingest: remediator serve, new episodes\n`);
-  const serve = () => ctx.service({ name: 'ingest-serve', role: 'serve', remediationsDir: ctx.remediationsDir.shipped });
+  process.stdout.write(
+    `[bench]   ${num(proto.reqPerSec)} req/s, p99 ${proto.p99Ms} ms\n[bench] ingest: remediator serve, new episodes\n`,
+  );
+  const serve = () =>
+    ctx.service({ name: 'ingest-serve', role: 'serve', remediationsDir: ctx.remediationsDir.shipped });
   const fresh = await measure(serve, bodies.fresh, authHeaders(ctx.token));
-  process.stdout.write(`[bench]   ${num(fresh.reqPerSec)} req/s, p99 ${fresh.p99Ms} ms\n[bench] ingest: remediator serve, duplicates\n`);
+  process.stdout.write(
+    `[bench]   ${num(fresh.reqPerSec)} req/s, p99 ${fresh.p99Ms} ms\n[bench] ingest: remediator serve, duplicates\n`,
+  );
   const dup = await measure(serve, () => bodies.duplicate, authHeaders(ctx.token));
   process.stdout.write(`[bench]   ${num(dup.reqPerSec)} req/s, p99 ${dup.p99Ms} ms\n`);
 
@@ -79,7 +95,9 @@ export async function ingest(ctx: BenchContext): Promise<{ rows: Row[]; data: Re
   // bound allows for requests that were in flight when the load generator stopped.
   if (dup.jobs !== 3) throw new Error(`ingest: duplicates created ${dup.jobs} jobs, expected 3`);
   if (fresh.jobs < 3 * fresh.acceptedInAll || fresh.jobs > 3 * fresh.sent) {
-    throw new Error(`ingest: new episodes created ${fresh.jobs} jobs for ${fresh.acceptedInAll}..${fresh.sent} POSTs, expected 3 per POST`);
+    throw new Error(
+      `ingest: new episodes created ${fresh.jobs} jobs for ${fresh.acceptedInAll}..${fresh.sent} POSTs, expected 3 per POST`,
+    );
   }
 
   const rps = (name: string, r: Run): Row => {
@@ -91,7 +109,9 @@ export async function ingest(ctx: BenchContext): Promise<{ rows: Row[]; data: Re
       ratio: ratio(r.reqPerSec, proto.reqPerSec),
       target: '≥ 1.50×',
       met,
-      note: met ? undefined : `short by ${num(1.5 * proto.reqPerSec - r.reqPerSec)} req/s (${ratio(r.reqPerSec, 1.5 * proto.reqPerSec)} of the target); bare Fastify alone does ${num(bare.reqPerSec)} req/s here`,
+      note: met
+        ? undefined
+        : `short by ${num(1.5 * proto.reqPerSec - r.reqPerSec)} req/s (${ratio(r.reqPerSec, 1.5 * proto.reqPerSec)} of the target); bare Fastify alone does ${num(bare.reqPerSec)} req/s here`,
     };
   };
   const p99 = (name: string, r: Run): Row => {
@@ -106,7 +126,8 @@ export async function ingest(ctx: BenchContext): Promise<{ rows: Row[]; data: Re
       note: met ? undefined : `p99 ${num(r.p99Ms - proto.p99Ms)} ms above the prototype's`,
     };
   };
-  const cpuText = (r: Run) => `${num(r.cpuMsPerPost.server * 1000, 'µs')} + Redis ${num(r.cpuMsPerPost.redis * 1000, 'µs')}`;
+  const cpuText = (r: Run) =>
+    `${num(r.cpuMsPerPost.server * 1000, 'µs')} + Redis ${num(r.cpuMsPerPost.redis * 1000, 'µs')}`;
   const cpuTotal = (r: Run) => r.cpuMsPerPost.server + r.cpuMsPerPost.redis;
   const total = (r: Run) => Object.values(r.redisCommandsPerPost).reduce((a, b) => a + b, 0);
   const cpu = (name: string, r: Run): Row => ({

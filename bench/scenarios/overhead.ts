@@ -73,12 +73,19 @@ export async function overhead(rig: Rig): Promise<{ rows: Row[]; data: Record<st
   const rawRestart: number[] = [];
   for (let i = 0; i < runs; i++) {
     rawRestart.push(await timed(() => ctx.rawDocker.getContainer(victim).restart({ t: 10 })));
-    restarts.push(await deliver(rig, highLatencyBody([victim], () => fingerprint(0xe2e, i)), RESTART));
+    restarts.push(
+      await deliver(
+        rig,
+        highLatencyBody([victim], () => fingerprint(0xe2e, i)),
+        RESTART,
+      ),
+    );
   }
 
   // Each prune gets something to reclaim: three stopped opted-in containers (as after a crash loop).
   const junk = async (i: number, side: string) => {
-    for (let k = 0; k < 3; k++) await createTestContainer(ctx.docker, { name: `${p}junk-${side}${i}-${k}`, labels: optIn, start: false });
+    for (let k = 0; k < 3; k++)
+      await createTestContainer(ctx.docker, { name: `${p}junk-${side}${i}-${k}`, labels: optIn, start: false });
   };
   const prunes: Trace[] = [];
   const rawPrune: number[] = [];
@@ -107,9 +114,21 @@ export async function overhead(rig: Rig): Promise<{ rows: Row[]; data: Record<st
     ratio: ratio(s.p50, base.p50),
     target: `< ${limitMs} ms`,
     met: s.p50 < limitMs,
-    note: s.p50 < limitMs ? (s.max >= limitMs ? `p50 inside; the slowest run took ${num(s.max, 'ms')}` : undefined) : `${num(s.p50 - limitMs, 'ms')} over; the raw Docker calls alone take ${num(base.p50, 'ms')}`,
+    note:
+      s.p50 < limitMs
+        ? s.max >= limitMs
+          ? `p50 inside; the slowest run took ${num(s.max, 'ms')}`
+          : undefined
+        : `${num(s.p50 - limitMs, 'ms')} over; the raw Docker calls alone take ${num(base.p50, 'ms')}`,
   });
-  const na = (name: string): Row => ({ scenario: `end to end: ${name}`, figure: 'n/a: action not implemented', baseline: '-', ratio: '-', target: '-', met: undefined });
+  const na = (name: string): Row => ({
+    scenario: `end to end: ${name}`,
+    figure: 'n/a: action not implemented',
+    baseline: '-',
+    ratio: '-',
+    target: '-',
+    met: undefined,
+  });
 
   const rows: Row[] = [
     {

@@ -31,7 +31,12 @@ export interface Trace {
 
 export async function startRig(ctx: BenchContext, concurrency: number): Promise<Rig> {
   await ctx.flush();
-  const svc = await ctx.service({ name: 'worker-start', role: 'start', remediationsDir: ctx.remediationsDir.bench, env: { WORKER_CONCURRENCY: String(concurrency) } });
+  const svc = await ctx.service({
+    name: 'worker-start',
+    role: 'start',
+    remediationsDir: ctx.remediationsDir.bench,
+    env: { WORKER_CONCURRENCY: String(concurrency) },
+  });
   try {
     const watcher = await ctx.watchJobs(svc.prefix);
     return { ctx, svc, watcher, p: ctx.containerPrefix };
@@ -50,7 +55,12 @@ export async function stopRig(rig: Rig): Promise<void> {
  * Post one delivery and follow it to the end: the 202, the Docker calls its jobs make (seen by
  * the proxy) and each job's completion. Throws unless every job completed with `outcomes`.
  */
-export async function deliver(rig: Rig, body: string, action: RegExp, outcomes: string[] = ['succeeded']): Promise<Trace> {
+export async function deliver(
+  rig: Rig,
+  body: string,
+  action: RegExp,
+  outcomes: string[] = ['succeeded'],
+): Promise<Trace> {
   const { proxy } = rig.ctx;
   const mark = proxy.mark();
   const t0 = nowMs();
@@ -58,14 +68,17 @@ export async function deliver(rig: Rig, body: string, action: RegExp, outcomes: 
   const accepted = nowMs() - t0;
   if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${JSON.stringify(res.body)}`);
   const ids: string[] = res.body.jobs.map((j: { jobId: string; status: string }) => {
-    if (j.status !== 'enqueued') throw new Error(`job ${j.jobId} was ${j.status}, expected enqueued (reused fingerprint?)`);
+    if (j.status !== 'enqueued')
+      throw new Error(`job ${j.jobId} was ${j.status}, expected enqueued (reused fingerprint?)`);
     return j.jobId;
   });
   const call: ProxyCall = await proxy.next(mark, (c) => c.method === 'POST' && action.test(c.path));
   const jobs = await Promise.all(ids.map((id) => rig.watcher.done(id)));
   for (const j of jobs) {
     if (j.state !== 'completed' || !outcomes.includes(j.returnvalue?.outcome)) {
-      throw new Error(`job ended ${j.state} / ${j.returnvalue?.outcome ?? j.failedReason}: expected ${outcomes.join(' or ')}`);
+      throw new Error(
+        `job ended ${j.state} / ${j.returnvalue?.outcome ?? j.failedReason}: expected ${outcomes.join(' or ')}`,
+      );
     }
   }
   const first = proxy.calls(mark).find((c) => !c.path.endsWith('/_ping'));

@@ -40,14 +40,26 @@ export async function storm(ctx: BenchContext): Promise<{ rows: Row[]; data: Rec
     const b = await burst(`${proto.url}/webhook/alertmanager`, {}, deliveries, concurrency);
     if (!all202(b)) throw new Error(`storm: the prototype answered ${JSON.stringify(b.statuses)}`);
     await sleep(SETTLE_MS);
-    protoData = { acceptMs: b.elapsedMs, statuses: b.statuses, latency: b.latency, jobs: (await ctx.jobCounts(proto.prefix)).total, idle, after: proto.memory() };
+    protoData = {
+      acceptMs: b.elapsedMs,
+      statuses: b.statuses,
+      latency: b.latency,
+      jobs: (await ctx.jobCounts(proto.prefix)).total,
+      idle,
+      after: proto.memory(),
+    };
   } finally {
     await proto.stop();
   }
 
   process.stdout.write(`[bench] storm: remediator start (DRY_RUN=true) takes the same deliveries\n`);
   await ctx.flush();
-  const svc = await ctx.service({ name: 'storm-start', role: 'start', remediationsDir: ctx.remediationsDir.shipped, env: { DRY_RUN: 'true' } });
+  const svc = await ctx.service({
+    name: 'storm-start',
+    role: 'start',
+    remediationsDir: ctx.remediationsDir.shipped,
+    env: { DRY_RUN: 'true' },
+  });
   let real;
   try {
     await sleep(SETTLE_MS);
@@ -69,7 +81,8 @@ export async function storm(ctx: BenchContext): Promise<{ rows: Row[]; data: Rec
       }
       await sleep(20);
     }
-    if (Number.isNaN(drainedAt)) throw new Error(`storm: not drained within ${DRAIN_DEADLINE_MS} ms: ${JSON.stringify(counts.byState)}`);
+    if (Number.isNaN(drainedAt))
+      throw new Error(`storm: not drained within ${DRAIN_DEADLINE_MS} ms: ${JSON.stringify(counts.byState)}`);
     await sleep(SETTLE_MS);
     real = {
       acceptMs: b.elapsedMs,
@@ -131,5 +144,17 @@ export async function storm(ctx: BenchContext): Promise<{ rows: Row[]; data: Rec
       met: real.after.rssMB <= 200,
     },
   ];
-  return { rows, data: { deliveries: deliveries.length, alerts, episodes, groupSize, resends, concurrency, remediator: real, prototype: protoData } };
+  return {
+    rows,
+    data: {
+      deliveries: deliveries.length,
+      alerts,
+      episodes,
+      groupSize,
+      resends,
+      concurrency,
+      remediator: real,
+      prototype: protoData,
+    },
+  };
 }

@@ -15,13 +15,20 @@ export async function throughput(rig: Rig): Promise<{ rows: Row[]; data: Record<
   const names = Array.from({ length: THROUGHPUT_CONTAINERS }, (_, k) => `${p}thr-${k}`);
   for (const name of names) await createTestContainer(ctx.docker, { name, labels: { 'remediator.enable': 'true' } });
 
-  process.stdout.write(`[bench] throughput: ${names.length} parallel restarts x ${ctx.settings.throughputRounds} rounds, raw vs remediator\n`);
+  process.stdout.write(
+    `[bench] throughput: ${names.length} parallel restarts x ${ctx.settings.throughputRounds} rounds, raw vs remediator\n`,
+  );
   const rawMs: number[] = [];
   const viaMs: number[] = [];
   for (let r = 0; r < ctx.settings.throughputRounds; r++) {
     rawMs.push(await timed(() => Promise.all(names.map((n) => ctx.rawDocker.getContainer(n).restart({ t: 10 })))));
-    const trace = await deliver(rig, highLatencyBody(names, (k) => fingerprint(0x7e00 + r, k)), /\/containers\/[^/]+\/restart/);
-    if (trace.jobs.length !== names.length) throw new Error(`throughput: ${trace.jobs.length} jobs for ${names.length} alerts`);
+    const trace = await deliver(
+      rig,
+      highLatencyBody(names, (k) => fingerprint(0x7e00 + r, k)),
+      /\/containers\/[^/]+\/restart/,
+    );
+    if (trace.jobs.length !== names.length)
+      throw new Error(`throughput: ${trace.jobs.length} jobs for ${names.length} alerts`);
     viaMs.push(trace.done);
   }
   const perSec = (ms: number) => (names.length * 1000) / ms;
@@ -40,6 +47,13 @@ export async function throughput(rig: Rig): Promise<{ rows: Row[]; data: Record<
         note: met ? undefined : `${num((0.9 - via / raw) * 100)} points short of 90%`,
       },
     ],
-    data: { containers: names.length, rounds: viaMs.length, remediatorMs: viaMs, rawMs, remediatorPerSec: via, rawPerSec: raw },
+    data: {
+      containers: names.length,
+      rounds: viaMs.length,
+      remediatorMs: viaMs,
+      rawMs,
+      remediatorPerSec: via,
+      rawPerSec: raw,
+    },
   };
 }

@@ -30,8 +30,15 @@ export async function freePort(): Promise<number> {
 // ---- child tracking -------------------------------------------------------------------------
 
 /** A spawned daemon; `done` also covers spawn failures (ENOENT), which never set exitCode. */
-interface Proc { child: ChildProcess; exited: Promise<void>; done: boolean }
-interface Tracked { proc(): Proc | undefined; stop(): Promise<void> }
+interface Proc {
+  child: ChildProcess;
+  exited: Promise<void>;
+  done: boolean;
+}
+interface Tracked {
+  proc(): Proc | undefined;
+  stop(): Promise<void>;
+}
 const tracked = new Set<Tracked>();
 let hooksInstalled = false;
 
@@ -56,7 +63,11 @@ function killAllSync(): void {
   for (const t of tracked) {
     const p = t.proc();
     if (p && isRunning(p)) {
-      try { p.child.kill('SIGTERM'); } catch { /* already gone */ }
+      try {
+        p.child.kill('SIGTERM');
+      } catch {
+        /* already gone */
+      }
     }
   }
 }
@@ -72,9 +83,7 @@ export async function stopAll(): Promise<void> {
  */
 function spawnDaemon(cmd: string, args: string[], logFile: string): Proc {
   const fd = openSync(logFile, 'a');
-  const [file, argv] = existsSync(SETPRIV)
-    ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', cmd, ...args]]
-    : [cmd, args];
+  const [file, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', cmd, ...args]] : [cmd, args];
   const child = spawn(file, argv, { stdio: ['ignore', fd, fd] }); // the child keeps its own copy
   closeSync(fd);
   const proc: Proc = { child, exited: Promise.resolve(), done: false };
@@ -104,14 +113,26 @@ async function terminate(p: Proc, deadlineMs: number): Promise<void> {
 }
 
 const tail = (file: string): Promise<string> =>
-  readFile(file, 'utf8').then((t) => t.split('\n').slice(-20).join('\n'), () => '(no log)');
+  readFile(file, 'utf8').then(
+    (t) => t.split('\n').slice(-20).join('\n'),
+    () => '(no log)',
+  );
 
 /** Poll `probe` until it returns true; fail early if the child dies. */
-async function waitUntil(what: string, p: Proc, log: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+async function waitUntil(
+  what: string,
+  p: Proc,
+  log: string,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+): Promise<void> {
   const { child } = p;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!isRunning(p)) throw new Error(`${what} exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${await tail(log)}`);
+    if (!isRunning(p))
+      throw new Error(
+        `${what} exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${await tail(log)}`,
+      );
     if (await probe().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms:\n${await tail(log)}`);
     await sleep(50);
@@ -120,7 +141,14 @@ async function waitUntil(what: string, p: Proc, log: string, timeoutMs: number, 
 
 // ---- Redis ----------------------------------------------------------------------------------
 
-export interface RedisHandle { port: number; url: string; pid: number; dir: string; stop(): Promise<void>; restart(): Promise<void> }
+export interface RedisHandle {
+  port: number;
+  url: string;
+  pid: number;
+  dir: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
 
 /**
  * Raw RESP: PING answers "+PONG" only once Redis has finished loading the AOF (-LOADING before),
@@ -130,7 +158,10 @@ function redisReady(port: number, pid: number | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: '127.0.0.1', port });
     let buf = '';
-    const done = (ok: boolean): void => { sock.destroy(); resolve(ok); };
+    const done = (ok: boolean): void => {
+      sock.destroy();
+      resolve(ok);
+    };
     sock.setTimeout(1000, () => done(false));
     sock.on('error', () => done(false));
     sock.on('connect', () => sock.write('PING\r\nINFO server\r\n'));
@@ -147,9 +178,24 @@ export async function startRedis(opts: { dir: string; port?: number; aof?: boole
   mkdirSync(opts.dir, { recursive: true });
   const log = path.join(opts.dir, 'redis.log');
   const args = (port: number): string[] => [
-    '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes',
-    '--save', '', '--appendonly', opts.aof ? 'yes' : 'no', '--dir', opts.dir,
-    '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--protected-mode',
+    'yes',
+    '--save',
+    '',
+    '--appendonly',
+    opts.aof ? 'yes' : 'no',
+    '--dir',
+    opts.dir,
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
   ];
   let port = opts.port ?? 0;
   let cur!: Proc;
@@ -179,7 +225,10 @@ export async function startRedis(opts: { dir: string; port?: number; aof?: boole
     },
   };
   const handle: RedisHandle = {
-    port: 0, url: '', pid: 0, dir: opts.dir,
+    port: 0,
+    url: '',
+    pid: 0,
+    dir: opts.dir,
     stop: () => entry.stop(),
     async restart() {
       await entry.stop();
@@ -189,14 +238,24 @@ export async function startRedis(opts: { dir: string; port?: number; aof?: boole
     },
   };
   tracked.add(entry);
-  await launch().catch((err) => { tracked.delete(entry); throw err; });
+  await launch().catch((err) => {
+    tracked.delete(entry);
+    throw err;
+  });
   Object.assign(handle, { port, url: `redis://127.0.0.1:${port}`, pid: cur.child.pid ?? 0 });
   return handle;
 }
 
 // ---- Docker Engine --------------------------------------------------------------------------
 
-export interface DockerdHandle { socketPath: string; dockerHost: string; pid: number; root: string; stop(): Promise<void>; start(): Promise<void> }
+export interface DockerdHandle {
+  socketPath: string;
+  dockerHost: string;
+  pid: number;
+  root: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
 
 function dockerPing(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -218,7 +277,9 @@ function killOrphans(execRoot: string): void {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${execRoot}/`)) process.kill(Number(pid), 'SIGKILL');
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
 }
 
@@ -228,13 +289,19 @@ function killOrphans(execRoot: string): void {
  * makes removing the root fail with EBUSY. Unmount everything under root, deepest first.
  */
 async function unmountUnder(root: string): Promise<void> {
-  const unescape = (m: string): string => m.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  const points = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  const unescape = (m: string): string =>
+    m.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
     .map((l) => unescape(l.split(' ')[4] ?? ''))
     .filter((m) => m.startsWith(`${root}/`))
     .sort((a, b) => b.length - a.length);
   for (const m of points) {
-    await new Promise<void>((resolve) => spawn('umount', ['-l', m], { stdio: 'ignore' }).on('close', () => resolve()).on('error', () => resolve()));
+    await new Promise<void>((resolve) =>
+      spawn('umount', ['-l', m], { stdio: 'ignore' })
+        .on('close', () => resolve())
+        .on('error', () => resolve()),
+    );
   }
 }
 
@@ -246,14 +313,23 @@ export async function startDockerd(opts: { root: string }): Promise<DockerdHandl
   // containerd's socket lives under exec-root and is the longest path dockerd creates.
   const longest = path.join(execRoot, 'containerd', 'containerd.sock.ttrpc');
   if (longest.length >= UNIX_PATH_MAX) {
-    throw new Error(`dockerd root ${root} is too long for unix sockets (${longest.length} chars); use a short dir like /tmp/rmd-XXXX`);
+    throw new Error(
+      `dockerd root ${root} is too long for unix sockets (${longest.length} chars); use a short dir like /tmp/rmd-XXXX`,
+    );
   }
   mkdirSync(root, { recursive: true });
   const log = path.join(root, 'dockerd.log');
   const args = [
-    '--iptables=false', '--bridge=none',
-    '--data-root', path.join(root, 'data'), '--exec-root', execRoot,
-    '--host', `unix://${socketPath}`, '--pidfile', path.join(root, 'pid'),
+    '--iptables=false',
+    '--bridge=none',
+    '--data-root',
+    path.join(root, 'data'),
+    '--exec-root',
+    execRoot,
+    '--host',
+    `unix://${socketPath}`,
+    '--pidfile',
+    path.join(root, 'pid'),
   ];
   let cur: Proc | undefined;
 
@@ -269,7 +345,10 @@ export async function startDockerd(opts: { root: string }): Promise<DockerdHandl
     },
   };
   const handle: DockerdHandle = {
-    socketPath, dockerHost: `unix://${socketPath}`, pid: 0, root,
+    socketPath,
+    dockerHost: `unix://${socketPath}`,
+    pid: 0,
+    root,
     stop: () => entry.stop(),
     async start() {
       if (cur && isRunning(cur)) return;
@@ -291,10 +370,41 @@ export async function startDockerd(opts: { root: string }): Promise<DockerdHandl
 // ---- busybox test image ---------------------------------------------------------------------
 
 const APPLETS = [
-  'sh', 'sleep', 'echo', 'cat', 'ls', 'rm', 'mkdir', 'dd', 'df', 'du', 'httpd', 'nc', 'wget', 'kill',
-  'env', 'true', 'false', 'printf', 'seq', 'wc', 'head', 'tail', 'grep',
+  'sh',
+  'sleep',
+  'echo',
+  'cat',
+  'ls',
+  'rm',
+  'mkdir',
+  'dd',
+  'df',
+  'du',
+  'httpd',
+  'nc',
+  'wget',
+  'kill',
+  'env',
+  'true',
+  'false',
+  'printf',
+  'seq',
+  'wc',
+  'head',
+  'tail',
+  'grep',
   // Not in the brief's list, but healthchecks and fixtures commonly need them.
-  'test', '[', 'touch', 'ps', 'date', 'cp', 'mv', 'sed', 'stat', 'id', 'hostname',
+  'test',
+  '[',
+  'touch',
+  'ps',
+  'date',
+  'cp',
+  'mv',
+  'sed',
+  'stat',
+  'id',
+  'hostname',
 ];
 
 /** One 512-byte ustar header. Only what `docker import` needs: name, mode, size, type, link. */
@@ -303,10 +413,16 @@ function tarHeader(name: string, type: '0' | '2' | '5', mode: number, size = 0, 
   const put = (s: string, off: number, len: number): void => void h.write(s, off, len, 'utf8');
   const oct = (n: number, off: number, len: number): void => put(n.toString(8).padStart(len - 1, '0') + '\0', off, len);
   put(name, 0, 100);
-  oct(mode, 100, 8); oct(0, 108, 8); oct(0, 116, 8); oct(size, 124, 12);
+  oct(mode, 100, 8);
+  oct(0, 108, 8);
+  oct(0, 116, 8);
+  oct(size, 124, 12);
   oct(Math.floor(Date.now() / 1000), 136, 12);
   put('        ', 148, 8); // checksum is computed with this field as spaces
-  put(type, 156, 1); put(link, 157, 100); put('ustar\0', 257, 6); put('00', 263, 2);
+  put(type, 156, 1);
+  put(link, 157, 100);
+  put('ustar\0', 257, 6);
+  put('00', 263, 2);
   let sum = 0;
   for (const b of h) sum += b;
   put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
@@ -316,8 +432,12 @@ function tarHeader(name: string, type: '0' | '2' | '5', mode: number, size = 0, 
 function busyboxRootfsTar(): Buffer {
   const bin = readFileSync('/usr/bin/busybox');
   const parts = [
-    tarHeader('bin/', '5', 0o755), tarHeader('tmp/', '5', 0o1777), tarHeader('www/', '5', 0o755),
-    tarHeader('bin/busybox', '0', 0o755, bin.length), bin, Buffer.alloc((512 - (bin.length % 512)) % 512),
+    tarHeader('bin/', '5', 0o755),
+    tarHeader('tmp/', '5', 0o1777),
+    tarHeader('www/', '5', 0o755),
+    tarHeader('bin/busybox', '0', 0o755, bin.length),
+    bin,
+    Buffer.alloc((512 - (bin.length % 512)) % 512),
     ...APPLETS.map((a) => tarHeader(`bin/${a}`, '2', 0o777, 0, 'busybox')),
     Buffer.alloc(1024), // end-of-archive marker
   ];

@@ -23,7 +23,11 @@ export interface MonitorHandle {
   stop(): Promise<void>;
 }
 
-interface Proc { child: ChildProcess; exited: Promise<void>; done: boolean }
+interface Proc {
+  child: ChildProcess;
+  exited: Promise<void>;
+  done: boolean;
+}
 const running = new Set<Proc>();
 let exitHook = false;
 
@@ -34,7 +38,13 @@ function installExitHook(): void {
   if (exitHook) return;
   exitHook = true;
   process.on('exit', () => {
-    for (const p of running) if (!p.done) try { p.child.kill('SIGTERM'); } catch { /* gone */ }
+    for (const p of running)
+      if (!p.done)
+        try {
+          p.child.kill('SIGTERM');
+        } catch {
+          /* gone */
+        }
   });
 }
 
@@ -56,7 +66,10 @@ async function terminate(p: Proc, deadlineMs: number): Promise<void> {
   if (p.done) return;
   p.child.kill('SIGTERM');
   const ac = new AbortController();
-  const late = await Promise.race([p.exited.then(() => false), sleep(deadlineMs, true, { signal: ac.signal }).catch(() => false)]);
+  const late = await Promise.race([
+    p.exited.then(() => false),
+    sleep(deadlineMs, true, { signal: ac.signal }).catch(() => false),
+  ]);
   ac.abort();
   if (late && !p.done) {
     p.child.kill('SIGKILL');
@@ -65,7 +78,10 @@ async function terminate(p: Proc, deadlineMs: number): Promise<void> {
 }
 
 const tail = (file: string): Promise<string> =>
-  readFile(file, 'utf8').then((t) => t.split('\n').slice(-15).join('\n'), () => '(no log)');
+  readFile(file, 'utf8').then(
+    (t) => t.split('\n').slice(-15).join('\n'),
+    () => '(no log)',
+  );
 
 async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
@@ -78,7 +94,12 @@ async function httpOk(url: string): Promise<boolean> {
  * be taken by someone else before the daemon binds it: then retry with another one (unless
  * the caller chose the port).
  */
-async function startDaemon(name: string, cmd: string, args: (port: number) => string[], opts: { dir: string; port?: number; readyPath: string; timeoutMs?: number }): Promise<MonitorHandle> {
+async function startDaemon(
+  name: string,
+  cmd: string,
+  args: (port: number) => string[],
+  opts: { dir: string; port?: number; readyPath: string; timeoutMs?: number },
+): Promise<MonitorHandle> {
   installExitHook();
   mkdirSync(opts.dir, { recursive: true });
   const log = path.join(opts.dir, `${name}.log`);
@@ -89,9 +110,15 @@ async function startDaemon(name: string, cmd: string, args: (port: number) => st
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
     let failure: string | undefined;
     for (;;) {
-      if (p.done) { failure = `${name} exited (code ${p.child.exitCode}) before it was ready`; break; }
+      if (p.done) {
+        failure = `${name} exited (code ${p.child.exitCode}) before it was ready`;
+        break;
+      }
       if (await httpOk(url + opts.readyPath)) break;
-      if (Date.now() > deadline) { failure = `${name} not ready on ${url} after ${opts.timeoutMs ?? 30_000} ms`; break; }
+      if (Date.now() > deadline) {
+        failure = `${name} not ready on ${url} after ${opts.timeoutMs ?? 30_000} ms`;
+        break;
+      }
       await sleep(100);
     }
     if (failure === undefined) {
@@ -103,37 +130,59 @@ async function startDaemon(name: string, cmd: string, args: (port: number) => st
 }
 
 /** Prometheus with `config` (YAML text) and `files` (rule files, relative to its folder). */
-export async function startPrometheus(opts: { dir: string; config: string; files?: Record<string, string>; port?: number }): Promise<MonitorHandle> {
+export async function startPrometheus(opts: {
+  dir: string;
+  config: string;
+  files?: Record<string, string>;
+  port?: number;
+}): Promise<MonitorHandle> {
   mkdirSync(opts.dir, { recursive: true });
   const config = path.join(opts.dir, 'prometheus.yml');
   writeFileSync(config, opts.config);
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(path.join(opts.dir, name), text);
-  return startDaemon('prometheus', 'prometheus', (port) => [
-    `--config.file=${config}`,
-    `--storage.tsdb.path=${path.join(opts.dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-  ], { dir: opts.dir, port: opts.port, readyPath: '/-/ready' });
+  return startDaemon(
+    'prometheus',
+    'prometheus',
+    (port) => [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${path.join(opts.dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { dir: opts.dir, port: opts.port, readyPath: '/-/ready' },
+  );
 }
 
 /** Alertmanager with `config` (YAML text), no cluster (a test wanting an HA pair passes peers itself). */
-export async function startAlertmanager(opts: { dir: string; config: string; port?: number; args?: string[] }): Promise<MonitorHandle> {
+export async function startAlertmanager(opts: {
+  dir: string;
+  config: string;
+  port?: number;
+  args?: string[];
+}): Promise<MonitorHandle> {
   mkdirSync(opts.dir, { recursive: true });
   const config = path.join(opts.dir, 'alertmanager.yml');
   writeFileSync(config, opts.config);
-  return startDaemon('alertmanager', 'prometheus-alertmanager', (port) => [
-    `--config.file=${config}`,
-    `--storage.path=${path.join(opts.dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    ...(opts.args ?? ['--cluster.listen-address=']),
-  ], { dir: opts.dir, port: opts.port, readyPath: '/-/ready' });
+  return startDaemon(
+    'alertmanager',
+    'prometheus-alertmanager',
+    (port) => [
+      `--config.file=${config}`,
+      `--storage.path=${path.join(opts.dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      ...(opts.args ?? ['--cluster.listen-address=']),
+    ],
+    { dir: opts.dir, port: opts.port, readyPath: '/-/ready' },
+  );
 }
 
 /** node_exporter; `args` e.g. ['--collector.disable-defaults', '--collector.filesystem']. */
 export async function startNodeExporter(opts: { dir: string; port?: number; args?: string[] }): Promise<MonitorHandle> {
-  return startDaemon('node-exporter', 'prometheus-node-exporter', (port) => [
-    `--web.listen-address=127.0.0.1:${port}`,
-    ...(opts.args ?? []),
-  ], { dir: opts.dir, port: opts.port, readyPath: '/metrics' });
+  return startDaemon(
+    'node-exporter',
+    'prometheus-node-exporter',
+    (port) => [`--web.listen-address=127.0.0.1:${port}`, ...(opts.args ?? [])],
+    { dir: opts.dir, port: opts.port, readyPath: '/metrics' },
+  );
 }
 
 // ---- configuration --------------------------------------------------------------------------
@@ -146,7 +195,12 @@ export interface ScrapeJob {
 }
 
 /** prometheus.yml: scrape and evaluation interval, rule files, the Alertmanager, the jobs. */
-export function prometheusConfig(o: { interval: string; ruleFiles: string[]; alertmanager: string; jobs: ScrapeJob[] }): string {
+export function prometheusConfig(o: {
+  interval: string;
+  ruleFiles: string[];
+  alertmanager: string;
+  jobs: ScrapeJob[];
+}): string {
   return stringify({
     global: { scrape_interval: o.interval, evaluation_interval: o.interval, scrape_timeout: o.interval },
     rule_files: o.ruleFiles,
@@ -154,7 +208,9 @@ export function prometheusConfig(o: { interval: string; ruleFiles: string[]; ale
     scrape_configs: o.jobs.map((j) => ({
       job_name: j.job,
       static_configs: [{ targets: j.targets }],
-      ...(j.keep && { metric_relabel_configs: [{ source_labels: [j.keep.label], regex: j.keep.regex, action: 'keep' }] }),
+      ...(j.keep && {
+        metric_relabel_configs: [{ source_labels: [j.keep.label], regex: j.keep.regex, action: 'keep' }],
+      }),
     })),
   });
 }
@@ -164,7 +220,13 @@ export function prometheusConfig(o: { interval: string; ruleFiles: string[]; ale
  * one group per alert, resolved notifications on. The timings are parameters: the tests use
  * ~1 s, examples/alertmanager.yml explains production values.
  */
-export function alertmanagerConfig(o: { webhookUrl: string; tokenFile: string; groupWait: string; groupInterval: string; repeatInterval: string }): string {
+export function alertmanagerConfig(o: {
+  webhookUrl: string;
+  tokenFile: string;
+  groupWait: string;
+  groupInterval: string;
+  repeatInterval: string;
+}): string {
   return stringify({
     route: {
       receiver: 'remediator',

@@ -58,6 +58,10 @@ export const exec = defineAction({
         );
       }
     }
-    return { summary: `ran ${JSON.stringify(argv)} in ${names}: exit 0`, changed: true, details: { command: argv, outputs } };
+    return {
+      summary: `ran ${JSON.stringify(argv)} in ${names}: exit 0`,
+      changed: true,
+      details: { command: argv, outputs },
+    };
   },
 });

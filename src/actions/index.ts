@@ -9,7 +9,15 @@ import { stop, StopParams } from './stop.js';
 import type { ActionHandler } from './types.js';
 
 /** Every action a remediation file may name, as one schema discriminated by `type`. */
-export const ActionSchema = Type.Union([RestartParams, StartParams, StopParams, KillParams, ExecParams, ScaleParams, PruneParams]);
+export const ActionSchema = Type.Union([
+  RestartParams,
+  StartParams,
+  StopParams,
+  KillParams,
+  ExecParams,
+  ScaleParams,
+  PruneParams,
+]);
 export type ActionParams = Static<typeof ActionSchema>;
 export type ActionType = ActionParams['type'];
 

@@ -17,7 +17,8 @@ export const kill = defineAction({
     const running = ctx.targets.filter((c) => c.running);
     const names = running.map((c) => c.name);
     if (running.length === 0) return { summary: 'not running, nothing to signal', changed: false, details: { signal } };
-    if (ctx.dryRun) return { summary: `would send ${signal} to ${names.join(', ')}`, changed: false, details: { signal } };
+    if (ctx.dryRun)
+      return { summary: `would send ${signal} to ${names.join(', ')}`, changed: false, details: { signal } };
     for (const c of running) {
       await ctx.docker.kill(c.id, signal);
       ctx.log.info({ containerId: c.id, container: c.name, signal }, 'container signalled');

@@ -27,7 +27,10 @@ export const restart = defineAction({
       if (before !== undefined) {
         const now = await ctx.docker.inspect(target.id);
         if (now.startedAt !== before && now.running) {
-          ctx.log.info({ containerId: target.id, startedAt: now.startedAt }, 'restart already done by an earlier attempt');
+          ctx.log.info(
+            { containerId: target.id, startedAt: now.startedAt },
+            'restart already done by an earlier attempt',
+          );
           already.push(target.name);
           continue;
         }
@@ -39,7 +42,8 @@ export const restart = defineAction({
       done.push(target.name);
     }
     const names = ctx.targets.map((c) => c.name).join(', ');
-    if (ctx.dryRun) return { summary: `would restart ${names} (stop timeout ${t}s)`, changed: false, details: { containers: names } };
+    if (ctx.dryRun)
+      return { summary: `would restart ${names} (stop timeout ${t}s)`, changed: false, details: { containers: names } };
     return {
       summary: `restarted ${[...done, ...already].join(', ')}`,
       changed: true,

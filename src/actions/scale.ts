@@ -52,7 +52,9 @@ async function scaleOut(ctx: ActionContext, running: ContainerInfo[], wanted: nu
 
 async function scaleIn(ctx: ActionContext, running: ContainerInfo[], wanted: number): Promise<string[]> {
   // Only replicas remediator created are removed: the service's own containers are the user's.
-  const ours = running.filter((c) => c.labels[CREATED_BY_LABEL] !== undefined).sort((a, b) => numberOf(b) - numberOf(a));
+  const ours = running
+    .filter((c) => c.labels[CREATED_BY_LABEL] !== undefined)
+    .sort((a, b) => numberOf(b) - numberOf(a));
   const removed: string[] = [];
   for (const c of ours.slice(0, Math.max(0, running.length - wanted))) {
     await ctx.docker.stop(c.id, 10);
@@ -70,7 +72,9 @@ export const scale = defineAction({
     const service = ctx.service!;
     const projects = [...new Set(ctx.targets.map((c) => c.labels[PROJECT_LABEL] ?? ''))];
     if (projects.length > 1) {
-      throw new RefusedError(`service ${service.name} exists in several Compose projects (${projects.join(', ')}); set target.project`);
+      throw new RefusedError(
+        `service ${service.name} exists in several Compose projects (${projects.join(', ')}); set target.project`,
+      );
     }
     const running = ctx.targets.filter((c) => c.running);
     const min = params.min ?? 1;
@@ -81,25 +85,53 @@ export const scale = defineAction({
     const asked = params.replicas ?? before + (params.by ?? 1);
     const wanted = Math.min(params.max, Math.max(min, asked));
     if (remembered === undefined && !ctx.dryRun) await ctx.memo.set('scale:wanted', JSON.stringify({ before, wanted }));
-    const details = { service: service.name, project: service.project, before: running.length, wanted, max: params.max, min };
+    const details = {
+      service: service.name,
+      project: service.project,
+      before: running.length,
+      wanted,
+      max: params.max,
+      min,
+    };
 
     if (wanted === running.length) {
-      const why = asked > params.max ? ` (bounded by max ${params.max})` : asked < min ? ` (bounded by min ${min})` : '';
-      return { summary: `${service.name} already has ${running.length} running replicas${why}`, changed: false, details: { ...details, after: running.length } };
+      const why =
+        asked > params.max ? ` (bounded by max ${params.max})` : asked < min ? ` (bounded by min ${min})` : '';
+      return {
+        summary: `${service.name} already has ${running.length} running replicas${why}`,
+        changed: false,
+        details: { ...details, after: running.length },
+      };
     }
     if (running.length === 0 && wanted > 0) {
-      return { summary: `${service.name} has no running replica to clone`, changed: false, details: { ...details, after: 0 } };
+      return {
+        summary: `${service.name} has no running replica to clone`,
+        changed: false,
+        details: { ...details, after: 0 },
+      };
     }
     if (ctx.dryRun) {
-      return { summary: `would scale ${service.name} from ${running.length} to ${wanted} replicas`, changed: false, details };
+      return {
+        summary: `would scale ${service.name} from ${running.length} to ${wanted} replicas`,
+        changed: false,
+        details,
+      };
     }
     if (wanted > running.length) {
       const created = await scaleOut(ctx, running, wanted);
       const after = running.length + created.length;
-      return { summary: `scaled ${service.name} from ${running.length} to ${after} replicas`, changed: true, details: { ...details, after, created } };
+      return {
+        summary: `scaled ${service.name} from ${running.length} to ${after} replicas`,
+        changed: true,
+        details: { ...details, after, created },
+      };
     }
     const removed = await scaleIn(ctx, running, wanted);
     const after = running.length - removed.length;
-    return { summary: `scaled ${service.name} from ${running.length} to ${after} replicas`, changed: removed.length > 0, details: { ...details, after, removed } };
+    return {
+      summary: `scaled ${service.name} from ${running.length} to ${after} replicas`,
+      changed: removed.length > 0,
+      details: { ...details, after, removed },
+    };
   },
 });

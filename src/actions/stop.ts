@@ -22,6 +22,10 @@ export const stop = defineAction({
       await ctx.docker.stop(c.id, t);
       ctx.log.info({ containerId: c.id, container: c.name }, 'container stopped');
     }
-    return { summary: `stopped ${names.join(', ')}`, changed: true, details: { stopped: names, stopTimeoutSeconds: t } };
+    return {
+      summary: `stopped ${names.join(', ')}`,
+      changed: true,
+      details: { stopped: names, stopTimeoutSeconds: t },
+    };
   },
 });

@@ -2,7 +2,8 @@ import { FormatRegistry, Type, type Static } from '@sinclair/typebox';
 
 // Fastify's Ajv knows date-time; TypeBox's own checker (simulate, tests) needs it registered.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
+if (!FormatRegistry.Has('date-time'))
+  FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
 
 /**
  * Alertmanager webhook payload, version "4" (captured from Alertmanager 0.25, see

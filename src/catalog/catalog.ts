@@ -18,7 +18,8 @@ export function createCatalog(dir: string, remediations: Remediation[]): Catalog
     dir,
     loadedAt: new Date(),
     remediations: Object.freeze([...remediations]),
-    match: (alert: Pick<Alert, 'labels'>) => remediations.filter((r) => r.matchers.every((m) => matcherMatches(m, alert.labels))),
+    match: (alert: Pick<Alert, 'labels'>) =>
+      remediations.filter((r) => r.matchers.every((m) => matcherMatches(m, alert.labels))),
     get: (id: string) => byId.get(id),
   });
 }

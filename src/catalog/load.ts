@@ -42,7 +42,12 @@ function schemaProblems(schema: TSchema, value: unknown, prefix: string): { path
   return out;
 }
 
-function checkAction(raw: unknown, where: string, target: RemediationFile['target'], push: (path: string, reason: string) => void): void {
+function checkAction(
+  raw: unknown,
+  where: string,
+  target: RemediationFile['target'],
+  push: (path: string, reason: string) => void,
+): void {
   const type = (raw as { type?: unknown } | null)?.type;
   if (typeof raw !== 'object' || raw === null) return push(where, 'expected an object with a "type"');
   if (typeof type !== 'string' || !(ACTION_TYPES as string[]).includes(type)) {
@@ -50,7 +55,8 @@ function checkAction(raw: unknown, where: string, target: RemediationFile['targe
   }
   const handler = actions[type as ActionParams['type']];
   for (const p of schemaProblems(handler.schema, raw, where)) push(p.path, p.reason);
-  if (handler.scope === 'container' && !target) push('/target', `action ${type} needs a target (container, service or labels)`);
+  if (handler.scope === 'container' && !target)
+    push('/target', `action ${type} needs a target (container, service or labels)`);
   if (handler.scope === 'service' && !target?.service && !target?.labels) {
     push('/target', `action ${type} needs target.service (a Compose service) or target.labels`);
   }
@@ -62,20 +68,33 @@ function checkAction(raw: unknown, where: string, target: RemediationFile['targe
 }
 
 /** Validate one remediation file's text; the id comes from the file name. */
-export function parseRemediation(file: string, text: string): { remediation?: Remediation; problems: CatalogProblem[] } {
+export function parseRemediation(
+  file: string,
+  text: string,
+): { remediation?: Remediation; problems: CatalogProblem[] } {
   const problems: CatalogProblem[] = [];
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const push = (path: string, reason: string) => {
-    const segments = path.split('/').filter(Boolean).map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
+    const segments = path
+      .split('/')
+      .filter(Boolean)
+      .map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
     const node = segments.length > 0 ? doc.getIn(segments, true) : doc.contents;
     const line = isNode(node) && node.range ? ` (line ${lines.linePos(node.range[0]).line})` : '';
     problems.push({ file, path: path || '/', reason: reason + line });
   };
-  const id = file.replace(/\.ya?ml$/, '').split('/').pop()!;
+  const id = file
+    .replace(/\.ya?ml$/, '')
+    .split('/')
+    .pop()!;
   if (!ID_RULE.test(id)) push('', `file name gives id "${id}": use letters, digits, _ and - (no dots), at most 64`);
   for (const err of doc.errors) {
-    problems.push({ file, path: '/', reason: `YAML: ${err.message.split('\n')[0]} (line ${lines.linePos(err.pos[0]).line})` });
+    problems.push({
+      file,
+      path: '/',
+      reason: `YAML: ${err.message.split('\n')[0]} (line ${lines.linePos(err.pos[0]).line})`,
+    });
   }
   if (doc.errors.length > 0) return { problems };
   const raw: unknown = doc.toJS();
@@ -120,7 +139,8 @@ export function parseRemediation(file: string, text: string): { remediation?: Re
   } catch {
     /* not a duration: the schema check above reported it */
   }
-  if (f.silence && (silenceMs < 1000 || silenceMs > 86_400_000)) push('/silence/maxDuration', 'expected a duration from 1s to 24h');
+  if (f.silence && (silenceMs < 1000 || silenceMs > 86_400_000))
+    push('/silence/maxDuration', 'expected a duration from 1s to 24h');
   if (problems.length > 0) return { problems };
 
   const remediation: Remediation = {
@@ -161,7 +181,8 @@ export function parseRemediation(file: string, text: string): { remediation?: Re
 /** Load and validate every remediations/*.yaml; throws {@link CatalogError} listing all problems. */
 export async function loadRemediations(dir: string): Promise<Remediation[]> {
   const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new CatalogError([{ file: dir, path: '', reason: 'REMEDIATIONS_DIR is not a directory' }]);
+  if (!info?.isDirectory())
+    throw new CatalogError([{ file: dir, path: '', reason: 'REMEDIATIONS_DIR is not a directory' }]);
   const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.')).sort();
   if (files.length === 0) throw new CatalogError([{ file: dir, path: '', reason: 'no remediation files (*.yaml)' }]);
   const problems: CatalogProblem[] = [];

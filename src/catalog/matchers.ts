@@ -68,7 +68,10 @@ export function parseMatchers(input: string): Matcher[] {
   const out: Matcher[] = [];
   while (rest.trim() !== '') {
     const head = HEAD.exec(rest);
-    if (!head) throw new Error(`expected name="value", name!="value", name=~"regex" or name!~"regex" at ${JSON.stringify(rest.trim())}`);
+    if (!head)
+      throw new Error(
+        `expected name="value", name!="value", name=~"regex" or name!~"regex" at ${JSON.stringify(rest.trim())}`,
+      );
     const { value, tail } = readValue(rest.slice(head[0].length));
     const text = rest.slice(0, rest.length - tail.length).trim();
     out.push(build(head[1]!, head[2] as MatchOp, value, text));

@@ -69,15 +69,27 @@ export function createCatalogReloader(deps: CatalogReloaderDeps) {
         current = next;
         deps.onSwap(next);
         out = { result: 'applied', catalog: next, changed };
-        deps.log.info({ trigger, dir: deps.dir, changed, remediations: next.remediations.map((r) => r.id) }, 'catalog reloaded');
+        deps.log.info(
+          { trigger, dir: deps.dir, changed, remediations: next.remediations.map((r) => r.id) },
+          'catalog reloaded',
+        );
       }
     } catch (err) {
-      const problems = err instanceof CatalogError ? err.problems : [{ file: deps.dir, path: '', reason: coerceError(err).message }];
+      const problems =
+        err instanceof CatalogError ? err.problems : [{ file: deps.dir, path: '', reason: coerceError(err).message }];
       deps.onReject(problems);
       out = { result: 'rejected', catalog: prev, problems };
-      deps.log.error({ trigger, dir: deps.dir, problems, kept: prev.remediations.map((r) => r.id) }, 'catalog reload rejected: the previous catalog stays in force');
+      deps.log.error(
+        { trigger, dir: deps.dir, problems, kept: prev.remediations.map((r) => r.id) },
+        'catalog reload rejected: the previous catalog stays in force',
+      );
     }
-    status = { at: new Date().toISOString(), trigger, result: out.result, problems: out.result === 'rejected' ? out.problems : [] };
+    status = {
+      at: new Date().toISOString(),
+      trigger,
+      result: out.result,
+      problems: out.result === 'rejected' ? out.problems : [],
+    };
     return out;
   }
 
@@ -111,9 +123,14 @@ export function createCatalogReloader(deps: CatalogReloaderDeps) {
           timer = setTimeout(() => void reload('file change'), deps.debounceMs ?? 300);
           timer.unref();
         });
-        watcher.on('error', (err) => deps.log.warn({ dir: deps.dir, err: err.message }, 'cannot watch remediations; reload with SIGHUP'));
+        watcher.on('error', (err) =>
+          deps.log.warn({ dir: deps.dir, err: err.message }, 'cannot watch remediations; reload with SIGHUP'),
+        );
       } catch (err) {
-        deps.log.warn({ dir: deps.dir, err: coerceError(err).message }, 'cannot watch remediations; reload with SIGHUP');
+        deps.log.warn(
+          { dir: deps.dir, err: coerceError(err).message },
+          'cannot watch remediations; reload with SIGHUP',
+        );
       }
     },
     close(): void {

@@ -19,7 +19,9 @@ export interface RemediationSpec {
   onResolved: ActionParams | undefined;
   delayMs: number;
   retry: { attempts: number; backoffMs: number; maxBackoffMs: number; jitter: number };
-  verify: { running: boolean; healthy: boolean; withinMs: number; query: string | undefined; queryWithinMs: number } | undefined;
+  verify:
+    | { running: boolean; healthy: boolean; withinMs: number; query: string | undefined; queryWithinMs: number }
+    | undefined;
   guards: { cooldownMs: number; budget: { runs: number; windowMs: number } | undefined };
   notify: { channel: string | undefined; mention: string | undefined };
   dryRun: boolean;

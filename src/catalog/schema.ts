@@ -7,10 +7,7 @@ import { ActionSchema } from '../actions/index.js';
  */
 
 /** "30s", "5m", "1h", "250ms", "2d", or a number of seconds. */
-export const Duration = Type.Union([
-  Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' }),
-  Type.Integer({ minimum: 0 }),
-]);
+export const Duration = Type.Union([Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' }), Type.Integer({ minimum: 0 })]);
 
 const Template = Type.String({ minLength: 1, maxLength: 256 });
 
@@ -59,7 +56,10 @@ export const GuardsSchema = Type.Object(
   {
     cooldown: Type.Optional(Duration),
     budget: Type.Optional(
-      Type.Object({ runs: Type.Integer({ minimum: 1, maximum: 1000 }), window: Duration }, { additionalProperties: false }),
+      Type.Object(
+        { runs: Type.Integer({ minimum: 1, maximum: 1000 }), window: Duration },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: false },

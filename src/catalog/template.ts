@@ -25,7 +25,8 @@ export function checkTemplate(template: string): string[] {
   }
   const literal = template.replace(PLACEHOLDER, 'x');
   if (literal.includes('{{') || literal.includes('}}')) throw new Error('unbalanced {{ }}');
-  if (!/^[a-zA-Z0-9_.-]*$/.test(literal)) throw new Error(`literal text may only hold [a-zA-Z0-9_.-]: ${JSON.stringify(template)}`);
+  if (!/^[a-zA-Z0-9_.-]*$/.test(literal))
+    throw new Error(`literal text may only hold [a-zA-Z0-9_.-]: ${JSON.stringify(template)}`);
   return refs;
 }
 
@@ -46,7 +47,9 @@ export function renderName(template: string, source: TemplateSource): string {
     const value = map[m[2]!];
     if (value === undefined || value === '') throw new TemplateError(`${ref} is missing from the alert`);
     if (!DOCKER_NAME_RULE.test(value) || value.length > MAX_NAME) {
-      throw new TemplateError(`${ref} = ${JSON.stringify(value.slice(0, 80))} is not a valid Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
+      throw new TemplateError(
+        `${ref} = ${JSON.stringify(value.slice(0, 80))} is not a valid Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`,
+      );
     }
     return value;
   });

@@ -15,14 +15,24 @@ export interface CheckReport {
   valid: boolean;
   dir: string;
   remediations: { id: string; file: string; hash: string; action: string; match: string[] }[];
-  rules: { dir: string | undefined; files: string[]; alerts: number; promtool: 'checked' | 'not installed' | 'skipped' };
+  rules: {
+    dir: string | undefined;
+    files: string[];
+    alerts: number;
+    promtool: 'checked' | 'not installed' | 'skipped';
+  };
   problems: CatalogProblem[];
   warnings: CatalogProblem[];
   notes: string[];
 }
 
 /** Validate remediations/ and alert-rules/, reporting every problem with file and path. */
-export async function runCheck(dir: string, rulesDir: string | undefined, rulesExplicit: boolean, env: NodeJS.ProcessEnv): Promise<CheckReport> {
+export async function runCheck(
+  dir: string,
+  rulesDir: string | undefined,
+  rulesExplicit: boolean,
+  env: NodeJS.ProcessEnv,
+): Promise<CheckReport> {
   const problems: CatalogProblem[] = [];
   const warnings: CatalogProblem[] = [];
   const notes: string[] = [];
@@ -44,7 +54,10 @@ export async function runCheck(dir: string, rulesDir: string | undefined, rulesE
     const prom = await promtoolCheck(read.files, env);
     rules.promtool = prom.available ? 'checked' : 'not installed';
     problems.push(...prom.problems);
-    if (!prom.available) notes.push('promtool is not on PATH (Debian package "prometheus"): alert rules were parsed, not checked by promtool');
+    if (!prom.available)
+      notes.push(
+        'promtool is not on PATH (Debian package "prometheus"): alert rules were parsed, not checked by promtool',
+      );
     if (remediations) warnings.push(...crossCheck(remediations, read.rules, rulesDir));
   } else if (rulesExplicit) {
     problems.push({ file: rulesDir ?? '', path: '', reason: '--rules is not a directory' });
@@ -54,7 +67,13 @@ export async function runCheck(dir: string, rulesDir: string | undefined, rulesE
   return {
     valid: problems.length === 0,
     dir,
-    remediations: (remediations ?? []).map((r) => ({ id: r.id, file: r.file, hash: r.hash, action: r.action.type, match: r.match })),
+    remediations: (remediations ?? []).map((r) => ({
+      id: r.id,
+      file: r.file,
+      hash: r.hash,
+      action: r.action.type,
+      match: r.match,
+    })),
     rules,
     problems,
     warnings,
@@ -82,17 +101,22 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
   }
   const p = paintFor(io.out, io.env);
   const e = paintFor(io.err, io.env);
-  for (const r of report.remediations) io.out.write(`${p.green('ok')}  ${r.id}  ${r.action}  match ${r.match.join(', ')}\n`);
+  for (const r of report.remediations)
+    io.out.write(`${p.green('ok')}  ${r.id}  ${r.action}  match ${r.match.join(', ')}\n`);
   if (report.remediations.length > 0) io.out.write(`${report.remediations.length} remediation(s) valid in ${dir}\n`);
   if (report.rules.files.length > 0) {
     const how = report.rules.promtool === 'checked' ? 'checked by promtool' : 'parsed only';
-    io.out.write(`${plural(report.rules.alerts, 'alert rule')} in ${plural(report.rules.files.length, 'file')} of ${report.rules.dir} (${how})\n`);
+    io.out.write(
+      `${plural(report.rules.alerts, 'alert rule')} in ${plural(report.rules.files.length, 'file')} of ${report.rules.dir} (${how})\n`,
+    );
   }
   for (const x of report.problems) io.err.write(`${e.red('error')}  ${x.file}  ${x.path || '/'}  ${x.reason}\n`);
   for (const w of report.warnings) io.err.write(`${e.yellow('warn')}  ${w.file}  ${w.path}  ${w.reason}\n`);
   for (const n of report.notes) io.err.write(`${e.dim('note')}  ${n}\n`);
   if (!report.valid) {
-    io.err.write(`${report.problems.length} problem(s) in ${[dir, report.rules.files.length > 0 ? report.rules.dir : undefined].filter(Boolean).join(' and ')}\n`);
+    io.err.write(
+      `${report.problems.length} problem(s) in ${[dir, report.rules.files.length > 0 ? report.rules.dir : undefined].filter(Boolean).join(' and ')}\n`,
+    );
     return EXIT.problems;
   }
   if (report.warnings.length > 0) io.out.write(`valid, with ${plural(report.warnings.length, 'warning')}\n`);

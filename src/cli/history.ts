@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { HistoryFilterError, createHistoryStore, parseHistoryFilter, type HistoryOutcome, type HistoryPage, type RawHistoryFilter } from '../history/index.js';
+import {
+  HistoryFilterError,
+  createHistoryStore,
+  parseHistoryFilter,
+  type HistoryOutcome,
+  type HistoryPage,
+  type RawHistoryFilter,
+} from '../history/index.js';
 import { connectRedis, type CliIO } from './io.js';
 import { EXIT, UsageError, paintFor, plural, table, type Paint } from './term.js';
 
@@ -18,7 +25,11 @@ function outcomeColour(o: HistoryOutcome, p: Paint): string {
   return p.yellow(o);
 }
 
-const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const when = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** The history page as a table, newest first, with the command for the next page. */
@@ -44,7 +55,11 @@ export function renderHistory(page: HistoryPage, p: Paint, nextCommand: string |
 /** `remediator history`: exit 0 with a page (even an empty one), 1 when Redis is unreachable, 2 for a bad filter. */
 export async function historyCommand(argv: string[], io: CliIO): Promise<number> {
   const options = Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }]));
-  const { values, positionals } = parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...options, json: { type: 'boolean' } },
+    allowPositionals: true,
+  });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${HISTORY_USAGE}`);
   const raw = values as RawHistoryFilter & { json?: boolean };
   let filter;
@@ -57,13 +72,19 @@ export async function historyCommand(argv: string[], io: CliIO): Promise<number>
   const config = loadConfig(io.env, ['cli']);
   const redis = await connectRedis(config.redisUrl);
   try {
-    const store = createHistoryStore({ redis, prefix: config.queuePrefix, retentionSeconds: config.historyRetentionSeconds });
+    const store = createHistoryStore({
+      redis,
+      prefix: config.queuePrefix,
+      retentionSeconds: config.historyRetentionSeconds,
+    });
     const page = await store.query(filter);
     if (raw.json) {
       io.out.write(`${JSON.stringify(page, null, 2)}\n`);
       return EXIT.ok;
     }
-    const args = FILTERS.filter((f) => f !== 'cursor' && raw[f] !== undefined).map((f) => `--${f} ${JSON.stringify(raw[f])}`);
+    const args = FILTERS.filter((f) => f !== 'cursor' && raw[f] !== undefined).map(
+      (f) => `--${f} ${JSON.stringify(raw[f])}`,
+    );
     const next = page.nextCursor ? ['remediator history', ...args, `--cursor ${page.nextCursor}`].join(' ') : undefined;
     io.out.write(renderHistory(page, paintFor(io.out, io.env), next));
     return EXIT.ok;

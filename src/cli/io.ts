@@ -9,7 +9,12 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
 }
 
-export const processIO = (): CliIO => ({ out: process.stdout, err: process.stderr, stdin: process.stdin, env: process.env });
+export const processIO = (): CliIO => ({
+  out: process.stdout,
+  err: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+});
 
 /** Thrown when a dependency (Redis) cannot be reached; the command exits 1 with this message. */
 export class UnreachableError extends Error {
@@ -24,7 +29,13 @@ export class UnreachableError extends Error {
  * operator can act on, never retry forever (a CLI that hangs is worse than one that says why).
  */
 export async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 3_000, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3_000,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined); // reported below, once
   try {
     await redis.connect();
@@ -45,7 +56,10 @@ export async function connectRedis(url: string): Promise<Redis> {
 }
 
 /** Read all of stdin, bounded so a runaway pipe cannot exhaust memory. */
-export async function readAll(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, maxBytes: number): Promise<string> {
+export async function readAll(
+  input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+  maxBytes: number,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of input) {

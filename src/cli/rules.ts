@@ -50,7 +50,8 @@ export async function readAlertRules(dir: string): Promise<RulesRead> {
       rules.forEach((r, ri) => {
         if (typeof r?.alert !== 'string') return; // recording rules raise nothing
         const labels: Record<string, string> = {};
-        for (const [k, v] of Object.entries(r.labels ?? {})) if (typeof v === 'string' && !v.includes('{{')) labels[k] = v;
+        for (const [k, v] of Object.entries(r.labels ?? {}))
+          if (typeof v === 'string' && !v.includes('{{')) labels[k] = v;
         out.rules.push({ file, path: `/groups/${gi}/rules/${ri}`, alert: r.alert, labels });
       });
     });
@@ -70,17 +71,29 @@ export function canTrigger(r: Pick<Remediation, 'matchers'>, rule: Pick<AlertRul
 /** Rules that watch remediator itself have nothing to remediate; no warning for them. */
 const isSelfWatch = (rule: AlertRule) => rule.labels.component === 'remediator';
 
-export function crossCheck(remediations: readonly Remediation[], rules: readonly AlertRule[], rulesDir: string): CatalogProblem[] {
+export function crossCheck(
+  remediations: readonly Remediation[],
+  rules: readonly AlertRule[],
+  rulesDir: string,
+): CatalogProblem[] {
   const warnings: CatalogProblem[] = [];
   for (const r of remediations) {
     if (!rules.some((rule) => canTrigger(r, rule))) {
-      warnings.push({ file: r.file, path: '/match', reason: `no alert rule in ${rulesDir} can trigger it (${r.match.join(', ')})` });
+      warnings.push({
+        file: r.file,
+        path: '/match',
+        reason: `no alert rule in ${rulesDir} can trigger it (${r.match.join(', ')})`,
+      });
     }
   }
   for (const rule of rules) {
     if (isSelfWatch(rule)) continue;
     if (!remediations.some((r) => canTrigger(r, rule))) {
-      warnings.push({ file: rule.file, path: rule.path, reason: `alert ${rule.alert} has no remediation: nothing matches it` });
+      warnings.push({
+        file: rule.file,
+        path: rule.path,
+        reason: `alert ${rule.alert} has no remediation: nothing matches it`,
+      });
     }
   }
   return warnings;
@@ -109,7 +122,11 @@ export async function promtoolCheck(files: string[], env: NodeJS.ProcessEnv = pr
       .map((l) => l.trim())
       .filter((l) => l !== '' && l !== 'FAILED:' && !l.startsWith('Checking '));
     for (const line of lines.length > 0 ? lines : [`exit ${r.code}`]) {
-      problems.push({ file, path: '/', reason: `promtool: ${line.startsWith(`${file}: `) ? line.slice(file.length + 2) : line}` });
+      problems.push({
+        file,
+        path: '/',
+        reason: `promtool: ${line.startsWith(`${file}: `) ? line.slice(file.length + 2) : line}`,
+      });
     }
   }
   return { available: true, problems };

@@ -1,5 +1,13 @@
 import type { GuardView } from '../guards/index.js';
-import type { JobPlan, MatcherResult, RemediationPlan, SimulationReport, TargetView, WebhookDecision, WorkerDecision } from '../simulate/types.js';
+import type {
+  JobPlan,
+  MatcherResult,
+  RemediationPlan,
+  SimulationReport,
+  TargetView,
+  WebhookDecision,
+  WorkerDecision,
+} from '../simulate/types.js';
 import { humanDuration, plural, table, type Paint } from './term.js';
 
 /** The human-readable plan of `remediator simulate`: one block per alert, one line per fact. */
@@ -10,46 +18,75 @@ function matcherText(m: MatcherResult, p: Paint): string {
   return `${m.text} ${p.red('✗')} ${p.dim(`(${actual})`)}`;
 }
 
-const webhookColour = (d: WebhookDecision, p: Paint) => ({ enqueue: p.green, duplicate: p.yellow, cancel: p.yellow, leave: p.dim })[d](d);
+const webhookColour = (d: WebhookDecision, p: Paint) =>
+  ({ enqueue: p.green, duplicate: p.yellow, cancel: p.yellow, leave: p.dim })[d](d);
 
 function workerColour(d: WorkerDecision, p: Paint): string {
-  const f = { act: p.green, dry_run: p.cyan, wait: p.yellow, cooldown: p.yellow, unknown: p.yellow, circuit_open: p.red, refused: p.red, not_found: p.red, cancelled: p.dim }[d];
+  const f = {
+    act: p.green,
+    dry_run: p.cyan,
+    wait: p.yellow,
+    cooldown: p.yellow,
+    unknown: p.yellow,
+    circuit_open: p.red,
+    refused: p.red,
+    not_found: p.red,
+    cancelled: p.dim,
+  }[d];
   return f(d);
 }
 
 export function guardsText(g: GuardView): string {
   const lock = g.lock.held ? `lock held by ${g.lock.holder} (${humanDuration(g.lock.ttlMs)} left)` : 'lock free';
-  const cooldown = g.cooldown.configuredMs === 0 && !g.cooldown.active
-    ? 'no cooldown'
-    : g.cooldown.active
-      ? `cooldown active (${humanDuration(g.cooldown.remainingMs)} left)`
-      : `cooldown ${humanDuration(g.cooldown.configuredMs)}, not active`;
-  const budget = g.budget.limit === undefined
-    ? 'no budget'
-    : `budget ${g.budget.runsInWindow}/${g.budget.limit} per ${humanDuration(g.budget.windowMs ?? 0)}${g.budget.open ? ' (circuit open)' : ''}`;
+  const cooldown =
+    g.cooldown.configuredMs === 0 && !g.cooldown.active
+      ? 'no cooldown'
+      : g.cooldown.active
+        ? `cooldown active (${humanDuration(g.cooldown.remainingMs)} left)`
+        : `cooldown ${humanDuration(g.cooldown.configuredMs)}, not active`;
+  const budget =
+    g.budget.limit === undefined
+      ? 'no budget'
+      : `budget ${g.budget.runsInWindow}/${g.budget.limit} per ${humanDuration(g.budget.windowMs ?? 0)}${g.budget.open ? ' (circuit open)' : ''}`;
   return [lock, cooldown, budget, `in flight ${g.inFlight.used}/${g.inFlight.max}`].join(' · ');
 }
 
 export function targetText(t: TargetView, p: Paint): string {
   if (t.refused !== undefined) return p.red(`refused: ${t.refused}`);
-  const containers = t.containers.map((c) => `${c.name} ${c.running ? 'running' : 'stopped'}${c.optedIn ? ', opted in' : p.yellow(', not opted in')}`).join('; ');
-  const found = t.exists === undefined
-    ? t.scope === 'host' ? 'host-wide' : p.dim('not looked up (no Docker Engine in this process)')
-    : t.exists ? `exists: ${containers}` : p.red('not found');
+  const containers = t.containers
+    .map(
+      (c) => `${c.name} ${c.running ? 'running' : 'stopped'}${c.optedIn ? ', opted in' : p.yellow(', not opted in')}`,
+    )
+    .join('; ');
+  const found =
+    t.exists === undefined
+      ? t.scope === 'host'
+        ? 'host-wide'
+        : p.dim('not looked up (no Docker Engine in this process)')
+      : t.exists
+        ? `exists: ${containers}`
+        : p.red('not found');
   const problem = t.problem !== undefined && t.exists !== false ? ` ${p.red(`(${t.problem})`)}` : '';
   return `${t.description}: ${found}${problem}`;
 }
 
 function jobLines(j: JobPlan, p: Paint): string[][] {
   const rows: string[][] = [
-    ['job', `${j.jobId} ${p.dim(`(${j.phase}: ${j.action}${j.delayMs > 0 && j.phase === 'fire' ? `, delay ${humanDuration(j.delayMs)}` : ''})`)}`],
+    [
+      'job',
+      `${j.jobId} ${p.dim(`(${j.phase}: ${j.action}${j.delayMs > 0 && j.phase === 'fire' ? `, delay ${humanDuration(j.delayMs)}` : ''})`)}`,
+    ],
     ['webhook', `${webhookColour(j.webhook.decision, p)}: ${j.webhook.detail}`],
   ];
   if (j.target) rows.push(['target', targetText(j.target, p)]);
   if (j.guards) rows.push(['guards', guardsText(j.guards)]);
   else if (j.guardsError) rows.push(['guards', p.yellow(`unreadable: ${j.guardsError}`)]);
   if (j.worker) {
-    const dry = j.dryRun.global ? 'on (DRY_RUN=true)' : j.dryRun.remediation ? 'on (dryRun: true in the remediation)' : 'off';
+    const dry = j.dryRun.global
+      ? 'on (DRY_RUN=true)'
+      : j.dryRun.remediation
+        ? 'on (dryRun: true in the remediation)'
+        : 'off';
     rows.push(['dry-run', dry]);
     rows.push(['worker', `${workerColour(j.worker.decision, p)}: ${j.worker.detail}`]);
   }
@@ -66,21 +103,33 @@ function remediationLines(r: RemediationPlan, p: Paint, width: number): string[]
 export function renderSimulation(report: SimulationReport, p: Paint): string {
   const out: string[] = [];
   const s = report.summary;
-  out.push(p.bold(`remediator simulate: ${plural(s.alerts, 'alert')} (${report.status})${report.receiver ? `, receiver ${report.receiver}` : ''}`));
+  out.push(
+    p.bold(
+      `remediator simulate: ${plural(s.alerts, 'alert')} (${report.status})${report.receiver ? `, receiver ${report.receiver}` : ''}`,
+    ),
+  );
   out.push(
     p.dim(
       `  catalog ${report.catalog.dir} (${plural(report.catalog.remediations, 'remediation')}, loaded ${report.catalog.loadedAt}), ` +
         `DRY_RUN ${report.dryRun ? 'on' : 'off'}, Docker ${report.docker ? 'checked' : 'not checked'}, at ${report.at}`,
     ),
   );
-  if (report.truncatedAlerts > 0) out.push(p.yellow(`  Alertmanager left out ${plural(report.truncatedAlerts, 'alert')} of this group (max_alerts): they are not simulated`));
+  if (report.truncatedAlerts > 0)
+    out.push(
+      p.yellow(
+        `  Alertmanager left out ${plural(report.truncatedAlerts, 'alert')} of this group (max_alerts): they are not simulated`,
+      ),
+    );
   const width = Math.max(0, ...report.alerts.flatMap((a) => a.remediations.map((r) => r.remediation.length)));
   for (const a of report.alerts) {
     out.push('');
-    out.push(`${p.bold(`alert ${a.index}`)}  ${p.cyan(a.alertname || '(no alertname)')}  ${a.status}  fingerprint ${a.fingerprint}  since ${a.startsAt}`);
+    out.push(
+      `${p.bold(`alert ${a.index}`)}  ${p.cyan(a.alertname || '(no alertname)')}  ${a.status}  fingerprint ${a.fingerprint}  since ${a.startsAt}`,
+    );
     if (a.remediations.length === 0) out.push(p.dim('  no remediations loaded'));
     for (const r of a.remediations) out.push(...remediationLines(r, p, width));
-    if (a.remediations.length > 0 && a.remediations.every((r) => !r.matched)) out.push(p.yellow('  no remediation matches this alert: remediator would do nothing with it'));
+    if (a.remediations.length > 0 && a.remediations.every((r) => !r.matched))
+      out.push(p.yellow('  no remediation matches this alert: remediator would do nothing with it'));
   }
   out.push('');
   out.push(

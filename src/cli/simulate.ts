@@ -24,8 +24,15 @@ const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
  * unreachable, 2 for wrong arguments, 78 for a bad environment.
  */
 export async function simulateCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, dir: { type: 'string' } }, allowPositionals: true });
-  if (positionals.length !== 1) throw new UsageError(`${positionals.length === 0 ? 'simulate needs a payload file (or - for stdin)' : 'simulate takes one payload file'}\n${SIMULATE_USAGE}`);
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, dir: { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `${positionals.length === 0 ? 'simulate needs a payload file (or - for stdin)' : 'simulate takes one payload file'}\n${SIMULATE_USAGE}`,
+    );
   const file = positionals[0]!;
   const config = loadConfig(io.env, ['cli']);
   const source = file === '-' ? 'stdin' : file;
@@ -35,7 +42,9 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
     const text = file === '-' ? await readAll(io.stdin, MAX_PAYLOAD_BYTES) : await readFile(file, 'utf8');
     payload = parsePayload(text, source);
   } catch (err) {
-    io.err.write(`remediator simulate: ${err instanceof InvalidPayloadError ? `invalid payload: ${err.message}` : `cannot read ${source}: ${coerceError(err).message}`}\n`);
+    io.err.write(
+      `remediator simulate: ${err instanceof InvalidPayloadError ? `invalid payload: ${err.message}` : `cannot read ${source}: ${coerceError(err).message}`}\n`,
+    );
     return EXIT.problems;
   }
   const dir = values.dir ?? config.remediationsDir;
@@ -46,11 +55,17 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
   const queue = new Queue(REMEDIATION_QUEUE, { connection: redis, prefix: config.queuePrefix, skipMetasUpdate: true });
   queue.on('error', () => undefined);
   try {
-    let docker: DockerPort | undefined = createDockerodeAdapter({ dockerHost: config.dockerHost, certPath: config.dockerCertPath, tlsVerify: config.dockerTlsVerify });
+    let docker: DockerPort | undefined = createDockerodeAdapter({
+      dockerHost: config.dockerHost,
+      certPath: config.dockerCertPath,
+      tlsVerify: config.dockerTlsVerify,
+    });
     try {
       await docker.ping();
     } catch (err) {
-      io.err.write(`remediator simulate: Docker Engine at DOCKER_HOST not reachable (${coerceError(err).message}): targets are not looked up\n`);
+      io.err.write(
+        `remediator simulate: Docker Engine at DOCKER_HOST not reachable (${coerceError(err).message}): targets are not looked up\n`,
+      );
       docker = undefined;
     }
     const report = await simulate(payload, {
@@ -60,7 +75,9 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
       reads: createSimulateReads(redis, config.queuePrefix, queue),
       config,
     });
-    io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderSimulation(report, paintFor(io.out, io.env)));
+    io.out.write(
+      values.json ? `${JSON.stringify(report, null, 2)}\n` : renderSimulation(report, paintFor(io.out, io.env)),
+    );
     return EXIT.ok;
   } finally {
     await queue.close().catch(() => undefined);

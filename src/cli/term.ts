@@ -32,8 +32,16 @@ export interface Paint {
   dim(s: string): string;
 }
 
-const sgr = (open: number, close: number) => (on: boolean) => (s: string) => (on && s !== '' ? `\u001b[${open}m${s}\u001b[${close}m` : s);
-const codes = { red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39), bold: sgr(1, 22), dim: sgr(2, 22) };
+const sgr = (open: number, close: number) => (on: boolean) => (s: string) =>
+  on && s !== '' ? `\u001b[${open}m${s}\u001b[${close}m` : s;
+const codes = {
+  red: sgr(31, 39),
+  green: sgr(32, 39),
+  yellow: sgr(33, 39),
+  cyan: sgr(36, 39),
+  bold: sgr(1, 22),
+  dim: sgr(2, 22),
+};
 
 export function paint(enabled: boolean): Paint {
   return {
@@ -61,7 +69,12 @@ export function table(rows: string[][], indent = ''): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
   return rows.map((row) =>
-    (indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  ')).trimEnd(),
+    (
+      indent +
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell))))
+        .join('  ')
+    ).trimEnd(),
   );
 }
 

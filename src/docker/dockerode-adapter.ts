@@ -133,7 +133,9 @@ export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { r
       if (query.labels) filters.label = Object.entries(query.labels).map(([k, v]) => `${k}=${v}`);
       const list = await call('list containers', () => docker.listContainers({ all: query.all ?? true, filters }));
       const infos = await Promise.all(
-        list.map((c) => inspect(c.Id).catch((err) => (err instanceof TargetNotFoundError ? undefined : Promise.reject(err)))),
+        list.map((c) =>
+          inspect(c.Id).catch((err) => (err instanceof TargetNotFoundError ? undefined : Promise.reject(err))),
+        ),
       );
       return infos.filter((c): c is ContainerInfo => c !== undefined).sort((a, b) => a.name.localeCompare(b.name));
     },

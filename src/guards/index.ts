@@ -46,14 +46,17 @@ export function createGuards(deps: GuardsDeps) {
   // EVALSHA (defineCommand), not EVAL: the script text is not sent on every call.
   const run = (name: string, script: string, keys: string[], args: (string | number)[]): Promise<unknown> =>
     scriptCommand(redis, name, script, keys.length)(...keys, ...args.map(String));
-  const evalNum = async (name: string, script: string, keys: string[], args: (string | number)[]) => Number(await run(name, script, keys, args));
+  const evalNum = async (name: string, script: string, keys: string[], args: (string | number)[]) =>
+    Number(await run(name, script, keys, args));
 
   return {
     keys: k,
 
     /** One action at a time per target. Returns false while another job holds it. */
-    acquireLock: async (target: string, jobId: string) => (await evalNum('remediatorAcquireLock', ACQUIRE_LOCK, [k.lock(target)], [jobId, deps.lockTtlMs])) === 1,
-    releaseLock: async (target: string, jobId: string) => void (await evalNum('remediatorReleaseLock', RELEASE_LOCK, [k.lock(target)], [jobId])),
+    acquireLock: async (target: string, jobId: string) =>
+      (await evalNum('remediatorAcquireLock', ACQUIRE_LOCK, [k.lock(target)], [jobId, deps.lockTtlMs])) === 1,
+    releaseLock: async (target: string, jobId: string) =>
+      void (await evalNum('remediatorReleaseLock', RELEASE_LOCK, [k.lock(target)], [jobId])),
 
     /** Take one of `limit` slots of a semaphore (global in-flight cap, service share). */
     acquireSlot: async (name: string, jobId: string, limit: number) =>
@@ -64,7 +67,12 @@ export function createGuards(deps: GuardsDeps) {
      * Cooldown and budget for one run of `spec` on `target`, decided atomically; with
      * `record`, an admitted run is counted and an open circuit is remembered for the gauge.
      */
-    async admit(spec: Pick<RemediationSpec, 'id' | 'guards'>, target: string, jobId: string, record: boolean): Promise<Admission> {
+    async admit(
+      spec: Pick<RemediationSpec, 'id' | 'guards'>,
+      target: string,
+      jobId: string,
+      record: boolean,
+    ): Promise<Admission> {
       const b = spec.guards.budget;
       const reply = (await run(
         'remediatorAdmitRun',
@@ -113,7 +121,12 @@ export function createGuards(deps: GuardsDeps) {
       ]);
       return {
         lock: { held: lockHolder !== null, holder: lockHolder ?? undefined, ttlMs: Math.max(0, lockTtl) },
-        cooldown: { active: cdHolder !== null, holder: cdHolder ?? undefined, remainingMs: Math.max(0, cdTtl), configuredMs: spec.guards.cooldownMs },
+        cooldown: {
+          active: cdHolder !== null,
+          holder: cdHolder ?? undefined,
+          remainingMs: Math.max(0, cdTtl),
+          configuredMs: spec.guards.cooldownMs,
+        },
         budget: { runsInWindow: runs, limit: b?.runs, windowMs: b?.windowMs, open: b !== undefined && runs >= b.runs },
         inFlight: { used: inflight, max: maxInFlight },
       };

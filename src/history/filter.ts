@@ -30,7 +30,11 @@ export function parseTimeBound(field: string, value: string, now: number): numbe
     return n < 1e11 ? n * 1000 : n;
   }
   const ms = Date.parse(v);
-  if (Number.isNaN(ms)) throw new HistoryFilterError(field, `${JSON.stringify(value)} is not a time (use an ISO date, epoch ms, or an age such as 2h or 7d)`);
+  if (Number.isNaN(ms))
+    throw new HistoryFilterError(
+      field,
+      `${JSON.stringify(value)} is not a time (use an ISO date, epoch ms, or an age such as 2h or 7d)`,
+    );
   return ms;
 }
 
@@ -64,7 +68,8 @@ export function parseHistoryFilter(raw: RawHistoryFilter, now = Date.now()): His
   }
   const since = nonEmpty(raw.since) === undefined ? undefined : parseTimeBound('since', raw.since!, now);
   const until = nonEmpty(raw.until) === undefined ? undefined : parseTimeBound('until', raw.until!, now);
-  if (since !== undefined && until !== undefined && since > until) throw new HistoryFilterError('since', 'is after until');
+  if (since !== undefined && until !== undefined && since > until)
+    throw new HistoryFilterError('since', 'is after until');
   const cursor = nonEmpty(raw.cursor);
   if (cursor !== undefined) decodeCursor(cursor);
   return {
@@ -94,6 +99,7 @@ export function decodeCursor(text: string): Cursor {
   const bar = decoded.indexOf('|');
   const at = Number(decoded.slice(0, bar));
   const jobId = decoded.slice(bar + 1);
-  if (bar < 1 || !Number.isSafeInteger(at) || jobId === '') throw new HistoryFilterError('cursor', 'not a cursor from a previous page');
+  if (bar < 1 || !Number.isSafeInteger(at) || jobId === '')
+    throw new HistoryFilterError('cursor', 'not a cursor from a previous page');
   return { at, jobId };
 }

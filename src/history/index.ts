@@ -1,4 +1,19 @@
-export { HistoryFilterError, parseHistoryFilter, parseTimeBound, encodeCursor, decodeCursor, DEFAULT_LIMIT, MAX_LIMIT, type RawHistoryFilter } from './filter.js';
+export {
+  HistoryFilterError,
+  parseHistoryFilter,
+  parseTimeBound,
+  encodeCursor,
+  decodeCursor,
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  type RawHistoryFilter,
+} from './filter.js';
 export { subscribeHistory, targetName, toRecord } from './recorder.js';
 export { createHistoryStore, type HistoryStore, type HistoryStoreDeps } from './store.js';
-export { HISTORY_OUTCOMES, type HistoryFilter, type HistoryOutcome, type HistoryPage, type HistoryRecord } from './types.js';
+export {
+  HISTORY_OUTCOMES,
+  type HistoryFilter,
+  type HistoryOutcome,
+  type HistoryPage,
+  type HistoryRecord,
+} from './types.js';

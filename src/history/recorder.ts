@@ -56,15 +56,30 @@ export function toRecord(
  * process), the outcome when it ends (worker process) or is cancelled. A write that fails is
  * logged and dropped: history must never hold up a remediation.
  */
-export function subscribeHistory(events: RemediationEvents, store: Pick<HistoryStore, 'record'>, log: Logger, now: () => number = Date.now): void {
+export function subscribeHistory(
+  events: RemediationEvents,
+  store: Pick<HistoryStore, 'record'>,
+  log: Logger,
+  now: () => number = Date.now,
+): void {
   const write = async (record: HistoryRecord, mode: 'initial' | 'final') => {
     try {
       await store.record(record, mode);
     } catch (err) {
-      log.warn({ jobId: record.jobId, remediation: record.remediation, outcome: record.outcome, err: coerceError(err).message }, 'history write failed');
+      log.warn(
+        {
+          jobId: record.jobId,
+          remediation: record.remediation,
+          outcome: record.outcome,
+          err: coerceError(err).message,
+        },
+        'history write failed',
+      );
     }
   };
   events.on('job.queued', (e) => write(toRecord(e.jobId, e.data, 'queued'), 'initial'));
-  events.on('job.cancelled', (e) => write(toRecord(e.jobId, e.data, 'cancelled', { reason: e.reason, finishedAt: now() }), 'final'));
+  events.on('job.cancelled', (e) =>
+    write(toRecord(e.jobId, e.data, 'cancelled', { reason: e.reason, finishedAt: now() }), 'final'),
+  );
   events.on('job.finished', (e) => write(toRecord(e.jobId, e.data, e.outcome, { ...e, finishedAt: now() }), 'final'));
 }

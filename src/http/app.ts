@@ -46,7 +46,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onResponse', async (req, reply) => {
     if (req.url.startsWith('/webhook/')) {
       deps.metrics.webhookRequests.inc({ code: String(reply.statusCode) });
-      if (reply.statusCode >= 400) req.log.warn({ statusCode: reply.statusCode, url: req.url }, 'webhook request refused');
+      if (reply.statusCode >= 400)
+        req.log.warn({ statusCode: reply.statusCode, url: req.url }, 'webhook request refused');
     }
   });
 
@@ -57,7 +58,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return reply.code(503).send({ error: 'unavailable', message: 'alerts could not be queued now; retry' });
     }
     if (err.validation) {
-      return reply.code(400).send({ error: 'invalid payload', message: `${err.validationContext ?? 'body'}${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? err.message}` });
+      return reply.code(400).send({
+        error: 'invalid payload',
+        message: `${err.validationContext ?? 'body'}${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? err.message}`,
+      });
     }
     const status = err.statusCode ?? 500;
     if (status < 500) return reply.code(status).send({ error: err.code ?? 'bad request', message: err.message });

@@ -8,7 +8,15 @@ import { STATE_LABEL, type ThreadView } from './view.js';
  */
 
 /** Slack's documented limits (https://docs.slack.dev/reference/block-kit/blocks). */
-export const LIMITS = { blocks: 50, text: 3000, header: 150, field: 2000, fields: 10, contextElements: 10, fallback: 4000 } as const;
+export const LIMITS = {
+  blocks: 50,
+  text: 3000,
+  header: 150,
+  field: 2000,
+  fields: 10,
+  contextElements: 10,
+  fallback: 4000,
+} as const;
 
 export type TextObject = { type: 'mrkdwn'; text: string } | { type: 'plain_text'; text: string; emoji?: boolean };
 export type Block =
@@ -28,7 +36,18 @@ export interface SlackMessage {
 }
 
 /** Labels an on-call looks at first, in this order; the rest follow alphabetically. */
-const KEY_LABELS = ['severity', 'instance', 'job', 'container', 'service', 'namespace', 'pod', 'host', 'mountpoint', 'device'];
+const KEY_LABELS = [
+  'severity',
+  'instance',
+  'job',
+  'container',
+  'service',
+  'namespace',
+  'pod',
+  'host',
+  'mountpoint',
+  'device',
+];
 const MAX_LABEL_LINES = 16;
 
 export const mrkdwn = (text: string): TextObject => ({ type: 'mrkdwn', text });
@@ -42,7 +61,10 @@ export function orderedLabels(labels: Record<string, string>): [string, string][
 
 function matcherFilter(labels: Record<string, string>): string {
   const q = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
-  const picked = [['alertname', labels.alertname ?? ''] as [string, string], ...orderedLabels(labels).filter(([k]) => KEY_LABELS.includes(k))];
+  const picked = [
+    ['alertname', labels.alertname ?? ''] as [string, string],
+    ...orderedLabels(labels).filter(([k]) => KEY_LABELS.includes(k)),
+  ];
   return `{${picked.map(([k, v]) => `${k}=${q(v)}`).join(',')}}`;
 }
 
@@ -61,17 +83,24 @@ export function alertLinks(data: RemediationJobData): string[] {
 
 function stateLine(view: ThreadView): string {
   const s = STATE_LABEL[view.state];
-  const attempt = view.attempt && view.attempts && view.attempts > 1 ? ` · attempt ${view.attempt}/${view.attempts}` : '';
-  const doing = view.state === 'acting' && view.action ? ` · \`${view.action}\`${view.targets.length ? ` → ${escCut(view.targets.join(', '), 300)}` : ''}` : '';
+  const attempt =
+    view.attempt && view.attempts && view.attempts > 1 ? ` · attempt ${view.attempt}/${view.attempts}` : '';
+  const doing =
+    view.state === 'acting' && view.action
+      ? ` · \`${view.action}\`${view.targets.length ? ` → ${escCut(view.targets.join(', '), 300)}` : ''}`
+      : '';
   const lines = [`${s.emoji} *${s.text}*${attempt}${doing}`];
   if (view.summary) lines.push(escCut(view.summary, 1200));
   else if (view.lastError) lines.push(`_Last error:_ ${escCut(view.lastError, 1200)}`);
   if (view.escalation) lines.push(`:rotating_light: *A human is needed:* ${esc(view.escalation)}`);
   if (view.afterResolve) {
     const a = STATE_LABEL[view.afterResolve.state];
-    lines.push(`*On resolve:* ${a.emoji} ${a.text}${view.afterResolve.summary ? ` — ${escCut(view.afterResolve.summary, 400)}` : ''}`);
+    lines.push(
+      `*On resolve:* ${a.emoji} ${a.text}${view.afterResolve.summary ? ` — ${escCut(view.afterResolve.summary, 400)}` : ''}`,
+    );
   }
-  if (view.resolved) lines.push(`:large_green_circle: *Alert resolved*${view.resolved.endsAt ? ` ${date(view.resolved.endsAt)}` : ''}`);
+  if (view.resolved)
+    lines.push(`:large_green_circle: *Alert resolved*${view.resolved.endsAt ? ` ${date(view.resolved.endsAt)}` : ''}`);
   return cut(lines.join('\n'), LIMITS.text);
 }
 
@@ -94,13 +123,17 @@ export function renderParent(view: ThreadView, data: RemediationJobData, jobId: 
     { type: 'section', text: mrkdwn(stateLine(view)) },
   ];
   if (summary || description) {
-    const quote = [summary && `*${escCut(summary, 500)}*`, description && escCut(description, 2000)].filter(Boolean).join('\n');
+    const quote = [summary && `*${escCut(summary, 500)}*`, description && escCut(description, 2000)]
+      .filter(Boolean)
+      .join('\n');
     blocks.push({ type: 'section', text: mrkdwn(cut(quote, LIMITS.text)) });
   }
   const action = data.phase === 'fire' ? data.remediation.action.type : (data.remediation.onResolved?.type ?? '');
   const fields = [
     mrkdwn(`*Remediation*\n${escCut(data.remediation.id, 200)}${data.remediation.dryRun ? ' (dry run)' : ''}`),
-    mrkdwn(`*Action*\n\`${esc(view.action ?? action)}\`${view.targets.length ? ` → ${escCut(view.targets.join(', '), 1000)}` : ''}`),
+    mrkdwn(
+      `*Action*\n\`${esc(view.action ?? action)}\`${view.targets.length ? ` → ${escCut(view.targets.join(', '), 1000)}` : ''}`,
+    ),
     mrkdwn(`*Firing since*\n${date(data.alert.startsAt) ?? escCut(data.alert.startsAt, 100)}`),
   ];
   blocks.push({ type: 'section', fields: fields.map((f) => ({ ...f, text: cut(f.text, LIMITS.field) })) });
@@ -136,7 +169,10 @@ export function fitMessage(msg: SlackMessage): SlackMessage {
     }
   });
   if (blocks.length > LIMITS.blocks) {
-    blocks = [...blocks.slice(0, LIMITS.blocks - 1), { type: 'context', elements: [mrkdwn(`_${msg.blocks.length - LIMITS.blocks + 1} more blocks left out_`)] }];
+    blocks = [
+      ...blocks.slice(0, LIMITS.blocks - 1),
+      { type: 'context', elements: [mrkdwn(`_${msg.blocks.length - LIMITS.blocks + 1} more blocks left out_`)] },
+    ];
   }
   return { ...msg, text: cut(msg.text, LIMITS.fallback), blocks };
 }

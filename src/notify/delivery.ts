@@ -59,12 +59,19 @@ const digest = (m: SlackMessage) => createHash('sha256').update(JSON.stringify(m
 
 export function createDelivery(deps: DeliveryDeps) {
   const keyOf = (thread: string) => notifyKeys.thread(deps.prefix, thread);
-  const advance = (thread: string, n: number) => scriptCommand(deps.redis, 'remediatorNotifyAdvance', ADVANCE, 1)(keyOf(thread), String(n), String(deps.ttlSeconds));
+  const advance = (thread: string, n: number) =>
+    scriptCommand(deps.redis, 'remediatorNotifyAdvance', ADVANCE, 1)(keyOf(thread), String(n), String(deps.ttlSeconds));
 
   async function load(thread: string): Promise<ThreadRecord> {
     const h = await deps.redis.hgetall(keyOf(thread));
     const view = h.view ? (JSON.parse(h.view) as ThreadView) : initialView();
-    return { exists: h.ts !== undefined || h.view !== undefined, ts: h.ts, channel: h.channel, view, rendered: h.rendered };
+    return {
+      exists: h.ts !== undefined || h.view !== undefined,
+      ts: h.ts,
+      channel: h.channel,
+      view,
+      rendered: h.rendered,
+    };
   }
 
   /** 'mine' when every earlier change of the thread is done; 'done' when this one already is. */
@@ -116,7 +123,8 @@ export function createDelivery(deps: DeliveryDeps) {
 
     if (!t.canEdit) {
       // Webhook: no threads, no edits; every state change worth reading is one new message.
-      if (n.event.kind === 'acting' || (!changed && !reply && !escalation)) return { delivered: 0, note: 'nothing new' };
+      if (n.event.kind === 'acting' || (!changed && !reply && !escalation))
+        return { delivered: 0, note: 'nothing new' };
       const extra = [...(reply?.blocks ?? []), ...(escalation?.blocks ?? [])];
       const msg = fitMessage({
         text: escalation?.text ?? parent.text,
@@ -130,7 +138,11 @@ export function createDelivery(deps: DeliveryDeps) {
         ts = posted.ts;
         rendered = digest(parent);
         // Stored at once: a retry of a later step must edit this message, not post another.
-        await deps.redis.multi().hset(hkey, { ts: posted.ts ?? '', channel: posted.channel ?? channel, rendered }).expire(hkey, deps.ttlSeconds).exec();
+        await deps.redis
+          .multi()
+          .hset(hkey, { ts: posted.ts ?? '', channel: posted.channel ?? channel, rendered })
+          .expire(hkey, deps.ttlSeconds)
+          .exec();
       };
       await once(async () => {
         if (!ts) return postParent();
@@ -167,7 +179,10 @@ export function createDelivery(deps: DeliveryDeps) {
     try {
       const result = await deliver(job);
       await advance(thread, seq);
-      log.info({ delivered: result.delivered, mode: deps.transport.mode, note: result.note }, 'slack notification delivered');
+      log.info(
+        { delivered: result.delivered, mode: deps.transport.mode, note: result.note },
+        'slack notification delivered',
+      );
       await promoteNext(thread, seq);
       return result;
     } catch (raw) {

@@ -25,7 +25,9 @@ export function detailLines(details: Record<string, unknown>): string[] {
       Array.isArray(details.containersDeleted) && `${details.containersDeleted.length} containers`,
       num(details.imagesDeleted) !== undefined && `${details.imagesDeleted} images`,
       num(details.buildCacheDeleted) !== undefined && `${details.buildCacheDeleted} build cache entries`,
-      Array.isArray(details.volumesDeleted) && details.volumesDeleted.length > 0 && `${details.volumesDeleted.length} volumes`,
+      Array.isArray(details.volumesDeleted) &&
+        details.volumesDeleted.length > 0 &&
+        `${details.volumesDeleted.length} volumes`,
     ].filter(Boolean);
     lines.push(`*Reclaimed:* ${bytes(reclaimed)}${parts.length ? ` (${parts.join(', ')} removed)` : ''}`);
   }
@@ -33,11 +35,24 @@ export function detailLines(details: Record<string, unknown>): string[] {
   const after = num(details.after);
   if (before !== undefined && after !== undefined) {
     const max = num(details.max);
-    lines.push(`*Replicas:* ${before} → ${after}${max !== undefined ? ` (max ${max})` : ''}${str(details.service) ? ` of ${escCut(String(details.service), 200)}` : ''}`);
+    lines.push(
+      `*Replicas:* ${before} → ${after}${max !== undefined ? ` (max ${max})` : ''}${str(details.service) ? ` of ${escCut(String(details.service), 200)}` : ''}`,
+    );
   }
-  for (const key of ['restarted', 'alreadyRestarted', 'started', 'stopped', 'containers', 'created', 'removed'] as const) {
+  for (const key of [
+    'restarted',
+    'alreadyRestarted',
+    'started',
+    'stopped',
+    'containers',
+    'created',
+    'removed',
+  ] as const) {
     const v = details[key];
-    if (Array.isArray(v) && v.length > 0) lines.push(`*${key === 'alreadyRestarted' ? 'Already restarted' : key[0]!.toUpperCase() + key.slice(1)}:* ${escCut(v.map(String).join(', '), 600)}`);
+    if (Array.isArray(v) && v.length > 0)
+      lines.push(
+        `*${key === 'alreadyRestarted' ? 'Already restarted' : key[0]!.toUpperCase() + key.slice(1)}:* ${escCut(v.map(String).join(', '), 600)}`,
+      );
   }
   if (str(details.signal)) lines.push(`*Signal:* ${esc(String(details.signal))}`);
   return lines;
@@ -57,13 +72,19 @@ function finishedLines(e: Extract<NotifyEvent, { kind: 'finished' }>, data: Reme
   const s = STATE_LABEL[e.outcome];
   const r: RemediationJobResult | undefined = e.result;
   const attempts = data.remediation.retry.attempts;
-  const lines = [`${s.emoji} *${s.text}*${r ? ` in ${duration(r.durationMs)}` : ''} · attempt ${e.attempts || 1}/${attempts}`];
+  const lines = [
+    `${s.emoji} *${s.text}*${r ? ` in ${duration(r.durationMs)}` : ''} · attempt ${e.attempts || 1}/${attempts}`,
+  ];
   if (r) {
-    lines.push(`*Action:* \`${esc(r.action)}\`${r.targets.length ? ` → ${escCut(r.targets.join(', '), 600)}` : ''}${r.dryRun ? ' (dry run: no Docker call made)' : ''}`);
+    lines.push(
+      `*Action:* \`${esc(r.action)}\`${r.targets.length ? ` → ${escCut(r.targets.join(', '), 600)}` : ''}${r.dryRun ? ' (dry run: no Docker call made)' : ''}`,
+    );
     if (r.summary) lines.push(`*Result:* ${escCut(r.summary, 800)}`);
     if (r.verification) {
       const v = r.verification;
-      lines.push(`*Verification:* ${v.ok ? ':white_check_mark: passed' : ':x: failed'} — ${escCut(v.detail, 500)} (${duration(v.durationMs)})`);
+      lines.push(
+        `*Verification:* ${v.ok ? ':white_check_mark: passed' : ':x: failed'} — ${escCut(v.detail, 500)} (${duration(v.durationMs)})`,
+      );
     }
     lines.push(...detailLines(r.details));
   }
@@ -78,7 +99,10 @@ export function renderReply(e: NotifyEvent, data: RemediationJobData, jobId: str
   let extra: Block[] = [];
   switch (e.kind) {
     case 'retrying':
-      lines = [`${STATE_LABEL.retrying.emoji} *Attempt ${e.attempt}/${e.attempts} failed*, retrying after a backoff`, `*Reason:* ${escCut(e.reason, 1500)}`];
+      lines = [
+        `${STATE_LABEL.retrying.emoji} *Attempt ${e.attempt}/${e.attempts} failed*, retrying after a backoff`,
+        `*Reason:* ${escCut(e.reason, 1500)}`,
+      ];
       break;
     case 'finished':
       // A job that failed for good and escalates: the escalation message says it all.
@@ -93,7 +117,11 @@ export function renderReply(e: NotifyEvent, data: RemediationJobData, jobId: str
       return undefined;
   }
   const body = cut(prefix + lines.join('\n'), LIMITS.text);
-  const blocks: Block[] = [{ type: 'section', text: mrkdwn(body) }, ...extra, { type: 'context', elements: [mrkdwn(`job \`${escCut(jobId, 300)}\``)] }];
+  const blocks: Block[] = [
+    { type: 'section', text: mrkdwn(body) },
+    ...extra,
+    { type: 'context', elements: [mrkdwn(`job \`${escCut(jobId, 300)}\``)] },
+  ];
   return { text: cut(`${prefix}${lines[0] ?? ''}`, 500), blocks };
 }
 
@@ -117,7 +145,10 @@ export function renderEscalation(e: NotifyEvent, data: RemediationJobData, jobId
   const body = cut(lines.join('\n'), LIMITS.text);
   return {
     text: cut(`${who ? `${who.text} ` : ''}A human is needed for ${alertname}: ${why}`, 500),
-    blocks: [{ type: 'section', text: mrkdwn(body) }, { type: 'context', elements: [mrkdwn(`job \`${escCut(jobId, 300)}\``)] }],
+    blocks: [
+      { type: 'section', text: mrkdwn(body) },
+      { type: 'context', elements: [mrkdwn(`job \`${escCut(jobId, 300)}\``)] },
+    ],
     linkNames: who?.linkNames ?? false,
     broadcast: true,
   };

@@ -53,10 +53,20 @@ export function createNotifications(deps: NotificationsDeps): Notifications | un
   redis.on('error', (err) => log.debug({ err: err.message }, 'notification Redis connection error'));
   const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, { connection: redis, prefix: config.queuePrefix });
   queue.on('error', (err) => log.debug({ err: err.message }, 'notification queue error'));
-  const notifier = createNotifier({ events: deps.events, redis, queue, prefix: config.queuePrefix, ttlSeconds: config.episodeTtlSeconds, log });
+  const notifier = createNotifier({
+    events: deps.events,
+    redis,
+    queue,
+    prefix: config.queuePrefix,
+    ttlSeconds: config.episodeTtlSeconds,
+    log,
+  });
   let worker: Worker<NotificationJobData, DeliveryResult> | undefined;
   let workerRedis: Redis | undefined;
-  log.info({ mode: transport.mode, defaultChannel: config.slack.defaultChannel, consume: deps.consume }, 'slack notifications on');
+  log.info(
+    { mode: transport.mode, defaultChannel: config.slack.defaultChannel, consume: deps.consume },
+    'slack notifications on',
+  );
 
   return {
     mode: transport.mode,

@@ -59,7 +59,8 @@ export function mention(handle: string | undefined): { text: string; linkNames: 
   const h = handle.trim();
   const special = /^@(here|channel|everyone)$/.exec(h);
   if (special) return { text: `<!${special[1]}>`, linkNames: false };
-  if (/^<(!subteam\^[A-Z0-9]+|@[A-Z0-9]+|!here|!channel|!everyone)(\|[^<>]*)?>$/.test(h)) return { text: h, linkNames: false };
+  if (/^<(!subteam\^[A-Z0-9]+|@[A-Z0-9]+|!here|!channel|!everyone)(\|[^<>]*)?>$/.test(h))
+    return { text: h, linkNames: false };
   if (/^@[A-Za-z0-9._-]{1,80}$/.test(h)) return { text: h, linkNames: true };
   return { text: esc(h), linkNames: false };
 }
@@ -76,7 +77,8 @@ export function codeBlock(text: string, max: number): string {
   const body = esc(text.replace(/```/g, '`\u200b``').replace(/\s+$/, ''));
   // Keep the tail: the end of a command's output says why it failed.
   const room = max - 8;
-  const tail = body.length > room ? ELLIPSIS + body.slice(body.length - room + ELLIPSIS.length).replace(/^[^&;]{0,4};/, '') : body;
+  const tail =
+    body.length > room ? ELLIPSIS + body.slice(body.length - room + ELLIPSIS.length).replace(/^[^&;]{0,4};/, '') : body;
   return '```\n' + (tail || ' ') + '\n```';
 }
 

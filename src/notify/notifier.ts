@@ -48,17 +48,32 @@ export function createNotifier(deps: NotifierDeps) {
 
   function enqueue(jobId: string, data: RemediationJobData, event: NotifyEvent): void {
     const p = add(jobId, data, event)
-      .catch((err) => deps.log.warn({ jobId, kind: event.kind, err: coerceError(err).message }, 'slack notification not queued'))
+      .catch((err) =>
+        deps.log.warn({ jobId, kind: event.kind, err: coerceError(err).message }, 'slack notification not queued'),
+      )
       .finally(() => pending.delete(p));
     pending.add(p);
   }
 
   deps.events.on('job.queued', (e) => enqueue(e.jobId, e.data, { kind: 'queued' }));
-  deps.events.on('job.running', (e) => enqueue(e.jobId, e.data, { kind: 'running', attempt: e.attempt, attempts: e.attempts }));
-  deps.events.on('job.acting', (e) => enqueue(e.jobId, e.data, { kind: 'acting', action: e.action, targets: e.targets }));
-  deps.events.on('job.retrying', (e) => enqueue(e.jobId, e.data, { kind: 'retrying', attempt: e.attempt, attempts: e.attempts, reason: e.reason }));
+  deps.events.on('job.running', (e) =>
+    enqueue(e.jobId, e.data, { kind: 'running', attempt: e.attempt, attempts: e.attempts }),
+  );
+  deps.events.on('job.acting', (e) =>
+    enqueue(e.jobId, e.data, { kind: 'acting', action: e.action, targets: e.targets }),
+  );
+  deps.events.on('job.retrying', (e) =>
+    enqueue(e.jobId, e.data, { kind: 'retrying', attempt: e.attempt, attempts: e.attempts, reason: e.reason }),
+  );
   deps.events.on('job.finished', (e) =>
-    enqueue(e.jobId, e.data, { kind: 'finished', outcome: e.outcome, result: e.result, reason: e.reason, escalation: e.escalation, attempts: e.attempts }),
+    enqueue(e.jobId, e.data, {
+      kind: 'finished',
+      outcome: e.outcome,
+      result: e.result,
+      reason: e.reason,
+      escalation: e.escalation,
+      attempts: e.attempts,
+    }),
   );
   deps.events.on('job.cancelled', (e) => enqueue(e.jobId, e.data, { kind: 'cancelled', reason: e.reason }));
   deps.events.on('alert.resolved', (e) => enqueue(e.jobId, e.data, { kind: 'resolved' }));

@@ -64,7 +64,14 @@ export class SlackPermanentError extends UnrecoverableError {
 }
 
 /** Slack platform errors worth another try (https://docs.slack.dev/reference/methods/chat.postMessage). */
-const TRANSIENT_CODES = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited', 'team_added_to_org']);
+const TRANSIENT_CODES = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'ratelimited',
+  'team_added_to_org',
+]);
 
 /** The SDK's logger, quieted: its lines go to ours at debug level, with no request bodies. */
 function sdkLogger(log: Logger): SlackLogger {
@@ -94,21 +101,35 @@ function causeCode(err: unknown): string {
 
 /** Map whatever the SDK threw to one of our three classes. Exported for the unit tests. */
 export function classifyWebApiError(method: string, err: unknown): Error {
-  if (err instanceof WebAPIRateLimitedError) return new SlackRateLimitedError(Math.max(1, err.retryAfter) * 1000, method);
+  if (err instanceof WebAPIRateLimitedError)
+    return new SlackRateLimitedError(Math.max(1, err.retryAfter) * 1000, method);
   if (err instanceof WebAPIPlatformError) {
-    const code = String(err.data.error).replace(/[^a-z0-9_]/gi, '').slice(0, 60) || 'unknown_error';
-    return TRANSIENT_CODES.has(code) ? new SlackTransientError(`${method}: Slack answered ${code}`) : new SlackPermanentError(code, `${method}: Slack refused the call: ${code}`);
+    const code =
+      String(err.data.error)
+        .replace(/[^a-z0-9_]/gi, '')
+        .slice(0, 60) || 'unknown_error';
+    return TRANSIENT_CODES.has(code)
+      ? new SlackTransientError(`${method}: Slack answered ${code}`)
+      : new SlackPermanentError(code, `${method}: Slack refused the call: ${code}`);
   }
   if (err instanceof WebAPIHTTPError) {
     const status = err.statusCode;
-    return status >= 500 || status === 408 ? new SlackTransientError(`${method}: Slack answered HTTP ${status}`) : new SlackPermanentError(`http_${status}`, `${method}: Slack answered HTTP ${status}`);
+    return status >= 500 || status === 408
+      ? new SlackTransientError(`${method}: Slack answered HTTP ${status}`)
+      : new SlackPermanentError(`http_${status}`, `${method}: Slack answered HTTP ${status}`);
   }
-  if (err instanceof WebAPIRequestError) return new SlackTransientError(`${method}: Slack unreachable (${causeCode(err.original)})`);
+  if (err instanceof WebAPIRequestError)
+    return new SlackTransientError(`${method}: Slack unreachable (${causeCode(err.original)})`);
   return new SlackTransientError(`${method}: call failed (${causeCode(err)})`);
 }
 
 /** Web API with a bot token through the official SDK; its own retries are off (our queue retries). */
-export function webApiTransport(opts: { token: string; apiUrl: string; log: Logger; timeoutMs?: number }): SlackTransport {
+export function webApiTransport(opts: {
+  token: string;
+  apiUrl: string;
+  log: Logger;
+  timeoutMs?: number;
+}): SlackTransport {
   const client = new WebClient(opts.token, {
     slackApiUrl: opts.apiUrl,
     retryConfig: { retries: 0 },
@@ -143,7 +164,9 @@ export function webApiTransport(opts: { token: string; apiUrl: string; log: Logg
       return { ts: res.ts, channel: res.channel };
     },
     async update(channel, ts, msg) {
-      await call('chat.update', () => client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks, link_names: msg.linkNames ?? false }));
+      await call('chat.update', () =>
+        client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks, link_names: msg.linkNames ?? false }),
+      );
     },
   };
 }
@@ -167,7 +190,13 @@ export function webhookTransport(opts: { url: string; timeoutMs?: number }): Sla
         res = await fetch(opts.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ text: msg.text, blocks: msg.blocks, link_names: msg.linkNames ?? false, unfurl_links: false, unfurl_media: false }),
+          body: JSON.stringify({
+            text: msg.text,
+            blocks: msg.blocks,
+            link_names: msg.linkNames ?? false,
+            unfurl_links: false,
+            unfurl_media: false,
+          }),
           redirect: 'error',
           signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
         });
@@ -177,8 +206,13 @@ export function webhookTransport(opts: { url: string; timeoutMs?: number }): Sla
       // Slack answers a short code such as "invalid_payload" or "channel_is_archived".
       const body = (await res.text().catch(() => '')).replace(/[^a-z0-9_]/gi, '').slice(0, 60);
       if (res.status === 429) throw new SlackRateLimitedError(retryAfterMs(res.headers.get('retry-after')), what);
-      if (res.status >= 500 || res.status === 408) throw new SlackTransientError(`${what}: Slack answered HTTP ${res.status}`);
-      if (!res.ok) throw new SlackPermanentError(body || `http_${res.status}`, `${what}: Slack answered HTTP ${res.status}${body ? ` (${body})` : ''}`);
+      if (res.status >= 500 || res.status === 408)
+        throw new SlackTransientError(`${what}: Slack answered HTTP ${res.status}`);
+      if (!res.ok)
+        throw new SlackPermanentError(
+          body || `http_${res.status}`,
+          `${what}: Slack answered HTTP ${res.status}${body ? ` (${body})` : ''}`,
+        );
       return { ts: undefined, channel: undefined };
     },
     async update() {

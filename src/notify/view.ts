@@ -29,7 +29,19 @@ export interface ThreadView {
 const TERMINAL = 1_000_000;
 
 export function initialView(): ThreadView {
-  return { state: 'queued', rank: -1, attempt: undefined, attempts: undefined, action: undefined, targets: [], summary: undefined, lastError: undefined, escalation: undefined, resolved: undefined, afterResolve: undefined };
+  return {
+    state: 'queued',
+    rank: -1,
+    attempt: undefined,
+    attempts: undefined,
+    action: undefined,
+    targets: [],
+    summary: undefined,
+    lastError: undefined,
+    escalation: undefined,
+    resolved: undefined,
+    afterResolve: undefined,
+  };
 }
 
 /** Outcomes after which a human has to look: the mention goes out with these. */
@@ -55,7 +67,10 @@ export function escalationReason(code: string | undefined, outcome: Outcome): st
  * Fold one event into the view. `changed` says whether the parent message should be edited
  * (a stale or repeated event leaves it as it is).
  */
-export function applyEvent(prev: ThreadView, n: Pick<NotificationJobData, 'event' | 'data'>): { view: ThreadView; changed: boolean } {
+export function applyEvent(
+  prev: ThreadView,
+  n: Pick<NotificationJobData, 'event' | 'data'>,
+): { view: ThreadView; changed: boolean } {
   const v: ThreadView = { ...prev, targets: [...prev.targets] };
   const e = n.event;
   if (n.data.phase === 'resolve') {

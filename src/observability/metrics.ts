@@ -11,12 +11,41 @@ export function createMetrics() {
   const r = [registry];
   return {
     registry,
-    webhookRequests: new Counter({ name: 'remediator_webhook_requests_total', help: 'Webhook requests by HTTP status code', labelNames: ['code'], registers: r }),
-    alertsReceived: new Counter({ name: 'remediator_alerts_received_total', help: 'Alerts received by status', labelNames: ['status'], registers: r }),
-    alertsUnmatched: new Counter({ name: 'remediator_alerts_unmatched_total', help: 'Alerts that matched no remediation', registers: r }),
-    jobsEnqueued: new Counter({ name: 'remediator_jobs_enqueued_total', help: 'Remediation jobs created', labelNames: ['remediation'], registers: r }),
-    jobsDeduplicated: new Counter({ name: 'remediator_jobs_deduplicated_total', help: 'Alerts for an episode already handled or queued', labelNames: ['remediation'], registers: r }),
-    remediations: new Counter({ name: 'remediator_remediations_total', help: 'Finished remediation jobs by outcome', labelNames: ['remediation', 'action', 'outcome'], registers: r }),
+    webhookRequests: new Counter({
+      name: 'remediator_webhook_requests_total',
+      help: 'Webhook requests by HTTP status code',
+      labelNames: ['code'],
+      registers: r,
+    }),
+    alertsReceived: new Counter({
+      name: 'remediator_alerts_received_total',
+      help: 'Alerts received by status',
+      labelNames: ['status'],
+      registers: r,
+    }),
+    alertsUnmatched: new Counter({
+      name: 'remediator_alerts_unmatched_total',
+      help: 'Alerts that matched no remediation',
+      registers: r,
+    }),
+    jobsEnqueued: new Counter({
+      name: 'remediator_jobs_enqueued_total',
+      help: 'Remediation jobs created',
+      labelNames: ['remediation'],
+      registers: r,
+    }),
+    jobsDeduplicated: new Counter({
+      name: 'remediator_jobs_deduplicated_total',
+      help: 'Alerts for an episode already handled or queued',
+      labelNames: ['remediation'],
+      registers: r,
+    }),
+    remediations: new Counter({
+      name: 'remediator_remediations_total',
+      help: 'Finished remediation jobs by outcome',
+      labelNames: ['remediation', 'action', 'outcome'],
+      registers: r,
+    }),
     duration: new Histogram({
       name: 'remediator_remediation_duration_seconds',
       help: 'Time from job start to outcome',
@@ -24,17 +53,45 @@ export function createMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers: r,
     }),
-    attempts: new Counter({ name: 'remediator_attempts_failed_total', help: 'Failed attempts that will be retried', labelNames: ['remediation', 'action'], registers: r }),
-    escalations: new Counter({ name: 'remediator_escalations_total', help: 'Escalations to a human', labelNames: ['remediation', 'reason'], registers: r }),
-    queueJobs: new Gauge({ name: 'remediator_queue_jobs', help: 'Jobs in the queue by state', labelNames: ['queue', 'state'], registers: r }),
-    circuitOpen: new Gauge({ name: 'remediator_circuit_open', help: '1 while a remediation circuit is open', labelNames: ['remediation'], registers: r }),
-    catalogRemediations: new Gauge({ name: 'remediator_catalog_remediations', help: 'Remediations loaded', registers: r }),
+    attempts: new Counter({
+      name: 'remediator_attempts_failed_total',
+      help: 'Failed attempts that will be retried',
+      labelNames: ['remediation', 'action'],
+      registers: r,
+    }),
+    escalations: new Counter({
+      name: 'remediator_escalations_total',
+      help: 'Escalations to a human',
+      labelNames: ['remediation', 'reason'],
+      registers: r,
+    }),
+    queueJobs: new Gauge({
+      name: 'remediator_queue_jobs',
+      help: 'Jobs in the queue by state',
+      labelNames: ['queue', 'state'],
+      registers: r,
+    }),
+    circuitOpen: new Gauge({
+      name: 'remediator_circuit_open',
+      help: '1 while a remediation circuit is open',
+      labelNames: ['remediation'],
+      registers: r,
+    }),
+    catalogRemediations: new Gauge({
+      name: 'remediator_catalog_remediations',
+      help: 'Remediations loaded',
+      registers: r,
+    }),
     catalogReloadFailures: new Counter({
       name: 'remediator_catalog_reload_failures_total',
       help: 'Reloads of remediations/ rejected as invalid; the previous catalog stayed in force',
       registers: r,
     }),
-    catalogLoadedAt: new Gauge({ name: 'remediator_catalog_loaded_timestamp_seconds', help: 'When the catalog in force was loaded', registers: r }),
+    catalogLoadedAt: new Gauge({
+      name: 'remediator_catalog_loaded_timestamp_seconds',
+      help: 'When the catalog in force was loaded',
+      registers: r,
+    }),
   };
 }
 

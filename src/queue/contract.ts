@@ -10,15 +10,7 @@ export const REMEDIATION_QUEUE = 'remediations';
 
 /** How a remediation job ended. Also the `outcome` label of remediator_remediations_total. */
 export type Outcome =
-  | 'succeeded'
-  | 'skipped'
-  | 'dry_run'
-  | 'failed'
-  | 'refused'
-  | 'escalated'
-  | 'cooldown'
-  | 'circuit_open'
-  | 'cancelled';
+  'succeeded' | 'skipped' | 'dry_run' | 'failed' | 'refused' | 'escalated' | 'cooldown' | 'circuit_open' | 'cancelled';
 
 export interface RemediationJobData {
   /** 'fire' runs the action; 'resolve' runs the remediation's onResolved action. */

@@ -76,7 +76,10 @@ export function createProcessor(deps: ProcessorDeps) {
     const service = first?.labels[COMPOSE_SERVICE];
     if (!first || !service) return undefined;
     const project = first.labels[COMPOSE_PROJECT];
-    const labels: Record<string, string> = { [COMPOSE_SERVICE]: service, ...(project ? { [COMPOSE_PROJECT]: project } : {}) };
+    const labels: Record<string, string> = {
+      [COMPOSE_SERVICE]: service,
+      ...(project ? { [COMPOSE_PROJECT]: project } : {}),
+    };
     const replicas = (await deps.docker.findContainers({ labels, all: false })).length;
     const limit = Math.max(1, Math.floor(replicas * (deps.serviceShare ?? 0.5)));
     return { key: deps.guards.keys.share(`${project ?? ''}/${service}`), limit };
@@ -86,12 +89,19 @@ export function createProcessor(deps: ProcessorDeps) {
    * The worker is stopping and the deadline passed: hand the job back to the queue at once
    * (no attempt spent) so another worker runs it; the action checks the target's state first.
    */
-  async function run(job: Job<RemediationJobData>, token?: string, signal?: AbortSignal): Promise<RemediationJobResult> {
+  async function run(
+    job: Job<RemediationJobData>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<RemediationJobResult> {
     try {
       return await processJob(job, token, signal);
     } catch (err) {
       if (signal?.aborted && !(err instanceof DelayedError)) {
-        jobLogger(deps.log, job).warn({ reason: String(signal.reason), err: (err as Error).message }, 'job handed back to the queue');
+        jobLogger(deps.log, job).warn(
+          { reason: String(signal.reason), err: (err as Error).message },
+          'job handed back to the queue',
+        );
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
@@ -102,23 +112,47 @@ export function createProcessor(deps: ProcessorDeps) {
   // Three parameters: BullMQ passes an AbortSignal only to processors that take one.
   return (job: Job<RemediationJobData>, token?: string, signal?: AbortSignal) => run(job, token, signal);
 
-  async function processJob(job: Job<RemediationJobData>, token?: string, signal?: AbortSignal): Promise<RemediationJobResult> {
+  async function processJob(
+    job: Job<RemediationJobData>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<RemediationJobResult> {
     const started = Date.now();
     const { remediation, phase } = job.data;
     const jobId = job.id!;
     const action = phase === 'fire' ? remediation.action : remediation.onResolved!;
     const handler = actions[action.type];
     const log = jobLogger(deps.log, job).child({ attempt: job.attemptsMade + 1, action: action.type });
-    const base = { action: action.type, dryRun: false, targets: [] as string[], details: {} as Record<string, unknown> };
+    const base = {
+      action: action.type,
+      dryRun: false,
+      targets: [] as string[],
+      details: {} as Record<string, unknown>,
+    };
 
     if (phase === 'fire' && (await deps.redis.exists(keys.resolved(deps.prefix, jobId))) === 1) {
       log.info('alert resolved before the job ran: nothing to do');
-      return { ...base, outcome: 'cancelled', summary: 'alert resolved before remediator acted', durationMs: Date.now() - started };
+      return {
+        ...base,
+        outcome: 'cancelled',
+        summary: 'alert resolved before remediator acted',
+        durationMs: Date.now() - started,
+      };
     }
 
-    const rendered = renderTarget(remediation.target, handler.scope, { labels: job.data.alert.labels, annotations: job.data.alert.annotations });
-    const resolved = await resolveTargets(rendered, handler.scope, deps.docker, deps.optInLabel, remediation.target?.maxContainers);
-    if (resolved.notOptedIn.length > 0) log.warn({ notOptedIn: resolved.notOptedIn }, 'matched containers without the opt-in label left alone');
+    const rendered = renderTarget(remediation.target, handler.scope, {
+      labels: job.data.alert.labels,
+      annotations: job.data.alert.annotations,
+    });
+    const resolved = await resolveTargets(
+      rendered,
+      handler.scope,
+      deps.docker,
+      deps.optInLabel,
+      remediation.target?.maxContainers,
+    );
+    if (resolved.notOptedIn.length > 0)
+      log.warn({ notOptedIn: resolved.notOptedIn }, 'matched containers without the opt-in label left alone');
     const target = targetKey(rendered);
     const names = handler.scope === 'host' ? [] : resolved.targets.map((c) => c.name);
     const dryRun = deps.dryRun || remediation.dryRun;
@@ -141,7 +175,15 @@ export function createProcessor(deps: ProcessorDeps) {
       const result = await handler.run(action, ctx);
       const guard = admission.decision === 'ok' ? 'guards would pass' : `guards would stop it: ${admission.decision}`;
       log.info({ summary: result.summary, guard }, 'dry run');
-      return { ...base, outcome: 'dry_run', dryRun: true, targets: names, summary: `dry run: ${result.summary} (${guard})`, durationMs: Date.now() - started, details: { ...result.details, guards: admission } };
+      return {
+        ...base,
+        outcome: 'dry_run',
+        dryRun: true,
+        targets: names,
+        summary: `dry run: ${result.summary} (${guard})`,
+        durationMs: Date.now() - started,
+        details: { ...result.details, guards: admission },
+      };
     }
 
     if (!(await deps.guards.acquireLock(target, jobId))) return waitFor(job, token, log, `another job holds ${target}`);
@@ -149,11 +191,21 @@ export function createProcessor(deps: ProcessorDeps) {
     let acted = false;
     try {
       // onResolved undoes or tidies up (scale back): cooldown and budget limit the fix, not that.
-      const admission: Admission = phase === 'resolve' ? { decision: 'ok', runsInWindow: 0 } : await deps.guards.admit(remediation, target, jobId, true);
+      const admission: Admission =
+        phase === 'resolve'
+          ? { decision: 'ok', runsInWindow: 0 }
+          : await deps.guards.admit(remediation, target, jobId, true);
       if (admission.decision === 'cooldown') {
         const s = Math.ceil(admission.remainingMs / 1000);
         log.info({ remainingMs: admission.remainingMs }, 'in cooldown: not acting');
-        return { ...base, outcome: 'cooldown', targets: names, summary: `not acting: ${remediation.id} ran on ${rendered.description} recently (cooldown, ${s}s left)`, durationMs: Date.now() - started, details: { remainingMs: admission.remainingMs } };
+        return {
+          ...base,
+          outcome: 'cooldown',
+          targets: names,
+          summary: `not acting: ${remediation.id} ran on ${rendered.description} recently (cooldown, ${s}s left)`,
+          durationMs: Date.now() - started,
+          details: { remainingMs: admission.remainingMs },
+        };
       }
       if (admission.decision === 'circuit_open') {
         const b = remediation.guards.budget!;
@@ -176,7 +228,12 @@ export function createProcessor(deps: ProcessorDeps) {
       }
 
       log.info({ waitedMs: Date.now() - job.data.receivedAt, target }, 'job running');
-      deps.events.emit('job.running', { jobId, data: job.data, attempt: job.attemptsMade + 1, attempts: job.opts.attempts ?? 1 });
+      deps.events.emit('job.running', {
+        jobId,
+        data: job.data,
+        attempt: job.attemptsMade + 1,
+        attempts: job.opts.attempts ?? 1,
+      });
       deps.events.emit('job.acting', { jobId, data: job.data, targets: names, action: action.type });
       acted = true;
       const result = await handler.run(action, ctx);
@@ -185,15 +242,27 @@ export function createProcessor(deps: ProcessorDeps) {
       if (result.changed && remediation.verify && handler.scope !== 'host') {
         const ids =
           handler.scope === 'service'
-            ? (await deps.docker.findContainers({ labels: resolved.service!.selector })).filter((c) => c.labels[deps.optInLabel] === 'true' && c.running).map((c) => c.id)
+            ? (await deps.docker.findContainers({ labels: resolved.service!.selector }))
+                .filter((c) => c.labels[deps.optInLabel] === 'true' && c.running)
+                .map((c) => c.id)
             : resolved.targets.map((c) => c.id);
         verification = await verifyContainers(deps.docker, ids, remediation.verify, ctx.signal);
         log.info({ verification: verification.detail, verifyMs: verification.durationMs }, 'verified');
       }
       if (result.changed && remediation.verify?.query !== undefined) {
-        if (!deps.prometheusUrl) throw new BadParamsError(`${remediation.id} has verify.query but PROMETHEUS_URL is not set`);
-        const q = await verifyQuery(deps.prometheusUrl, remediation.verify.query, remediation.verify.queryWithinMs, ctx.signal);
-        verification = { ok: true, detail: [verification?.detail, q.detail].filter(Boolean).join('; '), durationMs: (verification?.durationMs ?? 0) + q.durationMs };
+        if (!deps.prometheusUrl)
+          throw new BadParamsError(`${remediation.id} has verify.query but PROMETHEUS_URL is not set`);
+        const q = await verifyQuery(
+          deps.prometheusUrl,
+          remediation.verify.query,
+          remediation.verify.queryWithinMs,
+          ctx.signal,
+        );
+        verification = {
+          ok: true,
+          detail: [verification?.detail, q.detail].filter(Boolean).join('; '),
+          durationMs: (verification?.durationMs ?? 0) + q.durationMs,
+        };
         log.info({ verification: q.detail, verifyMs: q.durationMs }, 'query verified');
       }
       return {

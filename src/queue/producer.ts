@@ -86,7 +86,12 @@ export function createProducer(deps: ProducerDeps) {
           candidates.push({ id: fireId, r, data: jobData('fire', r, alert, payload) });
         } else {
           cancels.push({ id: fireId, r, fingerprint: alert.fingerprint, data: jobData('fire', r, alert, payload) });
-          if (r.onResolved) candidates.push({ id: episodeJobId(r.id, episode, 'resolve'), r, data: jobData('resolve', r, alert, payload) });
+          if (r.onResolved)
+            candidates.push({
+              id: episodeJobId(r.id, episode, 'resolve'),
+              r,
+              data: jobData('resolve', r, alert, payload),
+            });
         }
       }
     }
@@ -104,14 +109,24 @@ export function createProducer(deps: ProducerDeps) {
       deps.events.emit('alert.resolved', { jobId: c.id, data: c.data });
       // Usually the job is long done: one round trip to learn that, the job itself only if not.
       const state = await deps.queue.getJobState(c.id);
-      const job = state === 'waiting' || state === 'delayed' || state === 'prioritized' ? await deps.queue.getJob(c.id) : undefined;
+      const job =
+        state === 'waiting' || state === 'delayed' || state === 'prioritized'
+          ? await deps.queue.getJob(c.id)
+          : undefined;
       if (job) {
         await job.remove();
         await deps.redis.set(keys.episode(deps.prefix, c.id), 'cancelled', 'KEEPTTL');
         deps.metrics.remediations.inc({ remediation: c.r.id, action: c.r.action.type, outcome: 'cancelled' });
-        deps.log.info({ jobId: c.id, remediation: c.r.id, fingerprint: c.fingerprint }, 'job cancelled: alert resolved');
+        deps.log.info(
+          { jobId: c.id, remediation: c.r.id, fingerprint: c.fingerprint },
+          'job cancelled: alert resolved',
+        );
         jobs.push({ jobId: c.id, remediation: c.r.id, fingerprint: c.fingerprint, status: 'cancelled' });
-        deps.events.emit('job.cancelled', { jobId: c.id, data: job.data, reason: `alert resolved while the job was ${state}` });
+        deps.events.emit('job.cancelled', {
+          jobId: c.id,
+          data: job.data,
+          reason: `alert resolved while the job was ${state}`,
+        });
       }
     }
     if (candidates.length === 0) return { alerts: payload.alerts.length, unmatched, jobs };
@@ -152,7 +167,10 @@ export function createProducer(deps: ProducerDeps) {
         );
       } catch (err) {
         // Give the claims back so Alertmanager's retry (after our 503) can enqueue them.
-        await deps.redis.pipeline(fresh.map((c) => ['del', keys.episode(deps.prefix, c.id)])).exec().catch(() => undefined);
+        await deps.redis
+          .pipeline(fresh.map((c) => ['del', keys.episode(deps.prefix, c.id)]))
+          .exec()
+          .catch(() => undefined);
         throw err;
       }
       const pipe = deps.redis.pipeline();
@@ -166,7 +184,13 @@ export function createProducer(deps: ProducerDeps) {
       (status === 'enqueued' ? deps.metrics.jobsEnqueued : deps.metrics.jobsDeduplicated).inc({ remediation: c.r.id });
       // Re-sends are the common case in a storm: one line per new job at info, duplicates at debug.
       deps.log[status === 'enqueued' ? 'info' : 'debug'](
-        { jobId: c.id, remediation: c.r.id, alertname: c.data.alert.labels.alertname, fingerprint: c.data.alert.fingerprint, phase: c.data.phase },
+        {
+          jobId: c.id,
+          remediation: c.r.id,
+          alertname: c.data.alert.labels.alertname,
+          fingerprint: c.data.alert.fingerprint,
+          phase: c.data.phase,
+        },
         status === 'enqueued' ? 'job queued' : 'job deduplicated: episode already handled',
       );
       jobs.push({ jobId: c.id, remediation: c.r.id, fingerprint: c.data.alert.fingerprint, status });

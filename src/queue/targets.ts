@@ -37,7 +37,9 @@ export function renderTarget(spec: TargetSpec | undefined, scope: ActionScope, s
     const label = name ?? Object.values(selector).join(',');
     return {
       service: { name: label, project, selector },
-      description: name ? `service ${name}${project ? ` (project ${project})` : ''}` : `containers labelled ${JSON.stringify(selector)}`,
+      description: name
+        ? `service ${name}${project ? ` (project ${project})` : ''}`
+        : `containers labelled ${JSON.stringify(selector)}`,
     };
   } catch (err) {
     if (err instanceof TemplateError) throw new RefusedError(`target refused: ${err.message}`);
@@ -49,7 +51,10 @@ export function renderTarget(spec: TargetSpec | undefined, scope: ActionScope, s
 export function targetKey(rendered: RenderedTarget): string {
   if (rendered.container !== undefined) return `container/${rendered.container}`;
   if (rendered.service) {
-    const sel = Object.entries(rendered.service.selector).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
+    const sel = Object.entries(rendered.service.selector)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
     return `selector/${sel}`;
   }
   return 'host';
@@ -72,9 +77,10 @@ export async function resolveTargets(
   maxContainers: number | undefined,
 ): Promise<ResolvedTargets> {
   if (scope === 'host') return { targets: [], service: undefined, description: rendered.description, notOptedIn: [] };
-  const found = rendered.container !== undefined
-    ? await docker.findContainers({ name: rendered.container })
-    : await docker.findContainers({ labels: rendered.service!.selector });
+  const found =
+    rendered.container !== undefined
+      ? await docker.findContainers({ name: rendered.container })
+      : await docker.findContainers({ labels: rendered.service!.selector });
   if (found.length === 0) throw new TargetNotFoundError(`${rendered.description} not found on this Docker host`);
   const optedIn = found.filter((c) => c.labels[optInLabel] === 'true');
   const notOptedIn = found.filter((c) => c.labels[optInLabel] !== 'true').map((c) => c.name);

@@ -63,7 +63,10 @@ export function queryHealthy(data: PromResponse['data']): { ok: boolean; detail:
   const bad = series.filter((s) => Number(s.value?.[1]) !== 1);
   return bad.length === 0
     ? { ok: true, detail: `${series.length} series all true` }
-    : { ok: false, detail: `${bad.length} series still firing, e.g. ${JSON.stringify(bad[0]!.metric)} = ${bad[0]!.value?.[1]}` };
+    : {
+        ok: false,
+        detail: `${bad.length} series still firing, e.g. ${JSON.stringify(bad[0]!.metric)} = ${bad[0]!.value?.[1]}`,
+      };
 }
 
 /**

@@ -3,7 +3,13 @@ import type { Redis } from 'ioredis';
 import { PermanentError, VerificationError, coerceError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { backoffDelay } from './backoff.js';
-import { REMEDIATION_QUEUE, keys, type Outcome, type RemediationJobData, type RemediationJobResult } from './contract.js';
+import {
+  REMEDIATION_QUEUE,
+  keys,
+  type Outcome,
+  type RemediationJobData,
+  type RemediationJobResult,
+} from './contract.js';
 import { createProcessor, jobLogger, type ProcessorDeps } from './processor.js';
 import { settledWithin } from '../time.js';
 
@@ -27,7 +33,10 @@ export function finalOutcome(err: Error): { outcome: Outcome; escalation: string
     return { outcome: err.kind === 'refused' ? 'refused' : 'failed', escalation: undefined };
   }
   if (err.name === 'UnrecoverableError') return { outcome: 'failed', escalation: undefined };
-  return { outcome: 'escalated', escalation: err instanceof VerificationError ? 'verification_failed' : 'retries_exhausted' };
+  return {
+    outcome: 'escalated',
+    escalation: err instanceof VerificationError ? 'verification_failed' : 'retries_exhausted',
+  };
 }
 
 export function createRemediationWorker(deps: WorkerDeps) {
@@ -48,18 +57,30 @@ export function createRemediationWorker(deps: WorkerDeps) {
 
   const labelsOf = (job: Job<RemediationJobData>) => ({
     remediation: job.data.remediation.id,
-    action: job.data.phase === 'fire' ? job.data.remediation.action.type : (job.data.remediation.onResolved?.type ?? 'none'),
+    action:
+      job.data.phase === 'fire' ? job.data.remediation.action.type : (job.data.remediation.onResolved?.type ?? 'none'),
   });
   const record = (job: Job<RemediationJobData>, outcome: string) =>
     deps.redis.set(keys.episode(deps.prefix, job.id!), outcome, 'KEEPTTL').catch(() => undefined);
 
   worker.on('completed', (job, result) => {
     const l = labelsOf(job);
-    deps.events.emit('job.finished', { jobId: job.id!, data: job.data, outcome: result.outcome, result, reason: undefined, escalation: result.escalation, attempts: job.attemptsMade });
+    deps.events.emit('job.finished', {
+      jobId: job.id!,
+      data: job.data,
+      outcome: result.outcome,
+      result,
+      reason: undefined,
+      escalation: result.escalation,
+      attempts: job.attemptsMade,
+    });
     deps.metrics.remediations.inc({ ...l, outcome: result.outcome });
     deps.metrics.duration.observe({ ...l, outcome: result.outcome }, result.durationMs / 1000);
     void record(job, result.outcome);
-    jobLogger(deps.log, job).info({ outcome: result.outcome, summary: result.summary, durationMs: result.durationMs, attempts: job.attemptsMade }, `job ${result.outcome}`);
+    jobLogger(deps.log, job).info(
+      { outcome: result.outcome, summary: result.summary, durationMs: result.durationMs, attempts: job.attemptsMade },
+      `job ${result.outcome}`,
+    );
   });
 
   worker.on('failed', (job, rawErr) => {
@@ -71,16 +92,33 @@ export function createRemediationWorker(deps: WorkerDeps) {
     if (!isPermanent(err) && job.attemptsMade < attempts) {
       deps.metrics.attempts.inc(l);
       log.warn({ err: err.message, attempt: job.attemptsMade, of: attempts }, 'job retrying');
-      deps.events.emit('job.retrying', { jobId: job.id!, data: job.data, attempt: job.attemptsMade, attempts, reason: err.message });
+      deps.events.emit('job.retrying', {
+        jobId: job.id!,
+        data: job.data,
+        attempt: job.attemptsMade,
+        attempts,
+        reason: err.message,
+      });
       return;
     }
     const { outcome, escalation } = finalOutcome(err);
     deps.metrics.remediations.inc({ ...l, outcome });
-    deps.metrics.duration.observe({ ...l, outcome }, ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000);
+    deps.metrics.duration.observe(
+      { ...l, outcome },
+      ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000,
+    );
     if (escalation) deps.metrics.escalations.inc({ remediation: l.remediation, reason: escalation });
     void record(job, outcome);
     log.error({ outcome, reason: err.message, attempts: job.attemptsMade, escalation }, `job ${outcome}`);
-    deps.events.emit('job.finished', { jobId: job.id!, data: job.data, outcome, result: undefined, reason: err.message, escalation, attempts: job.attemptsMade });
+    deps.events.emit('job.finished', {
+      jobId: job.id!,
+      data: job.data,
+      outcome,
+      result: undefined,
+      reason: err.message,
+      escalation,
+      attempts: job.attemptsMade,
+    });
   });
 
   worker.on('error', (err) => deps.log.error({ err: coerceError(err).message }, 'worker error'));

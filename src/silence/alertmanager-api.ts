@@ -60,7 +60,8 @@ export function createAlertmanagerApi(baseUrl: string, opts: { timeoutMs?: numbe
     host: url.host,
     async createSilence(silence) {
       const reply = (await call('POST', '/api/v2/silences', silence)) as { silenceID?: unknown } | undefined;
-      if (typeof reply?.silenceID !== 'string') throw new Error('Alertmanager POST /api/v2/silences answered without a silenceID');
+      if (typeof reply?.silenceID !== 'string')
+        throw new Error('Alertmanager POST /api/v2/silences answered without a silenceID');
       return reply.silenceID;
     },
     async expireSilence(id) {

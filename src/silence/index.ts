@@ -21,12 +21,28 @@ export function createSilences(deps: {
   log: Logger;
   catalog: () => Catalog;
 }): { settled(): Promise<void> } | undefined {
-  const wanting = deps.catalog().remediations.filter((r) => r.silence).map((r) => r.id);
+  const wanting = deps
+    .catalog()
+    .remediations.filter((r) => r.silence)
+    .map((r) => r.id);
   if (!deps.config.alertmanagerUrl) {
-    if (wanting.length > 0) deps.log.warn({ remediations: wanting }, 'silence asked for but ALERTMANAGER_URL is not set: alerts will not be silenced');
+    if (wanting.length > 0)
+      deps.log.warn(
+        { remediations: wanting },
+        'silence asked for but ALERTMANAGER_URL is not set: alerts will not be silenced',
+      );
     return undefined;
   }
   const api = createAlertmanagerApi(deps.config.alertmanagerUrl);
-  deps.log.info({ alertmanager: api.host, remediations: wanting }, 'Alertmanager silences while remediating: on for remediations that ask');
-  return attachSilencer({ events: deps.events, redis: deps.redis, api, log: deps.log, prefix: deps.config.queuePrefix });
+  deps.log.info(
+    { alertmanager: api.host, remediations: wanting },
+    'Alertmanager silences while remediating: on for remediations that ask',
+  );
+  return attachSilencer({
+    events: deps.events,
+    redis: deps.redis,
+    api,
+    log: deps.log,
+    prefix: deps.config.queuePrefix,
+  });
 }

@@ -68,10 +68,16 @@ export function attachSilencer(deps: SilencerDeps): { settled(): Promise<void> }
       const request = silenceFor({ jobId, data, action, targets }, now(), policy.maxDurationMs);
       const id = await deps.api.createSilence(request);
       await deps.redis.set(key, id, 'PX', policy.maxDurationMs);
-      log.info({ silenceId: id, endsAt: request.endsAt, alertmanager: deps.api.host }, 'alert silenced while remediating');
+      log.info(
+        { silenceId: id, endsAt: request.endsAt, alertmanager: deps.api.host },
+        'alert silenced while remediating',
+      );
       return id;
     })().catch((err: unknown) => {
-      log.warn({ err: coerceError(err).message, alertmanager: deps.api.host }, 'could not silence the alert; remediating anyway');
+      log.warn(
+        { err: coerceError(err).message, alertmanager: deps.api.host },
+        'could not silence the alert; remediating anyway',
+      );
       return undefined;
     });
     pending.set(jobId, track(created));
@@ -93,7 +99,10 @@ export function attachSilencer(deps: SilencerDeps): { settled(): Promise<void> }
         await deps.redis.del(key);
         log.info({ silenceId: id, outcome }, 'silence expired: outcome known');
       })().catch((err: unknown) => {
-        log.warn({ err: coerceError(err).message, alertmanager: deps.api.host }, 'could not expire the silence; it ends at its maxDuration');
+        log.warn(
+          { err: coerceError(err).message, alertmanager: deps.api.host },
+          'could not expire the silence; it ends at its maxDuration',
+        );
       }),
     );
   });

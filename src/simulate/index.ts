@@ -10,4 +10,7 @@ export type * from './types.js';
 /** A simulator bound to its dependencies, as the HTTP route and the CLI use it. */
 export type Simulator = (payload: WebhookPayload) => Promise<SimulationReport>;
 
-export const createSimulator = (deps: SimulateDeps): Simulator => (payload) => simulate(payload, deps);
+export const createSimulator =
+  (deps: SimulateDeps): Simulator =>
+  (payload) =>
+    simulate(payload, deps);

@@ -49,34 +49,59 @@ interface TargetCheck {
   stop?: { decision: WorkerDecision; detail: string };
 }
 
-async function checkTarget(r: Remediation, action: ActionParams, alert: Alert, deps: SimulateDeps): Promise<TargetCheck> {
+async function checkTarget(
+  r: Remediation,
+  action: ActionParams,
+  alert: Alert,
+  deps: SimulateDeps,
+): Promise<TargetCheck> {
   const scope = actions[action.type].scope;
   let rendered: RenderedTarget;
   try {
     rendered = renderTarget(r.target, scope, { labels: alert.labels, annotations: alert.annotations ?? {} });
   } catch (err) {
     const reason = coerceError(err).message;
-    return { view: { scope, refused: reason, containers: [] }, rendered: undefined, stop: { decision: 'refused', detail: reason } };
+    return {
+      view: { scope, refused: reason, containers: [] },
+      rendered: undefined,
+      stop: { decision: 'refused', detail: reason },
+    };
   }
   const view: TargetView = { scope, description: rendered.description, key: targetKey(rendered), containers: [] };
   if (scope === 'host' || !deps.docker) return { view, rendered };
   let found: ContainerInfo[];
   try {
-    found = rendered.container !== undefined
-      ? await deps.docker.findContainers({ name: rendered.container })
-      : await deps.docker.findContainers({ labels: rendered.service!.selector });
+    found =
+      rendered.container !== undefined
+        ? await deps.docker.findContainers({ name: rendered.container })
+        : await deps.docker.findContainers({ labels: rendered.service!.selector });
   } catch (err) {
     view.problem = `Docker: ${coerceError(err).message}`;
     return { view, rendered, stop: { decision: 'unknown', detail: view.problem } };
   }
   view.exists = found.length > 0;
-  view.containers = found.map((c) => ({ name: c.name, running: c.running, optedIn: c.labels[deps.config.optInLabel] === 'true' }));
+  view.containers = found.map((c) => ({
+    name: c.name,
+    running: c.running,
+    optedIn: c.labels[deps.config.optInLabel] === 'true',
+  }));
   try {
     // The worker's own rules (not found, opt-in, maxContainers) on the list just read.
-    await resolveTargets(rendered, scope, { ...deps.docker, findContainers: async () => found }, deps.config.optInLabel, r.target?.maxContainers);
+    await resolveTargets(
+      rendered,
+      scope,
+      { ...deps.docker, findContainers: async () => found },
+      deps.config.optInLabel,
+      r.target?.maxContainers,
+    );
   } catch (err) {
     view.problem = coerceError(err).message;
-    const decision: WorkerDecision = err instanceof PermanentError && err.kind === 'not_found' ? 'not_found' : err instanceof PermanentError ? 'refused' : 'unknown';
+    const decision: WorkerDecision =
+      err instanceof PermanentError && err.kind === 'not_found'
+        ? 'not_found'
+        : err instanceof PermanentError
+          ? 'refused'
+          : 'unknown';
     return { view, rendered, stop: { decision, detail: view.problem } };
   }
   return { view, rendered };
@@ -87,15 +112,33 @@ async function planJob(r: Remediation, alert: Alert, phase: 'fire' | 'resolve', 
   const jobId = episodeJobId(r.id, episodeOf(alert), phase);
   const action = phase === 'fire' ? r.action : r.onResolved!;
   const episode = await deps.reads.episode(jobId);
-  const webhook = episode !== undefined
-    ? { decision: 'duplicate' as const, detail: `episode already handled (${episode}): nothing would be added`, episode }
-    : { decision: 'enqueue' as const, detail: 'new episode: one job would be queued', episode };
+  const webhook =
+    episode !== undefined
+      ? {
+          decision: 'duplicate' as const,
+          detail: `episode already handled (${episode}): nothing would be added`,
+          episode,
+        }
+      : { decision: 'enqueue' as const, detail: 'new episode: one job would be queued', episode };
   const delayMs = phase === 'fire' ? r.delayMs : 0;
   const dryRun = { global: deps.config.dryRun, remediation: r.dryRun };
-  const plan: JobPlan = { jobId, phase, action: action.type, webhook, delayMs, target: undefined, guards: undefined, dryRun, worker: undefined };
+  const plan: JobPlan = {
+    jobId,
+    phase,
+    action: action.type,
+    webhook,
+    delayMs,
+    target: undefined,
+    guards: undefined,
+    dryRun,
+    worker: undefined,
+  };
 
   if (phase === 'fire' && (await deps.reads.resolved(jobId))) {
-    plan.worker = { decision: 'cancelled', detail: 'Alertmanager already said this episode resolved: the job would do nothing' };
+    plan.worker = {
+      decision: 'cancelled',
+      detail: 'Alertmanager already said this episode resolved: the job would do nothing',
+    };
     return plan;
   }
   const t = await checkTarget(r, action, alert, deps);
@@ -116,20 +159,36 @@ async function planJob(r: Remediation, alert: Alert, phase: 'fire' | 'resolve', 
   const blocked: { decision: WorkerDecision; detail: string } | undefined = !g
     ? { decision: 'unknown', detail: `guards unreadable: ${plan.guardsError ?? 'no answer'}` }
     : g.lock.held && g.lock.holder !== jobId
-      ? { decision: 'wait', detail: `${t.view.key} is locked by job ${g.lock.holder} (${seconds(g.lock.ttlMs)} left): it would wait` }
+      ? {
+          decision: 'wait',
+          detail: `${t.view.key} is locked by job ${g.lock.holder} (${seconds(g.lock.ttlMs)} left): it would wait`,
+        }
       : g.cooldown.active && g.cooldown.holder !== jobId
-        ? { decision: 'cooldown', detail: `${r.id} ran on ${t.view.description} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left` }
+        ? {
+            decision: 'cooldown',
+            detail: `${r.id} ran on ${t.view.description} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left`,
+          }
         : g.budget.open
-          ? { decision: 'circuit_open', detail: `budget spent: ${g.budget.runsInWindow}/${g.budget.limit} runs in the window; escalation to a human` }
+          ? {
+              decision: 'circuit_open',
+              detail: `budget spent: ${g.budget.runsInWindow}/${g.budget.limit} runs in the window; escalation to a human`,
+            }
           : g.inFlight.used >= g.inFlight.max
-            ? { decision: 'wait', detail: `${g.inFlight.used} actions already in flight (max ${g.inFlight.max}): it would wait` }
+            ? {
+                decision: 'wait',
+                detail: `${g.inFlight.used} actions already in flight (max ${g.inFlight.max}): it would wait`,
+              }
             : undefined;
-  const unchecked = deps.docker || t.view.scope === 'host' ? '' : ' (target not looked up: this process has no Docker Engine)';
+  const unchecked =
+    deps.docker || t.view.scope === 'host' ? '' : ' (target not looked up: this process has no Docker Engine)';
   const later = delayMs > 0 ? ` after the ${seconds(delayMs)} delay, if still firing` : '';
   if (dryRun.global || dryRun.remediation) {
     const why = dryRun.global ? 'DRY_RUN=true' : `${r.id} has dryRun: true`;
     const guard = blocked ? `guards would stop it: ${blocked.decision}` : 'guards would pass';
-    plan.worker = { decision: 'dry_run', detail: `dry run (${why}): would ${what}${later}, without the Docker call; ${guard}${unchecked}` };
+    plan.worker = {
+      decision: 'dry_run',
+      detail: `dry run (${why}): would ${what}${later}, without the Docker call; ${guard}${unchecked}`,
+    };
   } else {
     plan.worker = blocked ?? { decision: 'act', detail: `would ${what}${later}${unchecked}` };
   }
@@ -164,9 +223,18 @@ async function planResolved(r: Remediation, alert: Alert, deps: SimulateDeps): P
 async function planAlert(alert: Alert, index: number, catalog: Catalog, deps: SimulateDeps): Promise<AlertPlan> {
   const remediations: RemediationPlan[] = [];
   for (const r of catalog.remediations) {
-    const matchers = r.matchers.map((m) => ({ text: m.text, label: m.name, value: alert.labels[m.name] ?? null, ok: matcherMatches(m, alert.labels) }));
+    const matchers = r.matchers.map((m) => ({
+      text: m.text,
+      label: m.name,
+      value: alert.labels[m.name] ?? null,
+      ok: matcherMatches(m, alert.labels),
+    }));
     const matched = matchers.every((m) => m.ok);
-    const jobs = !matched ? [] : alert.status === 'firing' ? [await planJob(r, alert, 'fire', deps)] : await planResolved(r, alert, deps);
+    const jobs = !matched
+      ? []
+      : alert.status === 'firing'
+        ? [await planJob(r, alert, 'fire', deps)]
+        : await planResolved(r, alert, deps);
     remediations.push({ remediation: r.id, file: r.file, hash: r.hash, matched, matchers, jobs });
   }
   return {

@@ -51,7 +51,8 @@ export type WebhookDecision =
   | 'leave';
 
 /** What a worker would decide if the job ran now. */
-export type WorkerDecision = 'act' | 'dry_run' | 'wait' | 'cooldown' | 'circuit_open' | 'refused' | 'not_found' | 'cancelled' | 'unknown';
+export type WorkerDecision =
+  'act' | 'dry_run' | 'wait' | 'cooldown' | 'circuit_open' | 'refused' | 'not_found' | 'cancelled' | 'unknown';
 
 export interface JobPlan {
   jobId: string;

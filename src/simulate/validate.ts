@@ -20,7 +20,11 @@ const checker = TypeCompiler.Compile(WebhookPayloadSchema);
 export function validatePayload(value: unknown, source = 'payload'): WebhookPayload {
   if (checker.Check(value)) return value;
   const first = checker.Errors(value).First();
-  throw new InvalidPayloadError(source, first?.path ?? '', (first?.message ?? 'not an Alertmanager webhook payload').replace(/^Expected/, 'expected'));
+  throw new InvalidPayloadError(
+    source,
+    first?.path ?? '',
+    (first?.message ?? 'not an Alertmanager webhook payload').replace(/^Expected/, 'expected'),
+  );
 }
 
 /** Parse JSON text (a file or stdin) and validate it as a webhook payload. */

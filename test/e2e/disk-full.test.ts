@@ -15,7 +15,15 @@ import { ensureBusyboxImage, startDockerd, type DockerdHandle } from '../../scri
 import { startNodeExporter, type MonitorHandle } from '../../scripts/lib/monitoring.js';
 import type { RemediationEventMap } from '../../src/events.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { alertmanagerAlerts, prometheusAlerts, queryValue, startStack, timeline, waitFor, type Stack } from './support/stack.js';
+import {
+  alertmanagerAlerts,
+  prometheusAlerts,
+  queryValue,
+  startStack,
+  timeline,
+  waitFor,
+  type Stack,
+} from './support/stack.js';
 
 const run = promisify(execFile);
 const project = 'e2edisk';
@@ -26,7 +34,10 @@ let docker: Docker;
 let nodeExporter: MonitorHandle | undefined;
 let h: Harness;
 let stack: Stack;
-const seen: { [K in 'job.queued' | 'alert.resolved']: RemediationEventMap[K][] } = { 'job.queued': [], 'alert.resolved': [] };
+const seen: { [K in 'job.queued' | 'alert.resolved']: RemediationEventMap[K][] } = {
+  'job.queued': [],
+  'alert.resolved': [],
+};
 
 beforeAll(async () => {
   // Short root: dockerd's sockets live under it and must fit in ~100 characters.
@@ -38,13 +49,27 @@ beforeAll(async () => {
   docker = new Docker({ socketPath: dockerd.socketPath });
   await ensureBusyboxImage(dockerd.dockerHost);
   await buildDemoImage(docker);
-  nodeExporter = await startNodeExporter({ dir: path.join(root, 'node-exporter'), args: ['--collector.disable-defaults', '--collector.filesystem'] });
-  h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: dockerd.dockerHost, remediationsDir: 'remediations' });
-  for (const name of Object.keys(seen) as (keyof typeof seen)[]) h.runtime.events.on(name, (e) => void seen[name].push(e as never));
+  nodeExporter = await startNodeExporter({
+    dir: path.join(root, 'node-exporter'),
+    args: ['--collector.disable-defaults', '--collector.filesystem'],
+  });
+  h = await startHarness({
+    redisUrl: inject('redisUrl'),
+    dockerHost: dockerd.dockerHost,
+    remediationsDir: 'remediations',
+  });
+  for (const name of Object.keys(seen) as (keyof typeof seen)[])
+    h.runtime.events.on(name, (e) => void seen[name].push(e as never));
   stack = await startStack({
     webhookUrl: `${h.url}/webhook/alertmanager`,
     // Only this disk: the machine's other filesystems are none of this test's business.
-    jobs: [{ job: 'node', targets: [`127.0.0.1:${nodeExporter.port}`], keep: { label: 'mountpoint', regex: disk.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') } }],
+    jobs: [
+      {
+        job: 'node',
+        targets: [`127.0.0.1:${nodeExporter.port}`],
+        keep: { label: 'mountpoint', regex: disk.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') },
+      },
+    ],
   });
 }, 120_000);
 
@@ -61,15 +86,22 @@ afterAll(async () => {
 });
 
 const used = () =>
-  queryValue(stack.prometheus, `100 * (1 - node_filesystem_avail_bytes{mountpoint="${disk}"} / node_filesystem_size_bytes{mountpoint="${disk}"})`);
+  queryValue(
+    stack.prometheus,
+    `100 * (1 - node_filesystem_avail_bytes{mountpoint="${disk}"} / node_filesystem_size_bytes{mountpoint="${disk}"})`,
+  );
 
 describe('disk_full, real node_exporter -> Prometheus -> Alertmanager -> remediator -> Docker', () => {
   it('prunes what filled the disk, the space comes back, the alert resolves and the resolved notification is handled', async () => {
     const t = timeline('disk_full');
-    await waitFor('node_exporter to report the demo disk, not full', async () => {
-      const v = await used();
-      return v !== undefined && v < 50;
-    }, 30_000);
+    await waitFor(
+      'node_exporter to report the demo disk, not full',
+      async () => {
+        const v = await used();
+        return v !== undefined && v < 50;
+      },
+      30_000,
+    );
     expect(await prometheusAlerts(stack.prometheus, 'disk_full')).toEqual([]);
 
     const batch = await fillDisk(docker, project);
@@ -79,17 +111,30 @@ describe('disk_full, real node_exporter -> Prometheus -> Alertmanager -> remedia
     expect(left.Config.Labels['remediator.enable']).toBe('true');
 
     // 1. Prometheus fires disk_full for this mountpoint.
-    const firing = await waitFor('Prometheus to fire disk_full', async () =>
-      (await prometheusAlerts(stack.prometheus, 'disk_full')).find((a) => a.state === 'firing' && a.labels.mountpoint === disk), 30_000);
+    const firing = await waitFor(
+      'Prometheus to fire disk_full',
+      async () =>
+        (await prometheusAlerts(stack.prometheus, 'disk_full')).find(
+          (a) => a.state === 'firing' && a.labels.mountpoint === disk,
+        ),
+      30_000,
+    );
     t.mark('firing');
     expect(firing.labels).toMatchObject({ alertname: 'disk_full', fstype: 'tmpfs', severity: 'critical', job: 'node' });
     expect(Number(firing.value)).toBeGreaterThan(95);
 
     // 2. Alertmanager holds it and delivers it: one prune job for the episode.
-    const amAlert = await waitFor('Alertmanager to hold disk_full', async () =>
-      (await alertmanagerAlerts(stack.alertmanager, 'disk_full')).find((a) => a.labels.mountpoint === disk), 20_000);
-    const queued = await waitFor('remediator to queue the prune', async () =>
-      seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'fire'), 20_000);
+    const amAlert = await waitFor(
+      'Alertmanager to hold disk_full',
+      async () => (await alertmanagerAlerts(stack.alertmanager, 'disk_full')).find((a) => a.labels.mountpoint === disk),
+      20_000,
+    );
+    const queued = await waitFor(
+      'remediator to queue the prune',
+      async () =>
+        seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'fire'),
+      20_000,
+    );
     t.mark('delivered');
     expect(queued.data.remediation.id).toBe('disk-full');
 
@@ -102,18 +147,33 @@ describe('disk_full, real node_exporter -> Prometheus -> Alertmanager -> remedia
     await expect(docker.getContainer(batch.name).inspect()).rejects.toMatchObject({ statusCode: 404 });
 
     // 4. The metric recovers.
-    await waitFor('the disk to have room again', async () => {
-      const v = await used();
-      return v !== undefined && v < 50;
-    }, 30_000);
+    await waitFor(
+      'the disk to have room again',
+      async () => {
+        const v = await used();
+        return v !== undefined && v < 50;
+      },
+      30_000,
+    );
     t.mark('space back');
 
     // 5. The alert resolves in Prometheus and Alertmanager; the resolved notification reaches remediator.
-    await waitFor('Prometheus to drop disk_full', async () =>
-      (await prometheusAlerts(stack.prometheus, 'disk_full')).every((a) => a.labels.mountpoint !== disk), 30_000);
-    await waitFor('Alertmanager to resolve disk_full', async () =>
-      (await alertmanagerAlerts(stack.alertmanager, 'disk_full')).every((a) => a.labels.mountpoint !== disk), 30_000);
-    const resolved = await waitFor('the resolved notification at remediator', async () => seen['alert.resolved'].find((e) => e.jobId === queued.jobId), 30_000);
+    await waitFor(
+      'Prometheus to drop disk_full',
+      async () => (await prometheusAlerts(stack.prometheus, 'disk_full')).every((a) => a.labels.mountpoint !== disk),
+      30_000,
+    );
+    await waitFor(
+      'Alertmanager to resolve disk_full',
+      async () =>
+        (await alertmanagerAlerts(stack.alertmanager, 'disk_full')).every((a) => a.labels.mountpoint !== disk),
+      30_000,
+    );
+    const resolved = await waitFor(
+      'the resolved notification at remediator',
+      async () => seen['alert.resolved'].find((e) => e.jobId === queued.jobId),
+      30_000,
+    );
     t.mark('resolved handled');
     expect(resolved.data.alert.labels.mountpoint).toBe(disk);
     t.print('firing', 'resolved handled');

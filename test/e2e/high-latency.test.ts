@@ -9,23 +9,44 @@ import { freePort } from '../../scripts/lib/daemons.js';
 import type { RemediationEventMap } from '../../src/events.js';
 import { uniquePrefix } from '../support/docker.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { TEST_RANGE, alertmanagerAlerts, prometheusAlerts, queryValue, startStack, timeline, waitFor, type Stack } from './support/stack.js';
+import {
+  TEST_RANGE,
+  alertmanagerAlerts,
+  prometheusAlerts,
+  queryValue,
+  startStack,
+  timeline,
+  waitFor,
+  type Stack,
+} from './support/stack.js';
 
 const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });
 const project = `${uniquePrefix('e2e-lat')}demo`;
 let h: Harness;
 let stack: Stack;
 let names: DemoNames;
-const seen: { [K in 'job.queued' | 'job.finished' | 'alert.resolved']: RemediationEventMap[K][] } = { 'job.queued': [], 'job.finished': [], 'alert.resolved': [] };
+const seen: { [K in 'job.queued' | 'job.finished' | 'alert.resolved']: RemediationEventMap[K][] } = {
+  'job.queued': [],
+  'job.finished': [],
+  'alert.resolved': [],
+};
 
 beforeAll(async () => {
   await buildDemoImage(docker);
   // The shipped remediations/ as a user runs them.
-  h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: 'remediations' });
-  for (const name of Object.keys(seen) as (keyof typeof seen)[]) h.runtime.events.on(name, (e) => void seen[name].push(e as never));
+  h = await startHarness({
+    redisUrl: inject('redisUrl'),
+    dockerHost: inject('dockerHost'),
+    remediationsDir: 'remediations',
+  });
+  for (const name of Object.keys(seen) as (keyof typeof seen)[])
+    h.runtime.events.on(name, (e) => void seen[name].push(e as never));
   const apiPort = await freePort();
   names = await startDemo(docker, { project, apiPort, parts: ['api'], healthIntervalMs: 1000 });
-  stack = await startStack({ webhookUrl: `${h.url}/webhook/alertmanager`, jobs: [{ job: 'demo-api', targets: [`127.0.0.1:${apiPort}`] }] });
+  stack = await startStack({
+    webhookUrl: `${h.url}/webhook/alertmanager`,
+    jobs: [{ job: 'demo-api', targets: [`127.0.0.1:${apiPort}`] }],
+  });
 });
 
 afterAll(async () => {
@@ -35,16 +56,23 @@ afterAll(async () => {
 });
 
 const p99 = () =>
-  queryValue(stack.prometheus, `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{container="${names.api}"}[${TEST_RANGE}])))`);
+  queryValue(
+    stack.prometheus,
+    `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{container="${names.api}"}[${TEST_RANGE}])))`,
+  );
 
 describe('HighLatency, real Prometheus -> Alertmanager -> remediator -> Docker', () => {
   it('restarts the slow container, the p99 recovers, the alert resolves and the resolved notification is handled', async () => {
     const t = timeline('HighLatency');
     // Healthy first: scraped, p99 well below 1 s, no alert.
-    await waitFor('a healthy p99 from the demo api', async () => {
-      const v = await p99();
-      return v !== undefined && !Number.isNaN(v) && v < 1;
-    }, 30_000);
+    await waitFor(
+      'a healthy p99 from the demo api',
+      async () => {
+        const v = await p99();
+        return v !== undefined && !Number.isNaN(v) && v < 1;
+      },
+      30_000,
+    );
     expect(await prometheusAlerts(stack.prometheus, 'HighLatency')).toEqual([]);
     const startedBefore = (await docker.getContainer(names.api).inspect()).State.StartedAt;
 
@@ -52,17 +80,31 @@ describe('HighLatency, real Prometheus -> Alertmanager -> remediator -> Docker',
     t.mark('fault injected');
 
     // 1. Prometheus fires the rule for this container.
-    const firing = await waitFor('Prometheus to fire HighLatency', async () =>
-      (await prometheusAlerts(stack.prometheus, 'HighLatency')).find((a) => a.state === 'firing' && a.labels.container === names.api), 40_000);
+    const firing = await waitFor(
+      'Prometheus to fire HighLatency',
+      async () =>
+        (await prometheusAlerts(stack.prometheus, 'HighLatency')).find(
+          (a) => a.state === 'firing' && a.labels.container === names.api,
+        ),
+      40_000,
+    );
     t.mark('firing');
     expect(firing.labels).toMatchObject({ alertname: 'HighLatency', severity: 'critical', job: 'demo-api' });
     expect(Number(firing.value)).toBeGreaterThan(1);
 
     // 2. Alertmanager has it and delivers it: remediator queues one job for this episode.
-    const amAlert = await waitFor('Alertmanager to hold HighLatency', async () =>
-      (await alertmanagerAlerts(stack.alertmanager, 'HighLatency')).find((a) => a.labels.container === names.api), 20_000);
-    const queued = await waitFor('remediator to queue the job', async () =>
-      seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'fire'), 20_000);
+    const amAlert = await waitFor(
+      'Alertmanager to hold HighLatency',
+      async () =>
+        (await alertmanagerAlerts(stack.alertmanager, 'HighLatency')).find((a) => a.labels.container === names.api),
+      20_000,
+    );
+    const queued = await waitFor(
+      'remediator to queue the job',
+      async () =>
+        seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'fire'),
+      20_000,
+    );
     t.mark('delivered');
     expect(queued.data.remediation.id).toBe('high-latency');
     expect(queued.data.alert.labels.container).toBe(names.api);
@@ -77,21 +119,39 @@ describe('HighLatency, real Prometheus -> Alertmanager -> remediator -> Docker',
     expect(after.State.Running).toBe(true);
 
     // 4. The metric recovers: the restart gave the container a fresh tmpfs, so the fault is gone.
-    await waitFor('the fault flag to be gone after the restart', async () =>
-      (await queryValue(stack.prometheus, `demo_fault_active{container="${names.api}"}`)) === 0, 20_000);
-    await waitFor('p99 back below 1 s', async () => {
-      const v = await p99();
-      return v !== undefined && v < 1;
-    }, 40_000);
+    await waitFor(
+      'the fault flag to be gone after the restart',
+      async () => (await queryValue(stack.prometheus, `demo_fault_active{container="${names.api}"}`)) === 0,
+      20_000,
+    );
+    await waitFor(
+      'p99 back below 1 s',
+      async () => {
+        const v = await p99();
+        return v !== undefined && v < 1;
+      },
+      40_000,
+    );
     t.mark('p99 recovered');
 
     // 5. The alert resolves in Prometheus and Alertmanager, and the resolved notification reaches remediator.
-    await waitFor('Prometheus to drop HighLatency', async () =>
-      (await prometheusAlerts(stack.prometheus, 'HighLatency')).every((a) => a.labels.container !== names.api), 30_000);
-    await waitFor('Alertmanager to resolve HighLatency', async () =>
-      (await alertmanagerAlerts(stack.alertmanager, 'HighLatency')).every((a) => a.labels.container !== names.api), 30_000);
-    const resolved = await waitFor('the resolved notification at remediator', async () =>
-      seen['alert.resolved'].find((e) => e.jobId === queued.jobId), 30_000);
+    await waitFor(
+      'Prometheus to drop HighLatency',
+      async () =>
+        (await prometheusAlerts(stack.prometheus, 'HighLatency')).every((a) => a.labels.container !== names.api),
+      30_000,
+    );
+    await waitFor(
+      'Alertmanager to resolve HighLatency',
+      async () =>
+        (await alertmanagerAlerts(stack.alertmanager, 'HighLatency')).every((a) => a.labels.container !== names.api),
+      30_000,
+    );
+    const resolved = await waitFor(
+      'the resolved notification at remediator',
+      async () => seen['alert.resolved'].find((e) => e.jobId === queued.jobId),
+      30_000,
+    );
     t.mark('resolved handled');
     expect(resolved.data.alert.status).toBe('resolved');
     // One episode, one restart: nothing else was queued for it.

@@ -12,7 +12,15 @@ import { freePort } from '../../scripts/lib/daemons.js';
 import type { RemediationEventMap } from '../../src/events.js';
 import { uniquePrefix } from '../support/docker.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { alertmanagerAlerts, prometheusAlerts, queryValue, startStack, timeline, waitFor, type Stack } from './support/stack.js';
+import {
+  alertmanagerAlerts,
+  prometheusAlerts,
+  queryValue,
+  startStack,
+  timeline,
+  waitFor,
+  type Stack,
+} from './support/stack.js';
 
 const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });
 const prefix = uniquePrefix('e2e-q');
@@ -23,21 +31,35 @@ let h: Harness;
 let stack: Stack;
 let names: DemoNames;
 let queueDir: string;
-const seen: { [K in 'job.queued' | 'alert.resolved']: RemediationEventMap[K][] } = { 'job.queued': [], 'alert.resolved': [] };
+const seen: { [K in 'job.queued' | 'alert.resolved']: RemediationEventMap[K][] } = {
+  'job.queued': [],
+  'alert.resolved': [],
+};
 
 async function replicas(): Promise<string[]> {
   const list = await docker.listContainers({ filters: { label: [`com.docker.compose.service=${service}`] } });
-  return list.filter((c) => c.State === 'running').map((c) => c.Names[0]!.replace(/^\//, '')).sort();
+  return list
+    .filter((c) => c.State === 'running')
+    .map((c) => c.Names[0]!.replace(/^\//, ''))
+    .sort();
 }
 
 beforeAll(async () => {
   await buildDemoImage(docker);
-  h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: 'remediations' });
-  for (const name of Object.keys(seen) as (keyof typeof seen)[]) h.runtime.events.on(name, (e) => void seen[name].push(e as never));
+  h = await startHarness({
+    redisUrl: inject('redisUrl'),
+    dockerHost: inject('dockerHost'),
+    remediationsDir: 'remediations',
+  });
+  for (const name of Object.keys(seen) as (keyof typeof seen)[])
+    h.runtime.events.on(name, (e) => void seen[name].push(e as never));
   const queuePort = await freePort();
   queueDir = await mkdtemp(path.join(os.tmpdir(), 'rmd-q-'));
   names = await startDemo(docker, { project, queuePort, queueDir, workerService: service, parts: ['queue'] });
-  stack = await startStack({ webhookUrl: `${h.url}/webhook/alertmanager`, jobs: [{ job: 'demo-queue', targets: [`127.0.0.1:${queuePort}`] }] });
+  stack = await startStack({
+    webhookUrl: `${h.url}/webhook/alertmanager`,
+    jobs: [{ job: 'demo-queue', targets: [`127.0.0.1:${queuePort}`] }],
+  });
 });
 
 afterAll(async () => {
@@ -46,8 +68,14 @@ afterAll(async () => {
   await h?.stop();
   await removeDemo(docker, project);
   // Replicas remediator cloned carry the demo label too (cloned config); this is a backstop.
-  for (const c of await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.service=${service}`] } })) {
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const c of await docker.listContainers({
+    all: true,
+    filters: { label: [`com.docker.compose.service=${service}`] },
+  })) {
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
   if (queueDir) await rm(queueDir, { recursive: true, force: true });
 });
@@ -57,10 +85,14 @@ const depth = () => queryValue(stack.prometheus, `queue_depth{queue="emails",ser
 describe('QueueDepthHigh, real Prometheus -> Alertmanager -> remediator -> Docker', () => {
   it('scales the consumer out, the queue drains, the alert resolves and onResolved scales back in', async () => {
     const t = timeline('QueueDepthHigh');
-    await waitFor('the queue depth scraped and low', async () => {
-      const v = await depth();
-      return v !== undefined && v < 1000;
-    }, 30_000);
+    await waitFor(
+      'the queue depth scraped and low',
+      async () => {
+        const v = await depth();
+        return v !== undefined && v < 1000;
+      },
+      30_000,
+    );
     expect(await replicas()).toEqual([names.worker]);
     expect(await prometheusAlerts(stack.prometheus, 'QueueDepthHigh')).toEqual([]);
 
@@ -69,42 +101,78 @@ describe('QueueDepthHigh, real Prometheus -> Alertmanager -> remediator -> Docke
     t.mark('fault injected');
 
     // 1. Prometheus fires the rule for this service.
-    const firing = await waitFor('Prometheus to fire QueueDepthHigh', async () =>
-      (await prometheusAlerts(stack.prometheus, 'QueueDepthHigh')).find((a) => a.state === 'firing' && a.labels.service === service), 45_000);
+    const firing = await waitFor(
+      'Prometheus to fire QueueDepthHigh',
+      async () =>
+        (await prometheusAlerts(stack.prometheus, 'QueueDepthHigh')).find(
+          (a) => a.state === 'firing' && a.labels.service === service,
+        ),
+      45_000,
+    );
     t.mark('firing');
     expect(firing.labels).toMatchObject({ alertname: 'QueueDepthHigh', queue: 'emails', severity: 'warning' });
     expect(Number(firing.value)).toBeGreaterThan(1000);
 
     // 2. Alertmanager holds it and delivers it: one scale-out job for the episode.
-    const amAlert = await waitFor('Alertmanager to hold QueueDepthHigh', async () =>
-      (await alertmanagerAlerts(stack.alertmanager, 'QueueDepthHigh')).find((a) => a.labels.service === service), 20_000);
-    const fire = await waitFor('remediator to queue the scale-out', async () =>
-      seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'fire'), 20_000);
+    const amAlert = await waitFor(
+      'Alertmanager to hold QueueDepthHigh',
+      async () =>
+        (await alertmanagerAlerts(stack.alertmanager, 'QueueDepthHigh')).find((a) => a.labels.service === service),
+      20_000,
+    );
+    const fire = await waitFor(
+      'remediator to queue the scale-out',
+      async () =>
+        seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'fire'),
+      20_000,
+    );
     t.mark('delivered');
     expect(fire.data.remediation.id).toBe('queue-depth-high');
 
     // 3. remediator acts: a second running replica, cloned from the first (Docker).
     const scaled = await h.waitForJob(fire.jobId, 60_000);
     t.mark('scaled out');
-    expect(scaled.returnvalue).toMatchObject({ outcome: 'succeeded', action: 'scale', details: { before: 1, after: 2 } });
+    expect(scaled.returnvalue).toMatchObject({
+      outcome: 'succeeded',
+      action: 'scale',
+      details: { before: 1, after: 2 },
+    });
     const two = await replicas();
     expect(two).toHaveLength(2);
     expect(two).toContain(names.worker);
 
     // 4. The metric recovers: two consumers take more than the surge brings.
-    await waitFor('the queue to drain below 1000', async () => {
-      const v = await depth();
-      return v !== undefined && v < 1000;
-    }, 60_000);
+    await waitFor(
+      'the queue to drain below 1000',
+      async () => {
+        const v = await depth();
+        return v !== undefined && v < 1000;
+      },
+      60_000,
+    );
     t.mark('queue drained');
 
     // 5. The alert resolves; the resolved notification runs onResolved: back to one replica.
-    await waitFor('Prometheus to drop QueueDepthHigh', async () =>
-      (await prometheusAlerts(stack.prometheus, 'QueueDepthHigh')).every((a) => a.labels.service !== service || a.state !== 'firing'), 30_000);
-    await waitFor('the resolved notification at remediator', async () => seen['alert.resolved'].find((e) => e.jobId === fire.jobId), 30_000);
+    await waitFor(
+      'Prometheus to drop QueueDepthHigh',
+      async () =>
+        (await prometheusAlerts(stack.prometheus, 'QueueDepthHigh')).every(
+          (a) => a.labels.service !== service || a.state !== 'firing',
+        ),
+      30_000,
+    );
+    await waitFor(
+      'the resolved notification at remediator',
+      async () => seen['alert.resolved'].find((e) => e.jobId === fire.jobId),
+      30_000,
+    );
     t.mark('resolved handled');
-    const back = await waitFor('remediator to queue onResolved', async () =>
-      seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'resolve'), 10_000);
+    const back = await waitFor(
+      'remediator to queue onResolved',
+      async () =>
+        seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'resolve'),
+      10_000,
+    );
     const scaledBack = await h.waitForJob(back.jobId, 60_000);
     t.mark('scaled back');
     // The surge has done its job; stop it so the alert does not come back while we check.

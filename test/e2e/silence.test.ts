@@ -51,13 +51,24 @@ beforeAll(async () => {
     'slow-fix.yaml': remediation('silence: { enabled: true, maxDuration: 2m }').replace('SlowFix|PlainFix', 'SlowFix'),
     'plain-fix.yaml': remediation('').replace('SlowFix|PlainFix', 'PlainFix'),
   });
-  h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: rems, env: { ALERTMANAGER_URL: `http://127.0.0.1:${amPort}` } });
+  h = await startHarness({
+    redisUrl: inject('redisUrl'),
+    dockerHost: inject('dockerHost'),
+    remediationsDir: rems,
+    env: { ALERTMANAGER_URL: `http://127.0.0.1:${amPort}` },
+  });
   h.runtime.events.on('job.acting', (e) => void acting.push(e));
   h.runtime.events.on('job.finished', (e) => void finished.push(e));
   am = await startAlertmanager({
     dir: path.join(dir, 'am'),
     port: amPort,
-    config: alertmanagerConfig({ webhookUrl: `${h.url}/webhook/alertmanager`, tokenFile, groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' }),
+    config: alertmanagerConfig({
+      webhookUrl: `${h.url}/webhook/alertmanager`,
+      tokenFile,
+      groupWait: '1s',
+      groupInterval: '1s',
+      repeatInterval: '1h',
+    }),
   });
   await createTestContainer(docker, { name: `${p}app`, labels: { 'remediator.enable': 'true' } });
   await redis.connect();
@@ -76,7 +87,14 @@ async function fire(labels: Record<string, string>): Promise<void> {
   const res = await fetch(`${am.url}/api/v2/alerts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify([{ labels, annotations: { summary: 'e2e silence test' }, startsAt: new Date().toISOString(), generatorURL: 'http://e2e/' }]),
+    body: JSON.stringify([
+      {
+        labels,
+        annotations: { summary: 'e2e silence test' },
+        startsAt: new Date().toISOString(),
+        generatorURL: 'http://e2e/',
+      },
+    ]),
   });
   expect(res.status).toBe(200);
 }
@@ -89,11 +107,19 @@ describe('Alertmanager silence while remediating (opt-in)', () => {
   it('shows an active silence for the exact labels while the action runs, expired once the outcome is known', async () => {
     const labels = { alertname: 'SlowFix', container: `${p}app`, severity: 'warning', test: p };
     await fire(labels);
-    const act = await waitFor('the action to start', async () => acting.find((e) => e.data.alert.labels.alertname === 'SlowFix'), 20_000);
+    const act = await waitFor(
+      'the action to start',
+      async () => acting.find((e) => e.data.alert.labels.alertname === 'SlowFix'),
+      20_000,
+    );
 
     // While the exec runs: Alertmanager shows the silence, and the alert as suppressed by it.
-    const silence = await waitFor('an active silence in Alertmanager', async () =>
-      (await alertmanagerSilences(am)).find((s) => forLabels(s, labels) && s.status.state === 'active'), 10_000, 100);
+    const silence = await waitFor(
+      'an active silence in Alertmanager',
+      async () => (await alertmanagerSilences(am)).find((s) => forLabels(s, labels) && s.status.state === 'active'),
+      10_000,
+      100,
+    );
     expect(await (await h.job(act.jobId))!.getState()).toBe('active');
     expect(silence.createdBy).toBe('remediator');
     expect(silence.comment).toContain(act.jobId);
@@ -102,37 +128,67 @@ describe('Alertmanager silence while remediating (opt-in)', () => {
     const span = Date.parse(silence.endsAt) - Date.parse(silence.startsAt);
     expect(span).toBeLessThanOrEqual(120_000);
     expect(span).toBeGreaterThan(115_000);
-    const suppressed = await waitFor('Alertmanager to suppress the alert', async () =>
-      (await alertmanagerAlerts(am, 'SlowFix')).find((a) => a.labels.test === p && a.status.state === 'suppressed'), 10_000, 100);
+    const suppressed = await waitFor(
+      'Alertmanager to suppress the alert',
+      async () =>
+        (await alertmanagerAlerts(am, 'SlowFix')).find((a) => a.labels.test === p && a.status.state === 'suppressed'),
+      10_000,
+      100,
+    );
     expect(suppressed.status.silencedBy).toEqual([silence.id]);
     expect(await redis.get(silenceKey(h.prefix, act.jobId))).toBe(silence.id);
 
     // The outcome is known: the silence is expired (Alertmanager keeps it as such), the alert active again.
     const done = await h.waitForJob(act.jobId, 30_000);
     expect(done.returnvalue.outcome).toBe('succeeded');
-    const expired = await waitFor('the silence to be expired', async () =>
-      (await alertmanagerSilences(am)).find((s) => s.id === silence.id && s.status.state === 'expired'), 10_000, 100);
+    const expired = await waitFor(
+      'the silence to be expired',
+      async () => (await alertmanagerSilences(am)).find((s) => s.id === silence.id && s.status.state === 'expired'),
+      10_000,
+      100,
+    );
     // Ended at the outcome, not before it (the action took ~3 s) and not at maxDuration.
     expect(Date.parse(expired.endsAt)).toBeGreaterThanOrEqual(done.finishedOn! - 1000);
     expect(Date.parse(expired.endsAt)).toBeLessThanOrEqual(Date.now());
-    await waitFor('the alert to be active again', async () =>
-      (await alertmanagerAlerts(am, 'SlowFix')).find((a) => a.labels.test === p && a.status.state === 'active'), 10_000, 100);
-    expect((await alertmanagerSilences(am)).filter((s) => forLabels(s, labels) && s.status.state === 'active')).toEqual([]);
+    await waitFor(
+      'the alert to be active again',
+      async () =>
+        (await alertmanagerAlerts(am, 'SlowFix')).find((a) => a.labels.test === p && a.status.state === 'active'),
+      10_000,
+      100,
+    );
+    expect((await alertmanagerSilences(am)).filter((s) => forLabels(s, labels) && s.status.state === 'active')).toEqual(
+      [],
+    );
     expect(await redis.get(silenceKey(h.prefix, act.jobId))).toBeNull();
   });
 
   it('creates no silence for a remediation that does not ask for one', async () => {
     const labels = { alertname: 'PlainFix', container: `${p}app`, severity: 'warning', test: p };
     await fire(labels);
-    const act = await waitFor('the action to start', async () => acting.find((e) => e.data.alert.labels.alertname === 'PlainFix'), 20_000);
+    const act = await waitFor(
+      'the action to start',
+      async () => acting.find((e) => e.data.alert.labels.alertname === 'PlainFix'),
+      20_000,
+    );
     await h.waitForJob(act.jobId, 30_000);
     expect((await alertmanagerSilences(am)).filter((s) => forLabels(s, labels))).toEqual([]);
   });
 
   it('never blocks the remediation when Alertmanager cannot be reached', async () => {
     const closed = await freePort();
-    const rems = await remediationsDir({ 'slow-fix.yaml': remediation('silence: { enabled: true, maxDuration: 1m }').replace('SlowFix|PlainFix', 'SlowFix') });
-    const lonely = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: rems, env: { ALERTMANAGER_URL: `http://127.0.0.1:${closed}` } });
+    const rems = await remediationsDir({
+      'slow-fix.yaml': remediation('silence: { enabled: true, maxDuration: 1m }').replace(
+        'SlowFix|PlainFix',
+        'SlowFix',
+      ),
+    });
+    const lonely = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: rems,
+      env: { ALERTMANAGER_URL: `http://127.0.0.1:${closed}` },
+    });
     try {
       const body = await fixture('firing-high-latency.json');
       body.alerts[0].labels = { alertname: 'SlowFix', container: `${p}app`, test: p };

@@ -26,7 +26,12 @@ let failedReason: string;
 
 beforeAll(async () => {
   [h, browser] = await Promise.all([
-    startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: 'remediations', env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password } }),
+    startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: 'remediations',
+      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password },
+    }),
     // Playwright gives every launch a fresh temporary profile (its own --user-data-dir).
     chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }),
   ]);
@@ -47,7 +52,7 @@ afterAll(async () => {
 });
 
 describe('queue UI in a browser', () => {
-  it('with the admin credentials: loads, shows the queue and a failed job\'s reason', async () => {
+  it("with the admin credentials: loads, shows the queue and a failed job's reason", async () => {
     const context = await browser.newContext({ httpCredentials: ADMIN });
     try {
       const page = await context.newPage();
@@ -81,7 +86,9 @@ describe('queue UI in a browser', () => {
         outcome = `status ${res?.status()}`;
         expect(await page.content()).not.toContain(failedReason);
       } catch (err) {
-        outcome = /ERR_INVALID_AUTH_CREDENTIALS/.test((err as Error).message) ? 'ERR_INVALID_AUTH_CREDENTIALS' : (err as Error).message;
+        outcome = /ERR_INVALID_AUTH_CREDENTIALS/.test((err as Error).message)
+          ? 'ERR_INVALID_AUTH_CREDENTIALS'
+          : (err as Error).message;
       }
       expect(served).toEqual([]);
       return outcome;
@@ -95,7 +102,9 @@ describe('queue UI in a browser', () => {
   });
 
   it('with a wrong password it is refused too', async () => {
-    expect(['status 401', 'ERR_INVALID_AUTH_CREDENTIALS']).toContain(await refusal({ httpCredentials: { username: ADMIN.username, password: 'wrong-password-000' } }));
+    expect(['status 401', 'ERR_INVALID_AUTH_CREDENTIALS']).toContain(
+      await refusal({ httpCredentials: { username: ADMIN.username, password: 'wrong-password-000' } }),
+    );
   });
 
   it('the server itself answers 401 with a Basic challenge to a request without credentials', async () => {
@@ -107,7 +116,7 @@ describe('queue UI in a browser', () => {
 });
 
 describe('queue UI credentials', () => {
-  it('are separate from the webhook\'s: the webhook token does not open /admin, nor its API', async () => {
+  it("are separate from the webhook's: the webhook token does not open /admin, nor its API", async () => {
     for (const path of ['/admin', '/admin/api/queues']) {
       const res = await fetch(`${h.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
       expect(res.status).toBe(401);
@@ -119,7 +128,12 @@ describe('queue UI credentials', () => {
   });
 
   it('when ADMIN_USER/ADMIN_PASSWORD are unset, /admin is not there (404) and the start log says so', async () => {
-    const plain = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: 'remediations', worker: false });
+    const plain = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: 'remediations',
+      worker: false,
+    });
     try {
       expect((await fetch(`${plain.url}/admin`)).status).toBe(404);
       expect(plain.logs.some((l) => String(l.msg).startsWith('queue UI off'))).toBe(true);

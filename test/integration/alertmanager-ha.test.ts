@@ -23,16 +23,27 @@ describe('an Alertmanager HA pair', () => {
     const name = `${p}api`;
     await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
     const dir = await remediationsDir({
-      'restart.yaml': 'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\n  stopTimeoutSeconds: 1\n',
+      'restart.yaml':
+        'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\n  stopTimeoutSeconds: 1\n',
     });
-    const h: Harness = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: dir });
+    const h: Harness = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: dir,
+    });
     stops.push(() => h.stop());
     const before = await inspectStartedAt(docker, name);
 
     const work = await mkdtemp(path.join(os.tmpdir(), 'rmd-am-'));
     const tokenFile = path.join(work, 'token');
     await writeFile(tokenFile, TOKEN);
-    const config = alertmanagerConfig({ webhookUrl: `${h.url}/webhook/alertmanager`, tokenFile, groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' });
+    const config = alertmanagerConfig({
+      webhookUrl: `${h.url}/webhook/alertmanager`,
+      tokenFile,
+      groupWait: '1s',
+      groupInterval: '1s',
+      repeatInterval: '1h',
+    });
     const ams: MonitorHandle[] = [];
     for (const n of [1, 2]) {
       const am = await startAlertmanager({ dir: path.join(work, `am${n}`), config });
@@ -41,15 +52,29 @@ describe('an Alertmanager HA pair', () => {
     }
 
     // What Prometheus sends to every Alertmanager it knows: same labels, same startsAt.
-    const alert = [{ labels: { alertname: 'HighLatency', container: name, instance: `${name}:8000`, severity: 'critical' }, annotations: { summary: 'p99 latency 2.3s' }, startsAt: new Date(Date.now() - 5_000).toISOString() }];
+    const alert = [
+      {
+        labels: { alertname: 'HighLatency', container: name, instance: `${name}:8000`, severity: 'critical' },
+        annotations: { summary: 'p99 latency 2.3s' },
+        startsAt: new Date(Date.now() - 5_000).toISOString(),
+      },
+    ];
     for (const am of ams) {
-      const res = await fetch(`${am.url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert) });
+      const res = await fetch(`${am.url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alert),
+      });
       expect(res.status).toBe(200);
     }
 
     // Both deliveries arrive (one enqueues, one is a duplicate), then the one job finishes.
     const deadline = Date.now() + 20_000;
-    while (h.seen.filter((e) => e.name === 'job.queued' || e.name === 'job.duplicate').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (
+      h.seen.filter((e) => e.name === 'job.queued' || e.name === 'job.duplicate').length < 2 &&
+      Date.now() < deadline
+    )
+      await new Promise((r) => setTimeout(r, 100));
     const queued = h.seen.filter((e) => e.name === 'job.queued');
     const duplicates = h.seen.filter((e) => e.name === 'job.duplicate');
     expect(queued).toHaveLength(1);

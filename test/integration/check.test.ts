@@ -12,17 +12,26 @@ const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'remediator.js');
 const ROOT = path.join(import.meta.dirname, '..', '..');
 
 /** The real binary: what a script sees, exit code included (main.ts maps errors to codes). */
-function bin(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function bin(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' };
   return new Promise((resolve) =>
-    execFile(process.execPath, [BIN, 'check', ...args], { cwd: ROOT, env: { ...base, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [BIN, 'check', ...args],
+      { cwd: ROOT, env: { ...base, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     ),
   );
 }
 
 /** The same command in-process (no second Node start per case), against the real promtool. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await checkCommand(args, {
@@ -43,7 +52,8 @@ async function project(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-const RULE = (alert: string, expr = 'up == 0', labels = '') => `      - alert: ${alert}\n        expr: ${expr}\n${labels ? `        labels:\n${labels}` : ''}`;
+const RULE = (alert: string, expr = 'up == 0', labels = '') =>
+  `      - alert: ${alert}\n        expr: ${expr}\n${labels ? `        labels:\n${labels}` : ''}`;
 const rules = (...r: string[]) => `groups:\n  - name: g\n    rules:\n${r.join('')}`;
 const REMEDIATION = (alertname: string) => `match: alertname="${alertname}"\naction:\n  type: prune\n`;
 
@@ -60,7 +70,11 @@ describe('remediator check', () => {
     const dir = await project({
       'remediations/disk.yaml': REMEDIATION('disk_full'),
       'remediations/orphan.yaml': REMEDIATION('NoSuchAlert'),
-      'rules/a.yml': rules(RULE('disk_full'), RULE('Unhandled'), RULE('RemediatorDown', 'up == 0', '          component: remediator\n')),
+      'rules/a.yml': rules(
+        RULE('disk_full'),
+        RULE('Unhandled'),
+        RULE('RemediatorDown', 'up == 0', '          component: remediator\n'),
+      ),
     });
     const r = await cli(['--dir', path.join(dir, 'remediations'), '--rules', path.join(dir, 'rules')]);
     expect(r.code).toBe(0);
@@ -80,13 +94,20 @@ describe('remediator check', () => {
     const r = await cli(['--dir', path.join(dir, 'remediations'), '--rules', path.join(dir, 'rules')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error  ${path.join(dir, 'remediations/typo.yaml')}  /cooldwon  unknown key "cooldwon"`);
-    expect(r.stderr).toMatch(new RegExp(`error  ${path.join(dir, 'rules/bad.yml')}  /  promtool: .*could not parse expression`));
+    expect(r.stderr).toMatch(
+      new RegExp(`error  ${path.join(dir, 'rules/bad.yml')}  /  promtool: .*could not parse expression`),
+    );
     expect(r.stderr).not.toContain('good.yml');
   });
 
   it('says so when promtool is not installed, and still parses the rules', async () => {
-    const dir = await project({ 'remediations/disk.yaml': REMEDIATION('disk_full'), 'rules/a.yml': rules(RULE('disk_full')) });
-    const r = await cli(['--dir', path.join(dir, 'remediations'), '--rules', path.join(dir, 'rules')], { PROMTOOL: '/nonexistent/promtool' });
+    const dir = await project({
+      'remediations/disk.yaml': REMEDIATION('disk_full'),
+      'rules/a.yml': rules(RULE('disk_full')),
+    });
+    const r = await cli(['--dir', path.join(dir, 'remediations'), '--rules', path.join(dir, 'rules')], {
+      PROMTOOL: '/nonexistent/promtool',
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('1 alert rule in 1 file');
     expect(r.stdout).toContain('(parsed only)');
@@ -94,7 +115,10 @@ describe('remediator check', () => {
   });
 
   it('--json for scripts: the same findings as data', async () => {
-    const dir = await project({ 'remediations/orphan.yaml': REMEDIATION('NoSuchAlert'), 'rules/a.yml': rules(RULE('disk_full')) });
+    const dir = await project({
+      'remediations/orphan.yaml': REMEDIATION('NoSuchAlert'),
+      'rules/a.yml': rules(RULE('disk_full')),
+    });
     const r = await cli(['--dir', path.join(dir, 'remediations'), '--rules', path.join(dir, 'rules'), '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);

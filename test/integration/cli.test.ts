@@ -34,12 +34,17 @@ describe('remediator check', () => {
 
   it('reports every invalid file with its path and reason (exit 1)', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'rmd-chk-'));
-    await writeFile(path.join(dir, 'typo.yaml'), 'match: alertname="X"\ntarget:\n  container: api\naction:\n  type: restart\ncooldwon: 5m\n');
+    await writeFile(
+      path.join(dir, 'typo.yaml'),
+      'match: alertname="X"\ntarget:\n  container: api\naction:\n  type: restart\ncooldwon: 5m\n',
+    );
     await writeFile(path.join(dir, 'bad-action.yaml'), 'match: alertname="X"\naction:\n  type: reboot\n');
     const r = await cli(['check', '--dir', dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${path.join(dir, 'typo.yaml')}  /cooldwon  unknown key "cooldwon"`);
-    expect(r.stderr).toMatch(/bad-action\.yaml {2}\/action\/type {2}expected one of restart, start, stop, kill, exec, scale, prune/);
+    expect(r.stderr).toMatch(
+      /bad-action\.yaml {2}\/action\/type {2}expected one of restart, start, stop, kill, exec, scale, prune/,
+    );
   });
 });
 
@@ -68,7 +73,11 @@ describe('remediator start', () => {
     const port = await freePort();
     const token = 'cli-token-0123456789abcdef';
     const proc = spawnRemediator('start', {
-      PORT: String(port), REDIS_URL: inject('redisUrl'), DOCKER_HOST: inject('dockerHost'), WEBHOOK_TOKEN: token, QUEUE_PREFIX: p.replace(/-$/, ''),
+      PORT: String(port),
+      REDIS_URL: inject('redisUrl'),
+      DOCKER_HOST: inject('dockerHost'),
+      WEBHOOK_TOKEN: token,
+      QUEUE_PREFIX: p.replace(/-$/, ''),
     });
     try {
       await proc.waitForLine((l) => l.msg === 'HTTP listening');
@@ -76,7 +85,11 @@ describe('remediator start', () => {
       payload.alerts[0].labels.container = name;
       const res = await fetch(`http://127.0.0.1:${port}/webhook/alertmanager`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'user-agent': 'Alertmanager/0.25.0' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          'user-agent': 'Alertmanager/0.25.0',
+        },
         body: JSON.stringify(payload),
       });
       expect(res.status).toBe(202);
@@ -86,7 +99,11 @@ describe('remediator start', () => {
       // One JSON line per state change, carrying job id, remediation, alertname and fingerprint.
       for (const msg of ['job queued', 'job running', 'job succeeded']) {
         const line = proc.lines().find((l) => l.msg === msg);
-        expect(line, msg).toMatchObject({ remediation: 'high-latency', alertname: 'HighLatency', fingerprint: '3e03c1ad0d5013c4' });
+        expect(line, msg).toMatchObject({
+          remediation: 'high-latency',
+          alertname: 'HighLatency',
+          fingerprint: '3e03c1ad0d5013c4',
+        });
         expect(line!.jobId).toMatch(/^high-latency\.3e03c1ad0d5013c4\.\d+$/);
       }
       expect(proc.output()).not.toContain(token);

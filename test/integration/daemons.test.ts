@@ -21,7 +21,12 @@ async function execOut(id: string, cmd: string[]): Promise<{ out: string; exitCo
   const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   let out = '';
-  const sink = { write: (c: Buffer) => { out += c.toString(); return true; } } as NodeJS.WritableStream;
+  const sink = {
+    write: (c: Buffer) => {
+      out += c.toString();
+      return true;
+    },
+  } as NodeJS.WritableStream;
   docker.modem.demuxStream(stream, sink, sink);
   await new Promise((resolve) => stream.on('end', resolve));
   return { out, exitCode: (await exec.inspect()).ExitCode };

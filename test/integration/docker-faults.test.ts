@@ -25,17 +25,28 @@ afterAll(async () => {
 describe('disk_full: prune', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: dockerd.dockerHost, remediationsDir: 'remediations' });
+    h = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: dockerd.dockerHost,
+      remediationsDir: 'remediations',
+    });
   });
   afterAll(async () => h?.stop());
 
   it('removes stopped opted-in containers and dangling images, keeps the rest, and reports bytes reclaimed', async () => {
     // A dangling image with 2 MB of its own: commit a container that wrote a file, untagged.
-    const builder = await createTestContainer(docker, { name: 'builder', cmd: ['sh', '-c', 'dd if=/dev/zero of=/blob bs=1M count=2 && sleep 3600'] });
+    const builder = await createTestContainer(docker, {
+      name: 'builder',
+      cmd: ['sh', '-c', 'dd if=/dev/zero of=/blob bs=1M count=2 && sleep 3600'],
+    });
     await new Promise((r) => setTimeout(r, 500));
     const image = await docker.getContainer(builder).commit({});
     await docker.getContainer(builder).remove({ force: true });
-    const stoppedOptIn = await createTestContainer(docker, { name: 'old-job', labels: { 'remediator.enable': 'true' }, cmd: ['true'] });
+    const stoppedOptIn = await createTestContainer(docker, {
+      name: 'old-job',
+      labels: { 'remediator.enable': 'true' },
+      cmd: ['true'],
+    });
     const stoppedOther = await createTestContainer(docker, { name: 'keep-me', cmd: ['true'] });
     const running = await createTestContainer(docker, { name: 'live', labels: { 'remediator.enable': 'true' } });
     await new Promise((r) => setTimeout(r, 500));
@@ -75,7 +86,11 @@ describe('transient Docker errors', () => {
         '  jitter: 0',
       ].join('\n'),
     });
-    const h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: dockerd.dockerHost, remediationsDir: dir });
+    const h = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: dockerd.dockerHost,
+      remediationsDir: dir,
+    });
     try {
       await createTestContainer(docker, { name: 'flaky-api', labels: { 'remediator.enable': 'true' } });
       await dockerd.stop();
@@ -87,7 +102,8 @@ describe('transient Docker errors', () => {
 
       // Wait for three failed attempts, then bring the engine back.
       const deadline = Date.now() + 20_000;
-      while (((await h.job(id))?.attemptsMade ?? 0) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (((await h.job(id))?.attemptsMade ?? 0) < 3 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       expect((await h.job(id))?.attemptsMade).toBeGreaterThanOrEqual(3);
       await dockerd.start();
       docker = new Docker({ socketPath: dockerd.socketPath });

@@ -3,7 +3,14 @@
 // cancellation by a resolved alert, onResolved, and dry-run.
 import Docker from 'dockerode';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { actionWindows, anyOverlap, createTestContainer, inspectStartedAt, removeContainers, uniquePrefix } from '../support/docker.js';
+import {
+  actionWindows,
+  anyOverlap,
+  createTestContainer,
+  inspectStartedAt,
+  removeContainers,
+  uniquePrefix,
+} from '../support/docker.js';
 import { fixture, remediationsDir, startHarness, type Harness } from '../support/harness.js';
 
 const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });
@@ -15,10 +22,31 @@ afterAll(async () => {
 });
 
 const restartFile = (extra: string) =>
-  ['match: alertname="HighLatency"', 'target:', '  container: "{{ labels.container }}"', 'action:', '  type: restart', '  stopTimeoutSeconds: 1', 'retry:', '  attempts: 2', '  backoff: 200ms', extra].join('\n');
+  [
+    'match: alertname="HighLatency"',
+    'target:',
+    '  container: "{{ labels.container }}"',
+    'action:',
+    '  type: restart',
+    '  stopTimeoutSeconds: 1',
+    'retry:',
+    '  attempts: 2',
+    '  backoff: 200ms',
+    extra,
+  ].join('\n');
 
-async function harness(files: Record<string, string>, env: Record<string, string> = {}, prefix?: string): Promise<Harness> {
-  const h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: await remediationsDir(files), env, prefix });
+async function harness(
+  files: Record<string, string>,
+  env: Record<string, string> = {},
+  prefix?: string,
+): Promise<Harness> {
+  const h = await startHarness({
+    redisUrl: inject('redisUrl'),
+    dockerHost: inject('dockerHost'),
+    remediationsDir: await remediationsDir(files),
+    env,
+    prefix,
+  });
   started.push(h);
   return h;
 }
@@ -73,7 +101,10 @@ describe('budget and circuit breaker', () => {
     const outcomes: string[] = [];
     for (let n = 1; n <= 3; n++) {
       const job = await h.waitForJob((await h.post(await alertFor(name, n))).body.jobs[0].jobId);
-      outcomes.push(job.returnvalue?.outcome ?? (job.failedReason?.startsWith('circuit open') ? 'circuit_open' : `failed: ${job.failedReason}`));
+      outcomes.push(
+        job.returnvalue?.outcome ??
+          (job.failedReason?.startsWith('circuit open') ? 'circuit_open' : `failed: ${job.failedReason}`),
+      );
       if (n === 3) {
         expect(await job.getState()).toBe('failed'); // kept as failed, with a reason a human can act on
         expect(job.failedReason).toMatch(/circuit open: flappy already ran 2 times on container .* \(budget 2\)/);
@@ -85,7 +116,9 @@ describe('budget and circuit breaker', () => {
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
     expect(metrics).toMatch(/remediator_circuit_open\{remediation="flappy"\} 1/);
     expect(metrics).toMatch(/remediator_escalations_total\{remediation="flappy",reason="circuit_open"\} 1/);
-    expect(metrics).toMatch(/remediator_remediations_total\{remediation="flappy",action="restart",outcome="circuit_open"\} 1/);
+    expect(metrics).toMatch(
+      /remediator_remediations_total\{remediation="flappy",action="restart",outcome="circuit_open"\} 1/,
+    );
 
     // A new process on the same Redis keeps the state: the fourth episode is refused too.
     await h.stop();
@@ -111,8 +144,13 @@ describe('in-flight caps', () => {
     expect(anyOverlap(windows)).toBe(false);
   });
 
-  it('restarts at most half of a Compose service\'s replicas at once', async () => {
-    const labels = (n: number) => ({ 'remediator.enable': 'true', 'com.docker.compose.project': `${p}shop`, 'com.docker.compose.service': 'web', 'com.docker.compose.container-number': String(n) });
+  it("restarts at most half of a Compose service's replicas at once", async () => {
+    const labels = (n: number) => ({
+      'remediator.enable': 'true',
+      'com.docker.compose.project': `${p}shop`,
+      'com.docker.compose.service': 'web',
+      'com.docker.compose.container-number': String(n),
+    });
     const names = [1, 2].map((n) => `${p}shop-web-${n}`);
     for (const [i, name] of names.entries()) await createTestContainer(docker, { name, labels: labels(i + 1) });
     const h = await harness({ 'r.yaml': restartFile('') }, { WORKER_CONCURRENCY: '4' });
@@ -147,18 +185,30 @@ describe('delay, resolve and onResolved', () => {
     await new Promise((r) => setTimeout(r, 3_500));
     expect(await inspectStartedAt(docker, name)).toBe(before);
     expect(h.docker.calls.filter((c) => c === 'restart')).toEqual([]);
-    expect(await (await fetch(`${h.url}/metrics`)).text()).toMatch(/remediator_remediations_total\{remediation="r",action="restart",outcome="cancelled"\} 1/);
+    expect(await (await fetch(`${h.url}/metrics`)).text()).toMatch(
+      /remediator_remediations_total\{remediation="r",action="restart",outcome="cancelled"\} 1/,
+    );
     // A late re-send of the firing episode does not bring it back.
     expect((await h.post(firing)).body.jobs[0].status).toBe('duplicate');
   });
 
   it('QueueDepthHigh resolved: onResolved scales the service back to its baseline', async () => {
     const service = `${p}consumer`;
-    const labels = { 'remediator.enable': 'true', 'com.docker.compose.project': `${p}q`, 'com.docker.compose.service': service, 'com.docker.compose.container-number': '1' };
+    const labels = {
+      'remediator.enable': 'true',
+      'com.docker.compose.project': `${p}q`,
+      'com.docker.compose.service': service,
+      'com.docker.compose.container-number': '1',
+    };
     await createTestContainer(docker, { name: `${p}q-${service}-1`, labels });
-    const h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: 'remediations' });
+    const h = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: 'remediations',
+    });
     started.push(h);
-    const running = async () => (await docker.listContainers({ filters: { label: [`com.docker.compose.service=${service}`] } })).length;
+    const running = async () =>
+      (await docker.listContainers({ filters: { label: [`com.docker.compose.service=${service}`] } })).length;
     const firing = await fixture('firing-queue-depth-high.json');
     firing.alerts[0].labels.service = service;
     await h.waitForJob((await h.post(firing)).body.jobs[0].jobId);

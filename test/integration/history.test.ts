@@ -18,9 +18,19 @@ const p = uniquePrefix('hist');
 const PREFIX = `h${p.replace(/[^a-zA-Z0-9]/g, '')}`;
 let dir: string;
 let h: Harness;
-const ids: Record<'succeeded' | 'failed' | 'refused' | 'cancelled', string> = { succeeded: '', failed: '', refused: '', cancelled: '' };
+const ids: Record<'succeeded' | 'failed' | 'refused' | 'cancelled', string> = {
+  succeeded: '',
+  failed: '',
+  refused: '',
+  cancelled: '',
+};
 
-async function post(alertname: string, container: string, fingerprint: string, status: 'firing' | 'resolved' = 'firing'): Promise<string> {
+async function post(
+  alertname: string,
+  container: string,
+  fingerprint: string,
+  status: 'firing' | 'resolved' = 'firing',
+): Promise<string> {
   const body = await fixture(status === 'firing' ? 'firing-high-latency.json' : 'resolved-high-latency.json');
   Object.assign(body.alerts[0].labels, { alertname, container });
   body.alerts[0].fingerprint = fingerprint;
@@ -45,10 +55,17 @@ async function api(query: string, token = TOKEN): Promise<{ status: number; body
 
 beforeAll(async () => {
   dir = await remediationsDir({
-    'restart.yaml': 'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\nretry:\n  attempts: 1\n',
-    'later.yaml': 'match: alertname="LaterAlert"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\ndelay: 5m\n',
+    'restart.yaml':
+      'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\nretry:\n  attempts: 1\n',
+    'later.yaml':
+      'match: alertname="LaterAlert"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\ndelay: 5m\n',
   });
-  h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: dir, env: { QUEUE_PREFIX: PREFIX } });
+  h = await startHarness({
+    redisUrl: inject('redisUrl'),
+    dockerHost: inject('dockerHost'),
+    remediationsDir: dir,
+    env: { QUEUE_PREFIX: PREFIX },
+  });
   await createTestContainer(docker, { name: `${p}api`, labels: { 'remediator.enable': 'true' } });
   await createTestContainer(docker, { name: `${p}noopt`, labels: {} });
 
@@ -67,10 +84,22 @@ afterAll(async () => {
 
 describe('every job outcome is kept', () => {
   it('with what it was about and how it ended', async () => {
-    expect(await h.runtime.history.get(ids.succeeded)).toMatchObject({ remediation: 'restart', alertname: 'HighLatency', target: `${p}api`, targets: [`${p}api`], outcome: 'succeeded', attempts: 1, action: 'restart' });
+    expect(await h.runtime.history.get(ids.succeeded)).toMatchObject({
+      remediation: 'restart',
+      alertname: 'HighLatency',
+      target: `${p}api`,
+      targets: [`${p}api`],
+      outcome: 'succeeded',
+      attempts: 1,
+      action: 'restart',
+    });
     expect((await h.runtime.history.get(ids.failed))!.summary).toMatch(/not found/);
     expect((await h.runtime.history.get(ids.refused))!.summary).toMatch(/remediator\.enable=true/);
-    expect(await h.runtime.history.get(ids.cancelled)).toMatchObject({ remediation: 'later', outcome: 'cancelled', summary: 'alert resolved while the job was delayed' });
+    expect(await h.runtime.history.get(ids.cancelled)).toMatchObject({
+      remediation: 'later',
+      outcome: 'cancelled',
+      summary: 'alert resolved while the job was delayed',
+    });
     expect((await h.runtime.history.get(ids.succeeded))!.hash).toBe(h.runtime.catalog().get('restart')!.hash);
   });
 
@@ -134,16 +163,27 @@ describe('a restart', () => {
   it('keeps the history: a runtime started anew on the same Redis reads the same records', async () => {
     const before = (await api('')).body.records;
     await h.stop();
-    h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: dir, env: { QUEUE_PREFIX: PREFIX } });
+    h = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: dir,
+      env: { QUEUE_PREFIX: PREFIX },
+    });
     // Right after a start the Redis connection may still be coming up: the API says 503, retry.
     let after = await api('');
-    for (let i = 0; i < 50 && after.status === 503; i++) after = await new Promise((r) => setTimeout(r, 100)).then(() => api(''));
+    for (let i = 0; i < 50 && after.status === 503; i++)
+      after = await new Promise((r) => setTimeout(r, 100)).then(() => api(''));
     expect(after).toEqual({ status: 200, body: { records: before } });
   });
 });
 
 describe('remediator history (CLI)', () => {
-  const env = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', REDIS_URL: inject('redisUrl'), QUEUE_PREFIX: PREFIX });
+  const env = () => ({
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/root',
+    REDIS_URL: inject('redisUrl'),
+    QUEUE_PREFIX: PREFIX,
+  });
 
   /** The real binary, in another process: what a script sees. */
   function bin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -157,7 +197,12 @@ describe('remediator history (CLI)', () => {
   /** The same command in-process (saves a Node start per case). */
   async function cli(args: string[]): Promise<string> {
     let stdout = '';
-    const code = await historyCommand(args, { out: { write: (x: string) => (stdout += x) }, err: { write: () => undefined }, stdin: [], env: env() });
+    const code = await historyCommand(args, {
+      out: { write: (x: string) => (stdout += x) },
+      err: { write: () => undefined },
+      stdin: [],
+      env: env(),
+    });
     expect(code).toBe(0);
     return stdout;
   }
@@ -167,7 +212,9 @@ describe('remediator history (CLI)', () => {
     expect(json.code).toBe(0);
     const page = JSON.parse(json.stdout);
     expect(page.records.map((r: HistoryRecord) => r.jobId)).toEqual([ids.refused, ids.failed]);
-    const rest = JSON.parse(await cli(['--alertname', 'HighLatency', '--limit', '2', '--cursor', page.nextCursor, '--json']));
+    const rest = JSON.parse(
+      await cli(['--alertname', 'HighLatency', '--limit', '2', '--cursor', page.nextCursor, '--json']),
+    );
     expect(rest.records.map((r: HistoryRecord) => r.jobId)).toEqual([ids.succeeded]);
     expect(rest.nextCursor).toBeUndefined();
 
@@ -188,8 +235,24 @@ describe('retention and bounds', () => {
   const redis = new Redis(inject('redisUrl'));
   afterAll(() => redis.disconnect());
   const rec = (jobId: string, receivedAt: number, outcome: HistoryRecord['outcome'] = 'succeeded'): HistoryRecord => ({
-    jobId, remediation: 'r', hash: 'h', phase: 'fire', action: 'restart', alertname: 'A', fingerprint: 'f', startsAt: '', target: 'c1', targets: ['c2'],
-    outcome, summary: '', escalation: undefined, attempts: 1, dryRun: false, receivedAt, finishedAt: undefined, durationMs: undefined,
+    jobId,
+    remediation: 'r',
+    hash: 'h',
+    phase: 'fire',
+    action: 'restart',
+    alertname: 'A',
+    fingerprint: 'f',
+    startsAt: '',
+    target: 'c1',
+    targets: ['c2'],
+    outcome,
+    summary: '',
+    escalation: undefined,
+    attempts: 1,
+    dryRun: false,
+    receivedAt,
+    finishedAt: undefined,
+    durationMs: undefined,
   });
 
   it('drops records past the retention with their index entries, and keeps at most maxRecords', async () => {

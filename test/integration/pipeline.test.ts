@@ -22,7 +22,11 @@ async function runningReplicas(service: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: 'remediations' });
+  h = await startHarness({
+    redisUrl: inject('redisUrl'),
+    dockerHost: inject('dockerHost'),
+    remediationsDir: 'remediations',
+  });
 });
 afterAll(async () => {
   await h?.stop();
@@ -113,9 +117,14 @@ describe('labels that are not Docker names', () => {
   let loose: Harness;
   beforeAll(async () => {
     const dir = await remediationsDir({
-      'restart-any.yaml': 'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\n',
+      'restart-any.yaml':
+        'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\n',
     });
-    loose = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: dir });
+    loose = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: dir,
+    });
   });
   afterAll(async () => loose?.stop());
 
@@ -172,8 +181,15 @@ describe('QueueDepthHigh: scale the consumer out, bounded', () => {
   it('never scales past max, however many episodes come', async () => {
     const service = `${p}bounded`;
     await createTestContainer(docker, { name: `${p}proj-${service}-1`, labels: compose(service, 1) });
-    const dir = await remediationsDir({ 'scale.yaml': 'match: alertname="QueueDepthHigh"\ntarget:\n  service: "{{ labels.service }}"\naction:\n  type: scale\n  by: 1\n  max: 3\n' });
-    const b = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: dir });
+    const dir = await remediationsDir({
+      'scale.yaml':
+        'match: alertname="QueueDepthHigh"\ntarget:\n  service: "{{ labels.service }}"\naction:\n  type: scale\n  by: 1\n  max: 3\n',
+    });
+    const b = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: dir,
+    });
     try {
       const body = await fixture('firing-queue-depth-high.json');
       body.alerts[0].labels.service = service;

@@ -36,13 +36,27 @@ describe('a worker killed with SIGKILL right after the Docker call', () => {
       cmd: ['sh', '-c', 'rm -f /tmp/ready; sleep 3; touch /tmp/ready; exec sleep 3600'],
       healthcheck: { test: ['CMD', 'test', '-f', '/tmp/ready'], intervalMs: 300, timeoutMs: 1000, retries: 1 },
     });
-    for (let i = 0; i < 50 && (await docker.getContainer(name).inspect()).State.Health?.Status !== 'healthy'; i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 50 && (await docker.getContainer(name).inspect()).State.Health?.Status !== 'healthy'; i++)
+      await new Promise((r) => setTimeout(r, 200));
     const dir = await remediationsDir({
-      'restart.yaml': 'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\n  stopTimeoutSeconds: 1\nverify:\n  healthy: true\n  within: 30s\n',
+      'restart.yaml':
+        'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\n  stopTimeoutSeconds: 1\nverify:\n  healthy: true\n  within: 30s\n',
     });
     const prefix = `${p}k9`.replace(/-/g, '');
-    const env = { REDIS_URL: inject('redisUrl'), DOCKER_HOST: inject('dockerHost'), QUEUE_PREFIX: prefix, REMEDIATIONS_DIR: dir, JOB_LOCK_SECONDS: '2' };
-    const api = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: dir, worker: false, prefix });
+    const env = {
+      REDIS_URL: inject('redisUrl'),
+      DOCKER_HOST: inject('dockerHost'),
+      QUEUE_PREFIX: prefix,
+      REMEDIATIONS_DIR: dir,
+      JOB_LOCK_SECONDS: '2',
+    };
+    const api = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: dir,
+      worker: false,
+      prefix,
+    });
     cleanup.push(() => api.stop());
 
     const victim: Proc = spawnRemediator('worker', env);
@@ -61,9 +75,15 @@ describe('a worker killed with SIGKILL right after the Docker call', () => {
     // Another worker takes the stalled job over within a lock duration.
     const rescuer = spawnRemediator('worker', env);
     cleanup.push(async () => rescuer.kill('SIGKILL'));
-    await rescuer.waitForLine((l) => l.msg === 'restart already done by an earlier attempt' && l.jobId === jobId, 30_000);
+    await rescuer.waitForLine(
+      (l) => l.msg === 'restart already done by an earlier attempt' && l.jobId === jobId,
+      30_000,
+    );
     const job = await api.waitForJob(jobId, 30_000);
-    expect(job.returnvalue).toMatchObject({ outcome: 'succeeded', details: { restarted: [], alreadyRestarted: [name] } });
+    expect(job.returnvalue).toMatchObject({
+      outcome: 'succeeded',
+      details: { restarted: [], alreadyRestarted: [name] },
+    });
     expect(job.returnvalue.verification?.ok).toBe(true);
     expect(await inspectStartedAt(docker, name)).toBe(afterFirst); // exactly one restart for the episode
     rescuer.kill('SIGTERM');
@@ -81,11 +101,22 @@ describe('SIGTERM while an exec runs', () => {
     const prefix = `${p}${tag}q`.replace(/-/g, '');
     const dir = await remediationsDir({ 'slow.yaml': execFile(seconds) });
     const proc = spawnRemediator('start', {
-      REDIS_URL: inject('redisUrl'), DOCKER_HOST: inject('dockerHost'), QUEUE_PREFIX: prefix, REMEDIATIONS_DIR: dir,
-      WEBHOOK_TOKEN: TOKEN, PORT: '0', SHUTDOWN_TIMEOUT_SECONDS: String(deadline),
+      REDIS_URL: inject('redisUrl'),
+      DOCKER_HOST: inject('dockerHost'),
+      QUEUE_PREFIX: prefix,
+      REMEDIATIONS_DIR: dir,
+      WEBHOOK_TOKEN: TOKEN,
+      PORT: '0',
+      SHUTDOWN_TIMEOUT_SECONDS: String(deadline),
     });
     cleanup.push(async () => proc.kill('SIGKILL'));
-    const api = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: dir, worker: false, prefix });
+    const api = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: dir,
+      worker: false,
+      prefix,
+    });
     cleanup.push(() => api.stop());
     await proc.waitForLine((l) => l.msg === 'worker started');
     const jobId = (await api.post(await firing(name, `5e${tag.length}0000000000000`.slice(0, 16)))).body.jobs[0].jobId;
@@ -120,9 +151,17 @@ describe('Redis restarted mid-run with AOF on', () => {
     cleanup.push(() => redis.stop());
     const name = `${p}aof`;
     await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
-    const dir = await remediationsDir({ 'r.yaml': 'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\ndelay: 1s\n' });
+    const dir = await remediationsDir({
+      'r.yaml':
+        'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\ndelay: 1s\n',
+    });
     // A job active when Redis went away runs again after one lock duration.
-    const h: Harness = await startHarness({ redisUrl: redis.url, dockerHost: inject('dockerHost'), remediationsDir: dir, env: { DRY_RUN: 'true', JOB_LOCK_SECONDS: '3' } });
+    const h: Harness = await startHarness({
+      redisUrl: redis.url,
+      dockerHost: inject('dockerHost'),
+      remediationsDir: dir,
+      env: { DRY_RUN: 'true', JOB_LOCK_SECONDS: '3' },
+    });
     cleanup.push(() => h.stop());
     const accepted: string[] = [];
     for (let i = 0; i < 30; i++) {
@@ -152,7 +191,12 @@ describe('stopping without Redis, and Redis that may evict', () => {
     cleanup.push(() => redis.stop());
     const dir = await remediationsDir({ 'r.yaml': 'match: alertname="X"\naction:\n  type: prune\n' });
     const proc = spawnRemediator('start', {
-      REDIS_URL: redis.url, DOCKER_HOST: inject('dockerHost'), REMEDIATIONS_DIR: dir, WEBHOOK_TOKEN: TOKEN, PORT: '0', SHUTDOWN_TIMEOUT_SECONDS: '3',
+      REDIS_URL: redis.url,
+      DOCKER_HOST: inject('dockerHost'),
+      REMEDIATIONS_DIR: dir,
+      WEBHOOK_TOKEN: TOKEN,
+      PORT: '0',
+      SHUTDOWN_TIMEOUT_SECONDS: '3',
     });
     cleanup.push(async () => proc.kill('SIGKILL'));
     await proc.waitForLine((l) => l.msg === 'HTTP listening');
@@ -171,7 +215,12 @@ describe('stopping without Redis, and Redis that may evict', () => {
     const admin = new Redis(redis.url);
     await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
     admin.disconnect();
-    const h = await startHarness({ redisUrl: redis.url, dockerHost: inject('dockerHost'), remediationsDir: 'remediations', worker: false });
+    const h = await startHarness({
+      redisUrl: redis.url,
+      dockerHost: inject('dockerHost'),
+      remediationsDir: 'remediations',
+      worker: false,
+    });
     cleanup.push(() => h.stop());
     for (let i = 0; i < 20 && !h.logs.some((l) => l.maxmemoryPolicy); i++) await new Promise((r) => setTimeout(r, 100));
     const warning = h.logs.find((l) => l.maxmemoryPolicy === 'allkeys-lru');
@@ -192,7 +241,8 @@ describe('dockerd stopped', () => {
     const local = new Docker({ socketPath: engine.socketPath });
     await createTestContainer(local, { name: 'svc', labels: { 'remediator.enable': 'true' } });
     const dir = await remediationsDir({
-      'r.yaml': 'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\n  stopTimeoutSeconds: 1\nretry:\n  attempts: 3\n  backoff: 200ms\n  jitter: 0\n',
+      'r.yaml':
+        'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\n  stopTimeoutSeconds: 1\nretry:\n  attempts: 3\n  backoff: 200ms\n  jitter: 0\n',
     });
     const h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: engine.dockerHost, remediationsDir: dir });
     cleanup.push(() => h.stop());
@@ -209,7 +259,10 @@ describe('dockerd stopped', () => {
     expect((await fetch(`${h.url}/readyz`)).status).toBe(503);
 
     await engine.start();
-    const after = await h.waitForJob((await h.post(await firing('svc', 'dd00000000000002', 1))).body.jobs[0].jobId, 20_000);
+    const after = await h.waitForJob(
+      (await h.post(await firing('svc', 'dd00000000000002', 1))).body.jobs[0].jobId,
+      20_000,
+    );
     expect(after.returnvalue.outcome).toBe('succeeded');
   });
 });

@@ -13,11 +13,17 @@ import { TOKEN, fixture, remediationsDir, startHarness, type Harness } from '../
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'remediator.js');
 const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });
 const p = uniquePrefix('reload');
-const OLD = 'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\ndelay: 4s\nretry:\n  attempts: 1\n';
-const NEW = 'match:\n  - alertname="HighLatency"\n  - severity="page"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: stop\n  stopTimeoutSeconds: 2\nretry:\n  attempts: 1\n';
+const OLD =
+  'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\ndelay: 4s\nretry:\n  attempts: 1\n';
+const NEW =
+  'match:\n  - alertname="HighLatency"\n  - severity="page"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: stop\n  stopTimeoutSeconds: 2\nretry:\n  attempts: 1\n';
 const BROKEN = `${OLD}cooldwon: 5m\n`;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -34,7 +40,8 @@ async function alert(container: string, fingerprint: string, severity = 'critica
   return body;
 }
 
-const failures = async (url: string) => Number(/^remediator_catalog_reload_failures_total (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+const failures = async (url: string) =>
+  Number(/^remediator_catalog_reload_failures_total (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
 
 describe('hot reload in a running remediator', () => {
   let h: Harness;
@@ -56,12 +63,18 @@ describe('hot reload in a running remediator', () => {
     expect(r.result).toBe('rejected');
     expect(h.runtime.catalog().get('restart')!.hash).toBe(oldHash);
     const line = h.logs.find((l) => l.msg === 'catalog reload rejected: the previous catalog stays in force');
-    expect(line).toMatchObject({ trigger: 'test', kept: ['restart'], problems: [{ file: path.join(dir, 'restart.yaml'), path: '/cooldwon' }] });
+    expect(line).toMatchObject({
+      trigger: 'test',
+      kept: ['restart'],
+      problems: [{ file: path.join(dir, 'restart.yaml'), path: '/cooldwon' }],
+    });
     expect(await failures(h.url)).toBe(1);
 
     // The file watcher sees the next bad write by itself.
     await writeFile(path.join(dir, 'restart.yaml'), `${BROKEN}# again\n`);
-    await until('the watcher to reject it', () => h.logs.some((l) => l.trigger === 'file change' && String(l.msg).startsWith('catalog reload rejected')));
+    await until('the watcher to reject it', () =>
+      h.logs.some((l) => l.trigger === 'file change' && String(l.msg).startsWith('catalog reload rejected')),
+    );
     expect(await failures(h.url)).toBe(2);
 
     // The old definition still matches, and a job is made from it.
@@ -69,8 +82,14 @@ describe('hot reload in a running remediator', () => {
     expect(res.body.jobs).toMatchObject([{ remediation: 'restart', status: 'enqueued' }]);
     expect((await h.job(res.body.jobs[0].jobId))!.data.remediation.hash).toBe(oldHash);
 
-    const rules = (await (await fetch(`${h.url}/api/v1/rules`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as any;
-    expect(rules).toMatchObject({ dir, remediations: [{ id: 'restart', hash: oldHash, action: 'restart' }], lastReload: { trigger: 'file change', result: 'rejected' } });
+    const rules = (await (
+      await fetch(`${h.url}/api/v1/rules`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as any;
+    expect(rules).toMatchObject({
+      dir,
+      remediations: [{ id: 'restart', hash: oldHash, action: 'restart' }],
+      lastReload: { trigger: 'file change', result: 'rejected' },
+    });
     expect(Date.parse(rules.loadedAt)).toBeLessThan(Date.now());
   });
 
@@ -109,19 +128,35 @@ describe('SIGHUP', () => {
     const dir = await remediationsDir({ 'restart.yaml': OLD });
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, 'serve'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: String(port), REDIS_URL: inject('redisUrl'), REMEDIATIONS_DIR: dir, WEBHOOK_TOKEN: TOKEN, QUEUE_PREFIX: `${p.replace(/-$/, '')}hup`, LOG_FORMAT: 'json' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        PORT: String(port),
+        REDIS_URL: inject('redisUrl'),
+        REMEDIATIONS_DIR: dir,
+        WEBHOOK_TOKEN: TOKEN,
+        QUEUE_PREFIX: `${p.replace(/-$/, '')}hup`,
+        LOG_FORMAT: 'json',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const lines = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     try {
       await until('HTTP listening', () => out.includes('HTTP listening'), 30_000);
       await writeFile(path.join(dir, 'restart.yaml'), BROKEN);
       child.kill('SIGHUP');
       const rejected = await until('a SIGHUP reload', () => lines().find((l) => l.trigger === 'SIGHUP'));
-      expect(rejected).toMatchObject({ msg: 'catalog reload rejected: the previous catalog stays in force', problems: [{ path: '/cooldwon' }] });
+      expect(rejected).toMatchObject({
+        msg: 'catalog reload rejected: the previous catalog stays in force',
+        problems: [{ path: '/cooldwon' }],
+      });
       expect(child.exitCode).toBeNull();
       const health = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(((await health.json()) as any).checks.rules).toBe('ok');

@@ -10,7 +10,13 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBusyboxImage, startDockerd, startRedis, type DockerdHandle, type RedisHandle } from '../../scripts/lib/daemons.js';
+import {
+  ensureBusyboxImage,
+  startDockerd,
+  startRedis,
+  type DockerdHandle,
+  type RedisHandle,
+} from '../../scripts/lib/daemons.js';
 import { UnreachableError } from '../../src/cli/io.js';
 import { simulateCommand } from '../../src/cli/simulate.js';
 import { loadConfig } from '../../src/config.js';
@@ -58,12 +64,26 @@ async function unchanged<T>(run: () => Promise<T>): Promise<T> {
 }
 
 async function simulateHttp(body: unknown, token = TOKEN): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}/api/v1/simulate`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/api/v1/simulate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
 const plan = (r: SimulationReport, alert = 0) =>
-  Object.fromEntries(r.alerts[alert]!.remediations.filter((x) => x.matched).map((x) => [x.remediation, x.jobs.map((j) => ({ phase: j.phase, webhook: j.webhook.decision, worker: j.worker?.decision, target: j.target?.description }))]));
+  Object.fromEntries(
+    r.alerts[alert]!.remediations.filter((x) => x.matched).map((x) => [
+      x.remediation,
+      x.jobs.map((j) => ({
+        phase: j.phase,
+        webhook: j.webhook.decision,
+        worker: j.worker?.decision,
+        target: j.target?.description,
+      })),
+    ]),
+  );
 
 beforeAll(async () => {
   const redisDir = await mkdtemp(path.join(os.tmpdir(), 'rmd-sim-redis-'));
@@ -77,11 +97,23 @@ beforeAll(async () => {
   await createTestContainer(docker, { name: 'api', labels: { 'remediator.enable': 'true' } });
   await createTestContainer(docker, {
     name: 'shop-worker-1',
-    labels: { 'com.docker.compose.service': 'worker', 'com.docker.compose.project': 'shop', 'remediator.enable': 'true' },
+    labels: {
+      'com.docker.compose.service': 'worker',
+      'com.docker.compose.project': 'shop',
+      'remediator.enable': 'true',
+    },
   });
 
   const config = loadConfig(
-    { PORT: '0', REDIS_URL: redisd.url, DOCKER_HOST: dockerd.dockerHost, QUEUE_PREFIX: PREFIX, REMEDIATIONS_DIR: 'remediations', WEBHOOK_TOKEN: TOKEN, LOG_LEVEL: 'silent' },
+    {
+      PORT: '0',
+      REDIS_URL: redisd.url,
+      DOCKER_HOST: dockerd.dockerHost,
+      QUEUE_PREFIX: PREFIX,
+      REMEDIATIONS_DIR: 'remediations',
+      WEBHOOK_TOKEN: TOKEN,
+      LOG_LEVEL: 'silent',
+    },
     ['http', 'worker'],
   );
   // HTTP with the worker's Docker access, but no worker consuming: nothing else writes to Redis
@@ -92,51 +124,106 @@ beforeAll(async () => {
 
   // Real state for the plans to read: a waiting HighLatency job (the webhook queued it, no worker
   // takes it) and a cooldown on the queue consumer service.
-  const res = await fetch(`${url}/webhook/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(await fixture('firing-high-latency.json')) });
+  const res = await fetch(`${url}/webhook/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(await fixture('firing-high-latency.json')),
+  });
   expect(res.status).toBe(202);
   const jobId = ((await res.json()) as { jobs: { jobId: string }[] }).jobs[0]!.jobId;
   for (let i = 0; i < 50 && !(await runtime.history.get(jobId)); i++) await new Promise((r) => setTimeout(r, 100));
   expect(await runtime.history.get(jobId)).toMatchObject({ outcome: 'queued' }); // its async write is done
-  await redis.set(runtime.guards.keys.cooldown('queue-depth-high', 'selector/com.docker.compose.service=worker'), 'earlier-job', 'PX', 600_000);
+  await redis.set(
+    runtime.guards.keys.cooldown('queue-depth-high', 'selector/com.docker.compose.service=worker'),
+    'earlier-job',
+    'PX',
+    600_000,
+  );
 });
 
 afterAll(async () => {
   await runtime?.stop();
   redis?.disconnect();
   await Promise.allSettled([redisd?.stop(), dockerd?.stop()]);
-  for (const d of dirs) await rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => undefined);
+  for (const d of dirs)
+    await rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => undefined);
 });
 
 describe('POST /api/v1/simulate on each real fixture', () => {
   it.each<[string, (r: SimulationReport) => void]>([
-    ['firing-high-latency.json', (r) => {
-      // Queued already (the webhook took it above): a duplicate; a worker would restart api.
-      expect(plan(r)).toEqual({ 'high-latency': [{ phase: 'fire', webhook: 'duplicate', worker: 'act', target: 'container api' }] });
-      const job = r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!;
-      expect(job.webhook.episode).toBe('queued');
-      expect(job.target?.containers).toEqual([{ name: 'api', running: true, optedIn: true }]);
-      expect(job.guards).toMatchObject({ lock: { held: false }, cooldown: { active: false }, inFlight: { used: 0, max: 10 } });
-    }],
-    ['resolved-high-latency.json', (r) => {
-      expect(plan(r)).toEqual({ 'high-latency': [{ phase: 'fire', webhook: 'cancel', worker: undefined, target: undefined }] });
-      expect(r.summary.cancel).toBe(1);
-    }],
-    ['firing-queue-depth-high.json', (r) => {
-      expect(plan(r)).toEqual({ 'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }] });
-      expect(r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!.guards?.cooldown).toMatchObject({ active: true, holder: 'earlier-job' });
-    }],
-    ['repeat-queue-depth-high.json', (r) => {
-      expect(plan(r)).toEqual({ 'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }] });
-    }],
-    ['firing-disk-full.json', (r) => {
-      expect(plan(r)).toEqual({ 'disk-full': [{ phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'the Docker host' }] });
-      const other = r.alerts[0]!.remediations.find((x) => x.remediation === 'high-latency')!;
-      expect(other).toMatchObject({ matched: false, matchers: [{ label: 'alertname', value: 'disk_full', ok: false }, { label: 'container', value: null, ok: false }] });
-    }],
-    ['grouped-truncated-disk-full.json', (r) => {
-      expect(r.truncatedAlerts).toBe(1);
-      expect([plan(r, 0), plan(r, 1)]).toEqual([0, 1].map(() => ({ 'disk-full': [{ phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'the Docker host' }] })));
-    }],
+    [
+      'firing-high-latency.json',
+      (r) => {
+        // Queued already (the webhook took it above): a duplicate; a worker would restart api.
+        expect(plan(r)).toEqual({
+          'high-latency': [{ phase: 'fire', webhook: 'duplicate', worker: 'act', target: 'container api' }],
+        });
+        const job = r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!;
+        expect(job.webhook.episode).toBe('queued');
+        expect(job.target?.containers).toEqual([{ name: 'api', running: true, optedIn: true }]);
+        expect(job.guards).toMatchObject({
+          lock: { held: false },
+          cooldown: { active: false },
+          inFlight: { used: 0, max: 10 },
+        });
+      },
+    ],
+    [
+      'resolved-high-latency.json',
+      (r) => {
+        expect(plan(r)).toEqual({
+          'high-latency': [{ phase: 'fire', webhook: 'cancel', worker: undefined, target: undefined }],
+        });
+        expect(r.summary.cancel).toBe(1);
+      },
+    ],
+    [
+      'firing-queue-depth-high.json',
+      (r) => {
+        expect(plan(r)).toEqual({
+          'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }],
+        });
+        expect(r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!.guards?.cooldown).toMatchObject({
+          active: true,
+          holder: 'earlier-job',
+        });
+      },
+    ],
+    [
+      'repeat-queue-depth-high.json',
+      (r) => {
+        expect(plan(r)).toEqual({
+          'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }],
+        });
+      },
+    ],
+    [
+      'firing-disk-full.json',
+      (r) => {
+        expect(plan(r)).toEqual({
+          'disk-full': [{ phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'the Docker host' }],
+        });
+        const other = r.alerts[0]!.remediations.find((x) => x.remediation === 'high-latency')!;
+        expect(other).toMatchObject({
+          matched: false,
+          matchers: [
+            { label: 'alertname', value: 'disk_full', ok: false },
+            { label: 'container', value: null, ok: false },
+          ],
+        });
+      },
+    ],
+    [
+      'grouped-truncated-disk-full.json',
+      (r) => {
+        expect(r.truncatedAlerts).toBe(1);
+        expect([plan(r, 0), plan(r, 1)]).toEqual(
+          [0, 1].map(() => ({
+            'disk-full': [{ phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'the Docker host' }],
+          })),
+        );
+      },
+    ],
   ])('%s: the right plan, and Redis and Docker unchanged', async (name, check) => {
     const body = await fixture(name);
     const res = await unchanged(() => simulateHttp(body));
@@ -159,7 +246,13 @@ describe('POST /api/v1/simulate on each real fixture', () => {
 });
 
 describe('remediator simulate (CLI)', () => {
-  const env = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', REDIS_URL: redisd.url, DOCKER_HOST: dockerd.dockerHost, QUEUE_PREFIX: PREFIX });
+  const env = () => ({
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/root',
+    REDIS_URL: redisd.url,
+    DOCKER_HOST: dockerd.dockerHost,
+    QUEUE_PREFIX: PREFIX,
+  });
 
   /** The real binary: what a script sees, exit code included. */
   function bin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -171,10 +264,19 @@ describe('remediator simulate (CLI)', () => {
   }
 
   /** The same command in-process, stdin given as text (saves a Node start per case). */
-  async function cli(args: string[], stdin = '', over: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function cli(
+    args: string[],
+    stdin = '',
+    over: Record<string, string> = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '';
     let stderr = '';
-    const code = await simulateCommand(args, { out: { write: (x: string) => (stdout += x) }, err: { write: (x: string) => (stderr += x) }, stdin: [Buffer.from(stdin)], env: { ...env(), ...over } });
+    const code = await simulateCommand(args, {
+      out: { write: (x: string) => (stdout += x) },
+      err: { write: (x: string) => (stderr += x) },
+      stdin: [Buffer.from(stdin)],
+      env: { ...env(), ...over },
+    });
     return { code, stdout, stderr };
   }
 
@@ -183,7 +285,9 @@ describe('remediator simulate (CLI)', () => {
     const r = await unchanged(() => bin([file, '--json']));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(plan(JSON.parse(r.stdout))).toEqual({ 'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }] });
+    expect(plan(JSON.parse(r.stdout))).toEqual({
+      'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }],
+    });
   });
 
   it('- reads stdin and prints a table for people (no colour off a terminal), changing nothing', async () => {
@@ -199,7 +303,14 @@ describe('remediator simulate (CLI)', () => {
   });
 
   it('an invalid payload exits 1 naming the field; no file argument exits 2', async () => {
-    const bad = await cli(['-'], JSON.stringify({ version: '4', status: 'firing', alerts: [{ status: 'firing', labels: {}, startsAt: 'x', fingerprint: 'a' }] }));
+    const bad = await cli(
+      ['-'],
+      JSON.stringify({
+        version: '4',
+        status: 'firing',
+        alerts: [{ status: 'firing', labels: {}, startsAt: 'x', fingerprint: 'a' }],
+      }),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/invalid payload: stdin \/alerts\/0\/startsAt/);
     const usage = await bin([]);

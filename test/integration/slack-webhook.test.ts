@@ -93,7 +93,9 @@ describe('Slack incoming webhook', () => {
     const jobId = res.body.jobs[0].jobId;
     const job = await h.waitForJob(jobId);
     expect(await job.getState()).toBe('failed');
-    const esc = await until('the escalation message', () => slack.messages.find((m) => textOf(m).includes(`job \`${jobId}\``) && m.text.startsWith('<!here>')));
+    const esc = await until('the escalation message', () =>
+      slack.messages.find((m) => textOf(m).includes(`job \`${jobId}\``) && m.text.startsWith('<!here>')),
+    );
     expect(stateOf(esc)).toBe('Escalated');
     expect(textOf(esc)).toContain('A human is needed');
     expect(textOf(esc)).toContain('locked');

@@ -159,7 +159,9 @@ describe('Slack Web API: one thread per alert episode', () => {
     const escalation = replies.find((r) => textOf(r).includes('A human is needed'))!;
     expect(escalation.text.startsWith('<!subteam^S0CACHE>')).toBe(true);
     expect(textOf(escalation)).toContain('every attempt failed');
-    const call = slack.calls.find((c) => c.endpoint === 'chat.postMessage' && String(c.args.text).includes('A human is needed'))!;
+    const call = slack.calls.find(
+      (c) => c.endpoint === 'chat.postMessage' && String(c.args.text).includes('A human is needed'),
+    )!;
     expect(call.args.thread_ts).toBe(parents[0]!.ts);
     expect(call.args.reply_broadcast).toBe('true');
     await settled();
@@ -223,11 +225,12 @@ describe('Slack Web API: one thread per alert episode', () => {
     const ranks = parents[0]!.history.map((v) => PROGRESS.indexOf(stateOf(v)!));
     expect(ranks).toEqual([...ranks].sort((x, y) => x - y));
     expect(ok.at(-1)!.args.thread_ts).toBe(parents[0]!.ts);
-    expect(ok.findIndex((c) => c.args.thread_ts)).toBeGreaterThan(ok.findLastIndex((c) => c.endpoint === 'chat.update'));
+    expect(ok.findIndex((c) => c.args.thread_ts)).toBeGreaterThan(
+      ok.findLastIndex((c) => c.endpoint === 'chat.update'),
+    );
     expect(replies).toHaveLength(1);
     await settled();
   });
-
 });
 
 describe('secrets and a bad token', () => {
@@ -244,7 +247,9 @@ describe('secrets and a bad token', () => {
       const res = await other.post(body);
       const job = await other.waitForJob(res.body.jobs[0].jobId);
       expect(job.returnvalue.outcome).toBe('succeeded');
-      await until('a dropped notification logged', () => other.logs.some((l) => l.msg === 'slack notification dropped'));
+      await until('a dropped notification logged', () =>
+        other.logs.some((l) => l.msg === 'slack notification dropped'),
+      );
       const dropped = other.logs.find((l) => l.msg === 'slack notification dropped')!;
       expect(dropped.err).toBe('chat.postMessage: Slack refused the call: invalid_auth');
       expect(slack.calls.some((c) => c.authorization === `Bearer ${wrong}` && c.error === 'invalid_auth')).toBe(true);

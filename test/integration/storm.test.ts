@@ -19,7 +19,9 @@ afterAll(async () => {
 describe('storm through an HA pair', () => {
   it('1,000 alerts x 3 deliveries: exactly 1,000 jobs, serialised per target, circuit at the budget', async () => {
     const names = Array.from({ length: TARGETS }, (_, i) => `${p}c${i}`);
-    await Promise.all(names.map((name) => createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } })));
+    await Promise.all(
+      names.map((name) => createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } })),
+    );
     const dir = await remediationsDir({
       'cheap.yaml': [
         'match: alertname="HighLatency"',
@@ -33,9 +35,20 @@ describe('storm through an HA pair', () => {
       ].join('\n'),
     });
     const env = { WORKER_CONCURRENCY: '8', MAX_IN_FLIGHT: '20' };
-    const a = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: dir, env });
+    const a = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: dir,
+      env,
+    });
     hs.push(a);
-    const b = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: dir, env, prefix: a.prefix });
+    const b = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: dir,
+      env,
+      prefix: a.prefix,
+    });
     hs.push(b);
 
     const template = (await fixture('firing-high-latency.json')).alerts[0];
@@ -62,7 +75,14 @@ describe('storm through an HA pair', () => {
     }
     const acceptMs = Date.now() - t0;
     expect(statuses.every((s) => s === 202)).toBe(true);
-    const counts = await a.runtime.queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized');
+    const counts = await a.runtime.queue.getJobCounts(
+      'waiting',
+      'delayed',
+      'active',
+      'completed',
+      'failed',
+      'prioritized',
+    );
     expect(Object.values(counts).reduce((x, y) => x + y, 0)).toBe(1000);
 
     // Drain.
@@ -79,8 +99,12 @@ describe('storm through an HA pair', () => {
 
     const seen = [...a.seen, ...b.seen];
     const outcomes = new Map<string, number>();
-    for (const e of seen.filter((x) => x.name === 'job.finished')) outcomes.set(e.outcome!, (outcomes.get(e.outcome!) ?? 0) + 1);
-    expect(Object.fromEntries(outcomes)).toEqual({ succeeded: TARGETS * BUDGET, circuit_open: 1000 - TARGETS * BUDGET });
+    for (const e of seen.filter((x) => x.name === 'job.finished'))
+      outcomes.set(e.outcome!, (outcomes.get(e.outcome!) ?? 0) + 1);
+    expect(Object.fromEntries(outcomes)).toEqual({
+      succeeded: TARGETS * BUDGET,
+      circuit_open: 1000 - TARGETS * BUDGET,
+    });
 
     // Per target: exactly BUDGET actions, never two at once (across both instances), as the
     // engine saw them.
@@ -90,6 +114,8 @@ describe('storm through an HA pair', () => {
       expect(mine).toHaveLength(BUDGET);
       expect(anyOverlap(mine)).toBe(false);
     }
-    console.log(`[storm] 3,000 deliveries of 1,000 alerts accepted in ${acceptMs} ms; all 1,000 jobs finished after ${drainMs} ms`);
+    console.log(
+      `[storm] 3,000 deliveries of 1,000 alerts accepted in ${acceptMs} ms; all 1,000 jobs finished after ${drainMs} ms`,
+    );
   }, 180_000);
 });

@@ -10,7 +10,12 @@ const queued = async () => {
   return Object.values(c).reduce((a, b) => a + b, 0);
 };
 beforeAll(async () => {
-  h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: 'remediations', worker: false });
+  h = await startHarness({
+    redisUrl: inject('redisUrl'),
+    dockerHost: inject('dockerHost'),
+    remediationsDir: 'remediations',
+    worker: false,
+  });
 });
 afterAll(async () => h?.stop());
 
@@ -19,12 +24,52 @@ describe('named hostile bodies', () => {
     ['malformed JSON', () => '{"version":"4","alerts":[', 400],
     ['an empty body', () => '', 400],
     ['a JSON array', () => '[]', 400],
-    ['__proto__ at the top', async () => JSON.stringify(await fixture('firing-high-latency.json')).replace('{', '{"__proto__":{"x":1},'), 400],
-    ['constructor.prototype in an alert', async () => JSON.stringify(await fixture('firing-high-latency.json')).replace('"labels":{', '"constructor":{"prototype":{"x":1}},"labels":{'), 400],
-    ['alerts missing', async () => { const b = await fixture('firing-high-latency.json'); delete b.alerts; return JSON.stringify(b); }, 400],
-    ['a 10 kB label value', async () => { const b = await fixture('firing-high-latency.json'); b.alerts[0].labels.container = 'a'.repeat(10_240); return JSON.stringify(b); }, 400],
-    ['2,000 alerts in one body', async () => { const b = await fixture('firing-high-latency.json'); b.alerts = Array.from({ length: 2000 }, () => b.alerts[0]); return JSON.stringify(b); }, 400],
-    ['a body over the limit', async () => JSON.stringify({ ...(await fixture('firing-high-latency.json')), pad: 'x'.repeat(1_200_000) }), 413],
+    [
+      '__proto__ at the top',
+      async () => JSON.stringify(await fixture('firing-high-latency.json')).replace('{', '{"__proto__":{"x":1},'),
+      400,
+    ],
+    [
+      'constructor.prototype in an alert',
+      async () =>
+        JSON.stringify(await fixture('firing-high-latency.json')).replace(
+          '"labels":{',
+          '"constructor":{"prototype":{"x":1}},"labels":{',
+        ),
+      400,
+    ],
+    [
+      'alerts missing',
+      async () => {
+        const b = await fixture('firing-high-latency.json');
+        delete b.alerts;
+        return JSON.stringify(b);
+      },
+      400,
+    ],
+    [
+      'a 10 kB label value',
+      async () => {
+        const b = await fixture('firing-high-latency.json');
+        b.alerts[0].labels.container = 'a'.repeat(10_240);
+        return JSON.stringify(b);
+      },
+      400,
+    ],
+    [
+      '2,000 alerts in one body',
+      async () => {
+        const b = await fixture('firing-high-latency.json');
+        b.alerts = Array.from({ length: 2000 }, () => b.alerts[0]);
+        return JSON.stringify(b);
+      },
+      400,
+    ],
+    [
+      'a body over the limit',
+      async () => JSON.stringify({ ...(await fixture('firing-high-latency.json')), pad: 'x'.repeat(1_200_000) }),
+      413,
+    ],
   ])('%s: %s, nothing queued', async (_name, make, status) => {
     const before = await queued();
     const res = await h.post(await make());
@@ -49,7 +94,22 @@ describe('property: any body', () => {
     const base = await fixture('firing-disk-full.json');
     // Mutations of a real payload: replace any field at any depth with any JSON value.
     const mutated = fc
-      .tuple(fc.constantFrom('version', 'status', 'alerts', 'receiver', 'groupKey', 'truncatedAlerts', 'alert.labels', 'alert.fingerprint', 'alert.startsAt', 'alert.status', 'alert.annotations'), fc.jsonValue())
+      .tuple(
+        fc.constantFrom(
+          'version',
+          'status',
+          'alerts',
+          'receiver',
+          'groupKey',
+          'truncatedAlerts',
+          'alert.labels',
+          'alert.fingerprint',
+          'alert.startsAt',
+          'alert.status',
+          'alert.annotations',
+        ),
+        fc.jsonValue(),
+      )
       .map(([path, value]) => {
         const b = structuredClone(base);
         if (path.startsWith('alert.')) b.alerts[0][path.slice(6)] = value;
@@ -63,7 +123,8 @@ describe('property: any body', () => {
       fc.asyncProperty(anything, async (body) => {
         const res = await h.post(body);
         expect([202, 400, 413]).toContain(res.status);
-        if (res.status === 202) accepted += (res.body.jobs as { status: string }[]).filter((j) => j.status === 'enqueued').length;
+        if (res.status === 202)
+          accepted += (res.body.jobs as { status: string }[]).filter((j) => j.status === 'enqueued').length;
       }),
       { numRuns: 300 },
     );

@@ -15,7 +15,12 @@ const jobCount = async (x: Harness) => {
 
 beforeAll(async () => {
   // HTTP only: jobs stay in the queue where the test can count them.
-  h = await startHarness({ redisUrl: inject('redisUrl'), dockerHost: inject('dockerHost'), remediationsDir: 'remediations', worker: false });
+  h = await startHarness({
+    redisUrl: inject('redisUrl'),
+    dockerHost: inject('dockerHost'),
+    remediationsDir: 'remediations',
+    worker: false,
+  });
 });
 afterAll(async () => h?.stop());
 
@@ -23,7 +28,10 @@ describe('authentication', () => {
   it.each([
     ['a wrong token', { authorization: 'Bearer wrong-token-0123456789' }],
     ['no Authorization header', { authorization: '' }],
-    ['basic credentials where a token is configured', { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }],
+    [
+      'basic credentials where a token is configured',
+      { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` },
+    ],
   ])('answers 401 for %s and queues nothing', async (_name, headers) => {
     const res = await h.post(await fixture('firing-high-latency.json'), headers);
     expect(res.status).toBe(401);
@@ -39,9 +47,13 @@ describe('authentication', () => {
       env: { WEBHOOK_TOKEN: '', WEBHOOK_BASIC_USER: 'am', WEBHOOK_BASIC_PASSWORD: 'basic-secret-pw' },
     });
     try {
-      const good = await b.post(await fixture('firing-disk-full.json'), { authorization: `Basic ${Buffer.from('am:basic-secret-pw').toString('base64')}` });
+      const good = await b.post(await fixture('firing-disk-full.json'), {
+        authorization: `Basic ${Buffer.from('am:basic-secret-pw').toString('base64')}`,
+      });
       expect(good.status).toBe(202);
-      const bad = await b.post(await fixture('firing-disk-full.json'), { authorization: `Basic ${Buffer.from('am:nope-nope-nope').toString('base64')}` });
+      const bad = await b.post(await fixture('firing-disk-full.json'), {
+        authorization: `Basic ${Buffer.from('am:nope-nope-nope').toString('base64')}`,
+      });
       expect(bad.status).toBe(401);
     } finally {
       await b.stop();
@@ -72,7 +84,10 @@ describe('validation', () => {
 
   it('answers 400 for malformed JSON and for __proto__ keys', async () => {
     expect((await h.post('{"version":"4",')).status).toBe(400);
-    const poisoned = JSON.stringify(await fixture('firing-high-latency.json')).replace('{"receiver"', '{"__proto__":{"polluted":true},"receiver"');
+    const poisoned = JSON.stringify(await fixture('firing-high-latency.json')).replace(
+      '{"receiver"',
+      '{"__proto__":{"polluted":true},"receiver"',
+    );
     expect((await h.post(poisoned)).status).toBe(400);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(await jobCount(h)).toBe(0);
@@ -126,7 +141,12 @@ describe('accepting alerts', () => {
 describe('Redis unavailable', () => {
   it('answers 503 within about a second while Redis is down, and 202 again once it is back', async () => {
     const redis = await startRedis({ dir: await mkdtemp(path.join(os.tmpdir(), 'rmd-r503-')), aof: true });
-    const x = await startHarness({ redisUrl: redis.url, dockerHost: inject('dockerHost'), remediationsDir: 'remediations', worker: false });
+    const x = await startHarness({
+      redisUrl: redis.url,
+      dockerHost: inject('dockerHost'),
+      remediationsDir: 'remediations',
+      worker: false,
+    });
     try {
       expect((await x.post(await fixture('firing-disk-full.json'))).status).toBe(202);
       await redis.stop();
@@ -145,7 +165,10 @@ describe('Redis unavailable', () => {
       }
       expect(status).toBe(202);
       // The job accepted before the outage survived the restart (AOF).
-      expect((await x.runtime.queue.getJobs(['waiting'])).map((j) => j.name).sort()).toEqual(['disk-full', 'high-latency']);
+      expect((await x.runtime.queue.getJobs(['waiting'])).map((j) => j.name).sort()).toEqual([
+        'disk-full',
+        'high-latency',
+      ]);
     } finally {
       await x.stop();
       await redis.stop().catch(() => undefined);

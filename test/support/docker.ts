@@ -38,7 +38,13 @@ export async function createTestContainer(docker: Docker, opts: TestContainerOpt
     Labels: opts.labels ?? {},
     ...(hc && {
       // The Engine API wants nanoseconds; the options take milliseconds for readability.
-      Healthcheck: { Test: hc.test, Interval: ns(hc.intervalMs), Timeout: ns(hc.timeoutMs), Retries: hc.retries, StartPeriod: ns(hc.startPeriodMs) },
+      Healthcheck: {
+        Test: hc.test,
+        Interval: ns(hc.intervalMs),
+        Timeout: ns(hc.timeoutMs),
+        Retries: hc.retries,
+        StartPeriod: ns(hc.startPeriodMs),
+      },
     }),
     HostConfig: {
       // busybox sleep as PID 1 ignores SIGTERM; without an init every stop/restart waits 10 s.

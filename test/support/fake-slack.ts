@@ -91,7 +91,8 @@ export async function startFakeSlack(opts: { token?: string } = {}): Promise<Fak
     if (type?.startsWith('application/json')) return JSON.parse(body || '{}');
     const args: Record<string, any> = Object.fromEntries(new URLSearchParams(body));
     // Form bodies carry arrays and objects as JSON strings (as the SDK sends them).
-    for (const k of ['blocks', 'attachments', 'metadata']) if (typeof args[k] === 'string') args[k] = JSON.parse(args[k]);
+    for (const k of ['blocks', 'attachments', 'metadata'])
+      if (typeof args[k] === 'string') args[k] = JSON.parse(args[k]);
     return args;
   }
 
@@ -106,14 +107,29 @@ export async function startFakeSlack(opts: { token?: string } = {}): Promise<Fak
     if (endpoint === 'chat.postMessage') {
       const channel = channelId(String(args.channel));
       const ts = nextTs();
-      const m = { channel, ts, threadTs: args.thread_ts || undefined, text: String(args.text ?? ''), blocks: args.blocks ?? [] };
+      const m = {
+        channel,
+        ts,
+        threadTs: args.thread_ts || undefined,
+        text: String(args.text ?? ''),
+        blocks: args.blocks ?? [],
+      };
       messages.push({ ...m, history: [{ text: m.text, blocks: m.blocks }] });
-      return { ok: true, channel, ts, message: { type: 'message', text: m.text, ts, ...(m.threadTs && { thread_ts: m.threadTs }) } };
+      return {
+        ok: true,
+        channel,
+        ts,
+        message: { type: 'message', text: m.text, ts, ...(m.threadTs && { thread_ts: m.threadTs }) },
+      };
     }
     if (endpoint === 'chat.update') {
       // chat.update wants the channel id that chat.postMessage returned, not a name.
       const m = messages.find((x) => x.ts === String(args.ts) && x.channel === String(args.channel));
-      if (!m) return { ok: false, error: /^[CGD][A-Z0-9]+$/.test(String(args.channel)) ? 'message_not_found' : 'channel_not_found' };
+      if (!m)
+        return {
+          ok: false,
+          error: /^[CGD][A-Z0-9]+$/.test(String(args.channel)) ? 'message_not_found' : 'channel_not_found',
+        };
       m.text = String(args.text ?? '');
       m.blocks = args.blocks ?? [];
       m.history.push({ text: m.text, blocks: m.blocks });
@@ -137,23 +153,43 @@ export async function startFakeSlack(opts: { token?: string } = {}): Promise<Fak
         args = { unparsable: true };
       }
       const record = (status: number, ok: boolean, error: string | undefined) =>
-        calls.push({ at: Date.now(), endpoint, args, authorization: req.headers.authorization, contentType: type, status, ok, error });
+        calls.push({
+          at: Date.now(),
+          endpoint,
+          args,
+          authorization: req.headers.authorization,
+          contentType: type,
+          status,
+          ok,
+          error,
+        });
       const next = scripted.shift();
       if (next) {
         record(next.status, false, next.status === 429 ? 'ratelimited' : `http_${next.status}`);
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (next.retryAfterSeconds !== undefined) headers['retry-after'] = String(next.retryAfterSeconds);
-        res.writeHead(next.status, headers).end(next.status === 429 ? JSON.stringify({ ok: false, error: 'ratelimited' }) : 'upstream error');
+        res
+          .writeHead(next.status, headers)
+          .end(next.status === 429 ? JSON.stringify({ ok: false, error: 'ratelimited' }) : 'upstream error');
         return;
       }
       if (isWebhook) {
         // Incoming webhooks answer plain text: "ok", or a short error code with a 4xx.
-        if (url.pathname !== webhookPath) return record(404, false, 'no_service'), res.writeHead(404).end('no_service');
-        if (args.unparsable || (!args.text && !args.blocks)) return record(400, false, 'invalid_payload'), res.writeHead(400).end('invalid_payload');
+        if (url.pathname !== webhookPath)
+          return (record(404, false, 'no_service'), res.writeHead(404).end('no_service'));
+        if (args.unparsable || (!args.text && !args.blocks))
+          return (record(400, false, 'invalid_payload'), res.writeHead(400).end('invalid_payload'));
         const problem = blocksProblem(args.blocks);
-        if (problem) return record(400, false, 'invalid_blocks'), res.writeHead(400).end('invalid_blocks');
+        if (problem) return (record(400, false, 'invalid_blocks'), res.writeHead(400).end('invalid_blocks'));
         record(200, true, undefined);
-        messages.push({ channel: 'webhook', ts: nextTs(), threadTs: undefined, text: String(args.text ?? ''), blocks: args.blocks ?? [], history: [{ text: String(args.text ?? ''), blocks: args.blocks ?? [] }] });
+        messages.push({
+          channel: 'webhook',
+          ts: nextTs(),
+          threadTs: undefined,
+          text: String(args.text ?? ''),
+          blocks: args.blocks ?? [],
+          history: [{ text: String(args.text ?? ''), blocks: args.blocks ?? [] }],
+        });
         return res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       }
       // The Web API answers HTTP 200 with ok:false for errors other than rate limits.
@@ -191,13 +227,19 @@ export function stateOf(m: { blocks: any[] }): string | undefined {
 
 /** The parent message of a thread (found by the thread's job id in it) and its replies. */
 export function threadIn(slack: FakeSlack, threadId: string): { parents: StoredMessage[]; replies: StoredMessage[] } {
-  const parents = slack.messages.filter((m) => !m.threadTs && m.channel !== 'webhook' && textOf(m).includes(`job \`${threadId}\``));
+  const parents = slack.messages.filter(
+    (m) => !m.threadTs && m.channel !== 'webhook' && textOf(m).includes(`job \`${threadId}\``),
+  );
   const ts = new Set(parents.map((p) => p.ts));
   return { parents, replies: slack.messages.filter((m) => m.threadTs !== undefined && ts.has(m.threadTs)) };
 }
 
 /** Poll until `fn` returns something truthy, or fail after the deadline. */
-export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

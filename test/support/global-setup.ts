@@ -5,7 +5,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureBusyboxImage, startDockerd, startRedis, stopAll, type DockerdHandle, type RedisHandle } from '../../scripts/lib/daemons.js';
+import {
+  ensureBusyboxImage,
+  startDockerd,
+  startRedis,
+  stopAll,
+  type DockerdHandle,
+  type RedisHandle,
+} from '../../scripts/lib/daemons.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const keep = process.env.REMEDIATOR_TEST_KEEP === '1';
@@ -46,7 +53,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('redisPort', redis.port);
   project.provide('dockerHost', dockerd.dockerHost);
   if (process.env.REMEDIATOR_TEST_VERBOSE === '1' || keep) {
-    console.log(`[global-setup] redis ${redis.url} (${redisDir}), dockerd ${dockerd.dockerHost}; ready in ${Date.now() - t0} ms`);
+    console.log(
+      `[global-setup] redis ${redis.url} (${redisDir}), dockerd ${dockerd.dockerHost}; ready in ${Date.now() - t0} ms`,
+    );
   }
   return teardown;
 }

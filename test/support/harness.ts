@@ -54,7 +54,11 @@ export interface Harness {
    * POST to the webhook. Like Alertmanager, it delivers again on a 503 (a loaded machine can
    * exceed the enqueue timeout); `{ retry503: false }` returns the first answer as it is.
    */
-  post(body: unknown, headers?: Record<string, string>, opts?: { retry503?: boolean }): Promise<{ status: number; body: any }>;
+  post(
+    body: unknown,
+    headers?: Record<string, string>,
+    opts?: { retry503?: boolean },
+  ): Promise<{ status: number; body: any }>;
   job(id: string): Promise<Job<RemediationJobData, RemediationJobResult> | undefined>;
   waitForJob(id: string, timeoutMs?: number): Promise<Job<RemediationJobData, RemediationJobResult>>;
   stop(): Promise<void>;
@@ -89,7 +93,16 @@ export async function startHarness(opts: {
   const docker = countingDocker(createDockerodeAdapter({ dockerHost: opts.dockerHost }));
   const runtime = await createRuntime(config, log, { http: true, worker: opts.worker ?? true }, { docker });
   const seen: Harness['seen'] = [];
-  for (const name of ['job.queued', 'job.duplicate', 'job.cancelled', 'alert.resolved', 'job.running', 'job.acting', 'job.retrying', 'job.finished'] as const) {
+  for (const name of [
+    'job.queued',
+    'job.duplicate',
+    'job.cancelled',
+    'alert.resolved',
+    'job.running',
+    'job.acting',
+    'job.retrying',
+    'job.finished',
+  ] as const) {
     runtime.events.on(name, (e) => {
       const ev = e as { jobId: string; outcome?: string; targets?: string[] };
       seen.push({ name, t: Date.now(), jobId: ev.jobId, outcome: ev.outcome, targets: ev.targets });
@@ -97,7 +110,8 @@ export async function startHarness(opts: {
   }
   await runtime.start();
   const url = `http://127.0.0.1:${runtime.port()}`;
-  const job = (id: string) => runtime.queue.getJob(id) as Promise<Job<RemediationJobData, RemediationJobResult> | undefined>;
+  const job = (id: string) =>
+    runtime.queue.getJob(id) as Promise<Job<RemediationJobData, RemediationJobResult> | undefined>;
   return {
     runtime,
     url,

@@ -39,8 +39,23 @@ describe('loadConfig: defaults', () => {
   });
 
   it('reads values that are set, as numbers and booleans where they are', () => {
-    const c = loadConfig({ ...base, PORT: '8080', WORKER_CONCURRENCY: '16', DRY_RUN: 'true', LOG_LEVEL: 'debug', REDIS_URL: 'rediss://r:6380/1', SHUTDOWN_TIMEOUT_SECONDS: '5' });
-    expect(c).toMatchObject({ port: 8080, workerConcurrency: 16, dryRun: true, logLevel: 'debug', redisUrl: 'rediss://r:6380/1', shutdownTimeoutMs: 5000 });
+    const c = loadConfig({
+      ...base,
+      PORT: '8080',
+      WORKER_CONCURRENCY: '16',
+      DRY_RUN: 'true',
+      LOG_LEVEL: 'debug',
+      REDIS_URL: 'rediss://r:6380/1',
+      SHUTDOWN_TIMEOUT_SECONDS: '5',
+    });
+    expect(c).toMatchObject({
+      port: 8080,
+      workerConcurrency: 16,
+      dryRun: true,
+      logLevel: 'debug',
+      redisUrl: 'rediss://r:6380/1',
+      shutdownTimeoutMs: 5000,
+    });
   });
 
   it('takes 1 and 0 as booleans too', () => {
@@ -114,7 +129,11 @@ describe('loadConfig: webhook secret', () => {
   });
 
   it('allows no secret with WEBHOOK_AUTH_DISABLED=true, and says auth is off', () => {
-    expect(loadConfig({ WEBHOOK_AUTH_DISABLED: 'true' }).auth).toEqual({ disabled: true, token: undefined, basic: undefined });
+    expect(loadConfig({ WEBHOOK_AUTH_DISABLED: 'true' }).auth).toEqual({
+      disabled: true,
+      token: undefined,
+      basic: undefined,
+    });
   });
 
   it('WEBHOOK_AUTH_DISABLED=false still needs a secret', () => {
@@ -139,7 +158,9 @@ describe('loadConfig: webhook secret', () => {
   });
 
   it('a basic password shorter than 12 characters names WEBHOOK_BASIC_PASSWORD', () => {
-    expect(configError({ WEBHOOK_BASIC_USER: 'am', WEBHOOK_BASIC_PASSWORD: 'short' }).variable).toBe('WEBHOOK_BASIC_PASSWORD');
+    expect(configError({ WEBHOOK_BASIC_USER: 'am', WEBHOOK_BASIC_PASSWORD: 'short' }).variable).toBe(
+      'WEBHOOK_BASIC_PASSWORD',
+    );
   });
 });
 

@@ -20,7 +20,8 @@ export const ADMIN_BASE_PATH = '/admin';
  * The queue UI (bull-board) under /admin, behind basic auth. The hook sits in this plugin's
  * own context, so it covers the page, its API and its static files, and nothing else.
  */
-export const adminRoutes = (deps: AdminDeps): FastifyPluginAsync =>
+export const adminRoutes =
+  (deps: AdminDeps): FastifyPluginAsync =>
   async (app) => {
     const base = deps.basePath ?? ADMIN_BASE_PATH;
     const auth: Config['auth'] = { disabled: false, token: undefined, basic: deps.credentials };
@@ -28,13 +29,17 @@ export const adminRoutes = (deps: AdminDeps): FastifyPluginAsync =>
       if (!authorize(req.headers.authorization, auth)) {
         // The challenge makes a browser ask for the admin credentials.
         reply.header('WWW-Authenticate', 'Basic realm="remediator admin", charset="UTF-8"');
-        return reply.code(401).send({ error: 'unauthorized', message: 'the queue UI needs the ADMIN_USER / ADMIN_PASSWORD credentials' });
+        return reply
+          .code(401)
+          .send({ error: 'unauthorized', message: 'the queue UI needs the ADMIN_USER / ADMIN_PASSWORD credentials' });
       }
     });
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(base);
     createBullBoard({
-      queues: deps.queues.map((q) => new BullMQAdapter(q, { description: `BullMQ queue "${q.name}" (prefix ${q.opts.prefix ?? 'bull'})` })),
+      queues: deps.queues.map(
+        (q) => new BullMQAdapter(q, { description: `BullMQ queue "${q.name}" (prefix ${q.opts.prefix ?? 'bull'})` }),
+      ),
       serverAdapter,
       options: { uiConfig: { boardTitle: 'remediator', hideDocsLink: true } },
     });

@@ -46,7 +46,8 @@ function unavailable(reply: FastifyReply, log: FastifyBaseLogger, what: string, 
  * The operator API under /api/v1, behind the webhook's credentials (Alertmanager's secret is
  * also what scripts use): history, simulate and the loaded rules.
  */
-export const apiRoutes = (deps: ApiDeps): FastifyPluginAsyncTypebox =>
+export const apiRoutes =
+  (deps: ApiDeps): FastifyPluginAsyncTypebox =>
   async (app) => {
     app.addHook('onRequest', async (req, reply) => {
       if (!authorize(req.headers.authorization, deps.config.auth)) {
@@ -84,7 +85,8 @@ export const apiRoutes = (deps: ApiDeps): FastifyPluginAsyncTypebox =>
         try {
           filter = parseHistoryFilter(req.query);
         } catch (err) {
-          if (err instanceof HistoryFilterError) return reply.code(400).send({ error: 'invalid filter', field: err.field, message: err.message });
+          if (err instanceof HistoryFilterError)
+            return reply.code(400).send({ error: 'invalid filter', field: err.field, message: err.message });
           throw err;
         }
         try {
@@ -96,12 +98,16 @@ export const apiRoutes = (deps: ApiDeps): FastifyPluginAsyncTypebox =>
     }
 
     if (simulate) {
-      app.post('/api/v1/simulate', { bodyLimit: deps.config.bodyLimit, schema: { body: WebhookPayloadSchema } }, async (req, reply) => {
-        try {
-          return await simulate(req.body);
-        } catch (err) {
-          return unavailable(reply, req.log, 'simulate', err);
-        }
-      });
+      app.post(
+        '/api/v1/simulate',
+        { bodyLimit: deps.config.bodyLimit, schema: { body: WebhookPayloadSchema } },
+        async (req, reply) => {
+          try {
+            return await simulate(req.body);
+          } catch (err) {
+            return unavailable(reply, req.log, 'simulate', err);
+          }
+        },
+      );
     }
   };

@@ -11,7 +11,8 @@ async function check(fn: () => Promise<unknown>, ms = 1_000): Promise<string> {
   }
 }
 
-export const healthRoutes = (deps: AppDeps): FastifyPluginAsync =>
+export const healthRoutes =
+  (deps: AppDeps): FastifyPluginAsync =>
   async (app) => {
     // Liveness: the process answers. Nothing external, so a Redis outage does not restart it.
     app.get('/healthz', async () => ({ status: 'ok' }));
@@ -25,7 +26,9 @@ export const healthRoutes = (deps: AppDeps): FastifyPluginAsync =>
       if (deps.readiness.docker) checks.docker = await check(() => deps.readiness.docker!());
       if (deps.lifecycle.draining) checks.lifecycle = 'shutting down';
       const ready = Object.values(checks).every((v) => v === 'ok');
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks, remediations: deps.catalog().remediations.length });
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not ready', checks, remediations: deps.catalog().remediations.length });
     });
 
     app.get('/metrics', async (_req, reply) => {

@@ -3,7 +3,8 @@ import { WebhookPayloadSchema } from '../../alertmanager/schema.js';
 import type { AppDeps } from '../app.js';
 import { authorize, challenge } from '../auth.js';
 
-export const webhookRoutes = (deps: AppDeps): FastifyPluginAsyncTypebox =>
+export const webhookRoutes =
+  (deps: AppDeps): FastifyPluginAsyncTypebox =>
   async (app) => {
     app.post(
       '/webhook/alertmanager',

@@ -35,13 +35,24 @@ export async function startStack(o: { webhookUrl: string; jobs: ScrapeJob[] }): 
   const rules = shortenRules(await readFile(RULES, 'utf8'), { forDuration: '2s', range: TEST_RANGE });
   const alertmanager = await startAlertmanager({
     dir: path.join(dir, 'alertmanager'),
-    config: alertmanagerConfig({ webhookUrl: o.webhookUrl, tokenFile, groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' }),
+    config: alertmanagerConfig({
+      webhookUrl: o.webhookUrl,
+      tokenFile,
+      groupWait: '1s',
+      groupInterval: '1s',
+      repeatInterval: '1h',
+    }),
   });
   let prometheus: MonitorHandle;
   try {
     prometheus = await startPrometheus({
       dir: path.join(dir, 'prometheus'),
-      config: prometheusConfig({ interval: '1s', ruleFiles: ['rules.yml'], alertmanager: `127.0.0.1:${alertmanager.port}`, jobs: o.jobs }),
+      config: prometheusConfig({
+        interval: '1s',
+        ruleFiles: ['rules.yml'],
+        alertmanager: `127.0.0.1:${alertmanager.port}`,
+        jobs: o.jobs,
+      }),
       files: { 'rules.yml': rules },
     });
   } catch (err) {
@@ -65,7 +76,12 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-export interface PromAlert { labels: Record<string, string>; state: 'pending' | 'firing'; activeAt: string; value: string }
+export interface PromAlert {
+  labels: Record<string, string>;
+  state: 'pending' | 'firing';
+  activeAt: string;
+  value: string;
+}
 
 /** Prometheus' own view: GET /api/v1/alerts, narrowed to one alert name. */
 export async function prometheusAlerts(prom: MonitorHandle, alertname: string): Promise<PromAlert[]> {
@@ -75,7 +91,9 @@ export async function prometheusAlerts(prom: MonitorHandle, alertname: string): 
 
 /** Instant query; the first sample's value, or undefined when the result is empty. */
 export async function queryValue(prom: MonitorHandle, expr: string): Promise<number | undefined> {
-  const r = await getJson<{ data: { result: { value: [number, string] }[] } }>(`${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const r = await getJson<{ data: { result: { value: [number, string] }[] } }>(
+    `${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`,
+  );
   const v = r.data.result[0]?.value[1];
   return v === undefined ? undefined : Number(v);
 }
@@ -102,10 +120,16 @@ export interface AmSilence {
   comment: string;
 }
 
-export const alertmanagerSilences = (am: MonitorHandle): Promise<AmSilence[]> => getJson<AmSilence[]>(`${am.url}/api/v2/silences`);
+export const alertmanagerSilences = (am: MonitorHandle): Promise<AmSilence[]> =>
+  getJson<AmSilence[]>(`${am.url}/api/v2/silences`);
 
 /** Poll `probe` until it returns something other than undefined/false; fail with `what` after the deadline. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -115,7 +139,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

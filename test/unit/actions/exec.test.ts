@@ -18,15 +18,27 @@ describe('exec action', () => {
 
     const [[id, options]] = docker.callsTo('exec') as [[string, ExecOptions]];
     expect(id).toBe('id-api');
-    expect(options).toMatchObject({ cmd: argv, user: 'app', workdir: '/srv', env: ['MODE=fast'], timeoutMs: 60_000, maxOutputBytes: 4096 });
+    expect(options).toMatchObject({
+      cmd: argv,
+      user: 'app',
+      workdir: '/srv',
+      env: ['MODE=fast'],
+      timeoutMs: 60_000,
+      maxOutputBytes: 4096,
+    });
     expect(result.changed).toBe(true);
-    expect(result.details.outputs).toEqual([expect.objectContaining({ container: 'api', exitCode: 0, stdout: 'freed 1G\n' })]);
+    expect(result.details.outputs).toEqual([
+      expect.objectContaining({ container: 'api', exitCode: 0, stdout: 'freed 1G\n' }),
+    ]);
   });
 
   it('turns timeoutSeconds and maxOutputBytes into the port options', async () => {
     const api = container('api');
     const docker = new FakeDocker([api]);
-    await exec.run({ type: 'exec', command: argv, timeoutSeconds: 5, maxOutputBytes: 1024 }, actionContext(docker, { targets: [api] }));
+    await exec.run(
+      { type: 'exec', command: argv, timeoutSeconds: 5, maxOutputBytes: 1024 },
+      actionContext(docker, { targets: [api] }),
+    );
     const [[, options]] = docker.callsTo('exec') as [[string, ExecOptions]];
     expect(options).toMatchObject({ timeoutMs: 5000, maxOutputBytes: 1024 });
   });
@@ -34,15 +46,27 @@ describe('exec action', () => {
   it('throws ExecFailedError on exit 1, keeping the output in the error', async () => {
     const api = container('api');
     const docker = new FakeDocker([api]);
-    docker.execResults.set('id-api', { exitCode: 1, stdout: 'partial\n', stderr: 'disk is read-only\n', truncated: false });
+    docker.execResults.set('id-api', {
+      exitCode: 1,
+      stdout: 'partial\n',
+      stderr: 'disk is read-only\n',
+      truncated: false,
+    });
 
-    const err = await exec.run({ type: 'exec', command: argv }, actionContext(docker, { targets: [api] })).catch((e: unknown) => e);
+    const err = await exec
+      .run({ type: 'exec', command: argv }, actionContext(docker, { targets: [api] }))
+      .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(ExecFailedError);
     const failed = err as ExecFailedError;
     expect(failed.message).toContain('exited 1');
     expect(failed.message).toContain('disk is read-only');
-    expect(failed.result).toMatchObject({ container: 'api', exitCode: 1, stdout: 'partial\n', stderr: 'disk is read-only\n' });
+    expect(failed.result).toMatchObject({
+      container: 'api',
+      exitCode: 1,
+      stdout: 'partial\n',
+      stderr: 'disk is read-only\n',
+    });
   });
 
   it('uses stdout in the message when stderr is empty', async () => {
@@ -59,16 +83,19 @@ describe('exec action', () => {
     const b = container('b');
     const docker = new FakeDocker([a, b]);
     docker.execResults.set('id-a', { exitCode: 1, stdout: '', stderr: 'boom', truncated: false });
-    await expect(exec.run({ type: 'exec', command: argv }, actionContext(docker, { targets: [a, b] }))).rejects.toBeInstanceOf(
-      ExecFailedError,
-    );
+    await expect(
+      exec.run({ type: 'exec', command: argv }, actionContext(docker, { targets: [a, b] })),
+    ).rejects.toBeInstanceOf(ExecFailedError);
     expect(docker.callsTo('exec').map(([id]) => id)).toEqual(['id-a']);
   });
 
   it('in dry run runs nothing and says "would run"', async () => {
     const api = container('api');
     const docker = new FakeDocker([api]);
-    const result = await exec.run({ type: 'exec', command: argv }, actionContext(docker, { targets: [api], dryRun: true }));
+    const result = await exec.run(
+      { type: 'exec', command: argv },
+      actionContext(docker, { targets: [api], dryRun: true }),
+    );
     expect(docker.mutatingCalls()).toEqual([]);
     expect(result.changed).toBe(false);
     expect(result.summary).toMatch(/^would run .*cleanup.* in api$/);

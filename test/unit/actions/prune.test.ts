@@ -10,7 +10,15 @@ describe('prune action', () => {
     const docker = new FakeDocker();
     await prune.run({ type: 'prune' }, actionContext(docker));
     expect(docker.callsTo('prune')).toEqual([
-      [{ containersWithLabel: 'remediator.enable=true', images: 'dangling', buildCache: true, networks: false, volumes: false }],
+      [
+        {
+          containersWithLabel: 'remediator.enable=true',
+          images: 'dangling',
+          buildCache: true,
+          networks: false,
+          volumes: false,
+        },
+      ],
     ]);
   });
 

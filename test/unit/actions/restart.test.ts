@@ -7,7 +7,10 @@ describe('restart action', () => {
     const api = container('api');
     const web = container('web');
     const docker = new FakeDocker([api, web]);
-    const result = await restart.run({ type: 'restart', stopTimeoutSeconds: 7 }, actionContext(docker, { targets: [api, web] }));
+    const result = await restart.run(
+      { type: 'restart', stopTimeoutSeconds: 7 },
+      actionContext(docker, { targets: [api, web] }),
+    );
 
     expect(docker.callsTo('restart')).toEqual([
       ['id-api', 7],

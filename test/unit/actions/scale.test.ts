@@ -47,14 +47,20 @@ describe('scale action: out', () => {
 
   it('never goes past max: by 5 from 2 with max 3 creates one replica', async () => {
     const docker = new FakeDocker([replica(1), replica(2)]);
-    const result = await scale.run({ type: 'scale', by: 5, max: 3 }, actionContext(docker, { service, targets: await targetsOf(docker) }));
+    const result = await scale.run(
+      { type: 'scale', by: 5, max: 3 },
+      actionContext(docker, { service, targets: await targetsOf(docker) }),
+    );
     expect(docker.callsTo('createReplica')).toHaveLength(1);
     expect(result.details).toMatchObject({ wanted: 3, after: 3 });
   });
 
   it('at max reports changed false and creates nothing', async () => {
     const docker = new FakeDocker([1, 2, 3, 4].map((n) => replica(n)));
-    const result = await scale.run({ type: 'scale', by: 1, max: 4 }, actionContext(docker, { service, targets: await targetsOf(docker) }));
+    const result = await scale.run(
+      { type: 'scale', by: 1, max: 4 },
+      actionContext(docker, { service, targets: await targetsOf(docker) }),
+    );
     expect(docker.callsTo('createReplica')).toEqual([]);
     expect(docker.mutatingCalls()).toEqual([]);
     expect(result.changed).toBe(false);
@@ -80,16 +86,29 @@ describe('scale action: out', () => {
 
   it('names the replica after the project of the replica it clones when the target names none', async () => {
     const docker = new FakeDocker([replica(1)]);
-    const noProject: ServiceRef = { name: 'worker', project: undefined, selector: { 'com.docker.compose.service': 'worker' } };
-    await scale.run({ type: 'scale', by: 1, max: 4 }, actionContext(docker, { service: noProject, targets: await targetsOf(docker) }));
+    const noProject: ServiceRef = {
+      name: 'worker',
+      project: undefined,
+      selector: { 'com.docker.compose.service': 'worker' },
+    };
+    await scale.run(
+      { type: 'scale', by: 1, max: 4 },
+      actionContext(docker, { service: noProject, targets: await targetsOf(docker) }),
+    );
     const [[, options]] = docker.callsTo('createReplica') as [[string, ReplicaOptions]];
     expect(options.name).toBe('shop-worker-2');
   });
 
   it('refuses a service that spans several Compose projects, before any Docker call', async () => {
-    const other = container('blog-worker-1', { labels: { 'com.docker.compose.service': 'worker', 'com.docker.compose.project': 'blog' } });
+    const other = container('blog-worker-1', {
+      labels: { 'com.docker.compose.service': 'worker', 'com.docker.compose.project': 'blog' },
+    });
     const docker = new FakeDocker([replica(1), other]);
-    const noProject: ServiceRef = { name: 'worker', project: undefined, selector: { 'com.docker.compose.service': 'worker' } };
+    const noProject: ServiceRef = {
+      name: 'worker',
+      project: undefined,
+      selector: { 'com.docker.compose.service': 'worker' },
+    };
     const targets = await docker.findContainers({ labels: noProject.selector });
     docker.calls.length = 0;
     const run = scale.run({ type: 'scale', by: 1, max: 4 }, actionContext(docker, { service: noProject, targets }));
@@ -101,11 +120,17 @@ describe('scale action: out', () => {
   it('a rerun holding memo scale:wanted does not create a second replica', async () => {
     const docker = new FakeDocker([replica(1)]);
     const memo = new MemoryMemo();
-    await scale.run({ type: 'scale', by: 1, max: 4 }, actionContext(docker, { service, memo, targets: await targetsOf(docker) }));
+    await scale.run(
+      { type: 'scale', by: 1, max: 4 },
+      actionContext(docker, { service, memo, targets: await targetsOf(docker) }),
+    );
     expect(JSON.parse(memo.entries.get('scale:wanted')!)).toEqual({ before: 1, wanted: 2 });
 
     // The worker died after creating the replica; the job runs again and sees 2 running.
-    const result = await scale.run({ type: 'scale', by: 1, max: 4 }, actionContext(docker, { service, memo, targets: await targetsOf(docker) }));
+    const result = await scale.run(
+      { type: 'scale', by: 1, max: 4 },
+      actionContext(docker, { service, memo, targets: await targetsOf(docker) }),
+    );
 
     expect(docker.callsTo('createReplica')).toEqual([]);
     expect(result.changed).toBe(false);
@@ -133,7 +158,10 @@ describe('scale action: out', () => {
 describe('scale action: in (replicas: 1, as onResolved)', () => {
   it('removes only containers labelled remediator.created-by, never the service own ones', async () => {
     const docker = new FakeDocker([replica(1), replica(2), replica(3, { createdBy: 'job-a' })]);
-    const result = await scale.run({ type: 'scale', replicas: 1, max: 4 }, actionContext(docker, { service, targets: await targetsOf(docker) }));
+    const result = await scale.run(
+      { type: 'scale', replicas: 1, max: 4 },
+      actionContext(docker, { service, targets: await targetsOf(docker) }),
+    );
 
     expect(docker.mutatingCalls()).toEqual([
       { method: 'stop', args: ['id-shop-worker-3', 10] },
@@ -144,7 +172,10 @@ describe('scale action: in (replicas: 1, as onResolved)', () => {
 
   it('removes the highest-numbered added replicas first, down to the wanted count', async () => {
     const docker = new FakeDocker([replica(1), replica(3, { createdBy: 'job-a' }), replica(4, { createdBy: 'job-b' })]);
-    const result = await scale.run({ type: 'scale', replicas: 1, max: 4 }, actionContext(docker, { service, targets: await targetsOf(docker) }));
+    const result = await scale.run(
+      { type: 'scale', replicas: 1, max: 4 },
+      actionContext(docker, { service, targets: await targetsOf(docker) }),
+    );
     expect(docker.callsTo('remove')).toEqual([['id-shop-worker-4'], ['id-shop-worker-3']]);
     expect(result.details).toMatchObject({ after: 1 });
     expect([...docker.containers.keys()]).toEqual(['id-shop-worker-1']);
@@ -152,14 +183,20 @@ describe('scale action: in (replicas: 1, as onResolved)', () => {
 
   it('never goes below min even when replicas asks for less', async () => {
     const docker = new FakeDocker([replica(1), replica(2, { createdBy: 'job-a' })]);
-    const result = await scale.run({ type: 'scale', replicas: 0, max: 4 }, actionContext(docker, { service, targets: await targetsOf(docker) }));
+    const result = await scale.run(
+      { type: 'scale', replicas: 0, max: 4 },
+      actionContext(docker, { service, targets: await targetsOf(docker) }),
+    );
     expect(docker.callsTo('remove')).toEqual([['id-shop-worker-2']]);
     expect(result.details).toMatchObject({ wanted: 1, after: 1 });
   });
 
   it('with only the service own containers running, removes nothing and reports changed false', async () => {
     const docker = new FakeDocker([replica(1), replica(2)]);
-    const result = await scale.run({ type: 'scale', replicas: 1, max: 4 }, actionContext(docker, { service, targets: await targetsOf(docker) }));
+    const result = await scale.run(
+      { type: 'scale', replicas: 1, max: 4 },
+      actionContext(docker, { service, targets: await targetsOf(docker) }),
+    );
     expect(docker.mutatingCalls()).toEqual([]);
     expect(result.changed).toBe(false);
   });

@@ -33,7 +33,10 @@ describe('start action', () => {
 describe('stop action', () => {
   it('stops only the running targets, with the configured timeout', async () => {
     const docker = new FakeDocker([up, down]);
-    const result = await stop.run({ type: 'stop', stopTimeoutSeconds: 3 }, actionContext(docker, { targets: [up, down] }));
+    const result = await stop.run(
+      { type: 'stop', stopTimeoutSeconds: 3 },
+      actionContext(docker, { targets: [up, down] }),
+    );
     expect(docker.mutatingCalls()).toEqual([{ method: 'stop', args: ['id-up', 3] }]);
     expect(result).toMatchObject({ changed: true, details: { stopped: ['up'] } });
   });

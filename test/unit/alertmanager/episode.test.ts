@@ -5,7 +5,11 @@ import { alertOf, fixture } from '../fixtures.js';
 describe('episodeOf', () => {
   it('reads a nanosecond startsAt as epoch milliseconds', () => {
     const ep = episodeOf({ fingerprint: 'c3aacb24614a2482', startsAt: '2026-11-27T11:54:29.137452655Z' });
-    expect(ep).toEqual({ fingerprint: 'c3aacb24614a2482', startsAt: '2026-11-27T11:54:29.137452655Z', startsAtMs: 1795780469137 });
+    expect(ep).toEqual({
+      fingerprint: 'c3aacb24614a2482',
+      startsAt: '2026-11-27T11:54:29.137452655Z',
+      startsAtMs: 1795780469137,
+    });
   });
 
   it('reads the fixture alert the same way', () => {

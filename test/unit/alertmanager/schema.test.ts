@@ -7,7 +7,8 @@ import { FIXTURE_NAMES, fixture } from '../fixtures.js';
 // TypeBox knows no string formats by itself (Fastify's Ajv brings its own). Register an
 // RFC 3339 date-time check, as Ajv's, so the schema can be compiled and checked here.
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
-if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
+if (!FormatRegistry.Has('date-time'))
+  FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
 
 const payload = TypeCompiler.Compile(WebhookPayloadSchema);
 const errorsOf = (value: unknown) => [...payload.Errors(value)].map((e) => `${e.path} ${e.message}`);
@@ -18,7 +19,9 @@ describe('WebhookPayloadSchema', () => {
   });
 
   it('accepts unknown extra fields, at the top and in an alert', () => {
-    const p = structuredClone(fixture('firing-high-latency')) as unknown as Record<string, unknown> & { alerts: Record<string, unknown>[] };
+    const p = structuredClone(fixture('firing-high-latency')) as unknown as Record<string, unknown> & {
+      alerts: Record<string, unknown>[];
+    };
     p.newField = { any: 'thing' };
     p.alerts[0]!.silencedBy = ['abc'];
     expect(payload.Check(p)).toBe(true);
@@ -52,7 +55,9 @@ describe('WebhookPayloadSchema', () => {
   });
 
   it('refuses a non-string label value', () => {
-    const p = structuredClone(fixture('firing-high-latency')) as unknown as { alerts: { labels: Record<string, unknown> }[] };
+    const p = structuredClone(fixture('firing-high-latency')) as unknown as {
+      alerts: { labels: Record<string, unknown> }[];
+    };
     p.alerts[0]!.labels.replicas = 3;
     expect(payload.Check(p)).toBe(false);
   });

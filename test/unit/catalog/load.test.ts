@@ -9,14 +9,19 @@ import { REMEDIATIONS_DIR } from '../fixtures.js';
 
 const FILE = 'remediations/example.yaml';
 const problemsOf = (text: string, file = FILE) => parseRemediation(file, text).problems;
-const shipped = (id: string) => parseRemediation(`remediations/${id}.yaml`, readFileSync(join(REMEDIATIONS_DIR, `${id}.yaml`), 'utf8'));
+const shipped = (id: string) =>
+  parseRemediation(`remediations/${id}.yaml`, readFileSync(join(REMEDIATIONS_DIR, `${id}.yaml`), 'utf8'));
 
 /** Assert exactly one problem, at `path`, whose reason matches. */
 function expectProblem(text: string, path: string, reason: RegExp | string): CatalogProblem {
   const { remediation, problems } = parseRemediation(FILE, text);
   expect(remediation).toBeUndefined();
   expect(problems).toHaveLength(1);
-  expect(problems[0]).toMatchObject({ file: FILE, path, reason: typeof reason === 'string' ? expect.stringContaining(reason) : expect.stringMatching(reason) });
+  expect(problems[0]).toMatchObject({
+    file: FILE,
+    path,
+    reason: typeof reason === 'string' ? expect.stringContaining(reason) : expect.stringMatching(reason),
+  });
   return problems[0]!;
 }
 
@@ -100,7 +105,11 @@ describe('parseRemediation: problems with file, path and reason', () => {
   });
 
   it('a bad action type lists the valid ones', () => {
-    expectProblem('match: alertname="x"\naction: {type: reboot}\n', '/action/type', 'expected one of restart, start, stop, kill, exec, scale, prune');
+    expectProblem(
+      'match: alertname="x"\naction: {type: reboot}\n',
+      '/action/type',
+      'expected one of restart, start, stop, kill, exec, scale, prune',
+    );
   });
 
   it('a missing action', () => {
@@ -112,26 +121,40 @@ describe('parseRemediation: problems with file, path and reason', () => {
   });
 
   it('scale without max', () => {
-    expectProblem('match: a="x"\ntarget: {service: "{{ labels.service }}"}\naction: {type: scale, by: 1}\n', '/action/max', /required/);
+    expectProblem(
+      'match: a="x"\ntarget: {service: "{{ labels.service }}"}\naction: {type: scale, by: 1}\n',
+      '/action/max',
+      /required/,
+    );
   });
 
   it('scale replicas > max, in action or onResolved', () => {
     const head = 'match: a="x"\ntarget: {service: "{{ labels.service }}"}\n';
     expectProblem(`${head}action: {type: scale, replicas: 5, max: 4}\n`, '/action/replicas', 'must not exceed max (4)');
-    expectProblem(`${head}action: {type: scale, max: 4}\nonResolved: {type: scale, replicas: 9, max: 4}\n`, '/onResolved/replicas', 'must not exceed max (4)');
+    expectProblem(
+      `${head}action: {type: scale, max: 4}\nonResolved: {type: scale, replicas: 9, max: 4}\n`,
+      '/onResolved/replicas',
+      'must not exceed max (4)',
+    );
   });
 
   it('scale without a service or label selector', () => {
-    expectProblem('match: a="x"\ntarget: {container: "{{ labels.c }}"}\naction: {type: scale, max: 3}\n', '/target', 'needs target.service');
+    expectProblem(
+      'match: a="x"\ntarget: {container: "{{ labels.c }}"}\naction: {type: scale, max: 3}\n',
+      '/target',
+      'needs target.service',
+    );
   });
 
   it('exec with a string command instead of an argv list', () => {
-    const text = 'match: a="x"\ntarget: {container: "{{ labels.c }}"}\naction: {type: exec, command: "rm -rf /tmp/x"}\n';
+    const text =
+      'match: a="x"\ntarget: {container: "{{ labels.c }}"}\naction: {type: exec, command: "rm -rf /tmp/x"}\n';
     expectProblem(text, '/action/command', 'expected array');
   });
 
   it('exec with an argv list is accepted', () => {
-    const text = 'match: a="x"\ntarget: {container: "{{ labels.c }}"}\naction: {type: exec, command: [rm, -rf, /tmp/x]}\n';
+    const text =
+      'match: a="x"\ntarget: {container: "{{ labels.c }}"}\naction: {type: exec, command: [rm, -rf, /tmp/x]}\n';
     expect(problemsOf(text)).toEqual([]);
   });
 
@@ -144,7 +167,11 @@ describe('parseRemediation: problems with file, path and reason', () => {
   });
 
   it('a bad matcher, by position in the list', () => {
-    expectProblem('match:\n  - alertname="x"\n  - severity\naction: {type: prune}\n', '/match/1', 'expected name="value"');
+    expectProblem(
+      'match:\n  - alertname="x"\n  - severity\naction: {type: prune}\n',
+      '/match/1',
+      'expected name="value"',
+    );
   });
 
   it('an invalid regex, with its message', () => {
@@ -153,8 +180,16 @@ describe('parseRemediation: problems with file, path and reason', () => {
 
   it('a bad template in the target, also in a label selector', () => {
     const tail = 'action: {type: restart}\n';
-    expectProblem(`match: a="x"\ntarget: {container: "{{ .Labels.container }}"}\n${tail}`, '/target/container', 'unsupported placeholder');
-    expectProblem(`match: a="x"\ntarget: {labels: {app: "x/{{ labels.a }}"}}\n${tail}`, '/target/labels/app', 'literal text');
+    expectProblem(
+      `match: a="x"\ntarget: {container: "{{ .Labels.container }}"}\n${tail}`,
+      '/target/container',
+      'unsupported placeholder',
+    );
+    expectProblem(
+      `match: a="x"\ntarget: {labels: {app: "x/{{ labels.a }}"}}\n${tail}`,
+      '/target/labels/app',
+      'literal text',
+    );
   });
 
   it('a restart without a target', () => {
@@ -166,7 +201,11 @@ describe('parseRemediation: problems with file, path and reason', () => {
   });
 
   it('duplicate keys', () => {
-    expectProblem('match: alertname="x"\naction: {type: prune}\naction: {type: restart}\n', '/', /^YAML: .*unique.*\(line 3\)$/);
+    expectProblem(
+      'match: alertname="x"\naction: {type: prune}\naction: {type: restart}\n',
+      '/',
+      /^YAML: .*unique.*\(line 3\)$/,
+    );
   });
 
   it('a document that is not a mapping', () => {
@@ -175,12 +214,20 @@ describe('parseRemediation: problems with file, path and reason', () => {
 
   it('a file name with a dot gives no valid id', () => {
     const problems = problemsOf(PRUNE, 'remediations/disk.full.yaml');
-    expect(problems).toEqual([expect.objectContaining({ file: 'remediations/disk.full.yaml', path: '/', reason: expect.stringContaining('id "disk.full"') })]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        file: 'remediations/disk.full.yaml',
+        path: '/',
+        reason: expect.stringContaining('id "disk.full"'),
+      }),
+    ]);
   });
 
   it('reports every problem of one file, not just the first', () => {
     const text = 'match: a=~"(x"\naction: {type: scale, by: 1}\ndelay: soon\nguards: {cooldwon: 1m}\n';
-    const paths = problemsOf(text).map((p) => p.path).sort();
+    const paths = problemsOf(text)
+      .map((p) => p.path)
+      .sort();
     expect(paths).toEqual(['/action/max', '/delay', '/guards/cooldwon', '/match', '/target'].sort());
   });
 
@@ -200,7 +247,11 @@ describe('loadRemediations', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const caught = (p: Promise<unknown>) => p.then(() => expect.unreachable('expected a CatalogError'), (e: unknown) => e as CatalogError);
+  const caught = (p: Promise<unknown>) =>
+    p.then(
+      () => expect.unreachable('expected a CatalogError'),
+      (e: unknown) => e as CatalogError,
+    );
 
   it('loads the shipped remediations/ in file order', async () => {
     const rs = await loadRemediations(REMEDIATIONS_DIR);
@@ -233,14 +284,18 @@ describe('loadRemediations', () => {
   it('refuses an empty directory', async () => {
     const err = await caught(loadRemediations(dir));
     expect(err).toBeInstanceOf(CatalogError);
-    expect(err.problems).toEqual([expect.objectContaining({ file: dir, reason: expect.stringContaining('no remediation files') })]);
+    expect(err.problems).toEqual([
+      expect.objectContaining({ file: dir, reason: expect.stringContaining('no remediation files') }),
+    ]);
   });
 
   it('refuses a missing directory', async () => {
     const missing = join(dir, 'nope');
     const err = await caught(loadRemediations(missing));
     expect(err).toBeInstanceOf(CatalogError);
-    expect(err.problems).toEqual([expect.objectContaining({ file: missing, reason: expect.stringContaining('not a directory') })]);
+    expect(err.problems).toEqual([
+      expect.objectContaining({ file: missing, reason: expect.stringContaining('not a directory') }),
+    ]);
   });
 
   it('refuses the same id twice (a.yaml and a.yml)', async () => {

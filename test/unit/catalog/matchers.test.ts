@@ -7,7 +7,8 @@ function one(text: string): Matcher {
   return ms[0]!;
 }
 
-const matches = (text: string, labels: Record<string, string>) => parseMatchers(text).every((m) => matcherMatches(m, labels));
+const matches = (text: string, labels: Record<string, string>) =>
+  parseMatchers(text).every((m) => matcherMatches(m, labels));
 
 describe('parseMatchers: operators', () => {
   it.each([

@@ -51,7 +51,9 @@ describe('renderName', () => {
 
   it('refuses a missing label, naming it', () => {
     expect(() => renderName(CONTAINER, { labels: { service: 'api' } })).toThrow(TemplateError);
-    expect(() => renderName(CONTAINER, { labels: { service: 'api' } })).toThrow('labels.container is missing from the alert');
+    expect(() => renderName(CONTAINER, { labels: { service: 'api' } })).toThrow(
+      'labels.container is missing from the alert',
+    );
   });
 
   it('refuses a missing annotation when the alert has no annotations at all', () => {
@@ -120,7 +122,10 @@ describe('renderName property', () => {
 
 describe('checkTemplate', () => {
   it('returns the references a template uses', () => {
-    expect(checkTemplate('{{ labels.project }}-{{ annotations.service }}')).toEqual(['labels.project', 'annotations.service']);
+    expect(checkTemplate('{{ labels.project }}-{{ annotations.service }}')).toEqual([
+      'labels.project',
+      'annotations.service',
+    ]);
     expect(checkTemplate('api')).toEqual([]);
   });
 

@@ -4,16 +4,24 @@ import type { Remediation } from '../../../src/catalog/remediation.js';
 import { canTrigger, crossCheck, type AlertRule } from '../../../src/cli/rules.js';
 
 function rem(id: string, match: string): Remediation {
-  const { remediation, problems } = parseRemediation(`remediations/${id}.yaml`, `match: ${match}\naction:\n  type: prune\n`);
+  const { remediation, problems } = parseRemediation(
+    `remediations/${id}.yaml`,
+    `match: ${match}\naction:\n  type: prune\n`,
+  );
   if (!remediation) throw new Error(JSON.stringify(problems));
   return remediation;
 }
 
-const rule = (alert: string, labels: Record<string, string> = {}, path = '/groups/0/rules/0'): AlertRule => ({ file: 'alert-rules/x.yml', path, alert, labels });
+const rule = (alert: string, labels: Record<string, string> = {}, path = '/groups/0/rules/0'): AlertRule => ({
+  file: 'alert-rules/x.yml',
+  path,
+  alert,
+  labels,
+});
 
 describe('canTrigger', () => {
   it('compares alertname and the labels the rule sets; other labels might come from the expression', () => {
-    const r = rem('hl', "'{alertname=\"HighLatency\", container=~\".+\", severity=\"critical\"}'");
+    const r = rem('hl', '\'{alertname="HighLatency", container=~".+", severity="critical"}\'');
     expect(canTrigger(r, rule('HighLatency', { severity: 'critical' }))).toBe(true);
     expect(canTrigger(r, rule('HighLatency'))).toBe(true);
     expect(canTrigger(r, rule('HighLatency', { severity: 'warning' }))).toBe(false);
@@ -39,12 +47,26 @@ describe('crossCheck', () => {
       'alert-rules',
     );
     expect(warnings).toEqual([
-      { file: 'remediations/orphan.yaml', path: '/match', reason: 'no alert rule in alert-rules can trigger it (alertname="NoSuchAlert")' },
-      { file: 'alert-rules/x.yml', path: '/groups/0/rules/1', reason: 'alert HighLatency has no remediation: nothing matches it' },
+      {
+        file: 'remediations/orphan.yaml',
+        path: '/match',
+        reason: 'no alert rule in alert-rules can trigger it (alertname="NoSuchAlert")',
+      },
+      {
+        file: 'alert-rules/x.yml',
+        path: '/groups/0/rules/1',
+        reason: 'alert HighLatency has no remediation: nothing matches it',
+      },
     ]);
   });
 
   it('does not warn about the rules that watch remediator itself (component=remediator)', () => {
-    expect(crossCheck([rem('disk', 'alertname="disk_full"')], [rule('disk_full'), rule('RemediatorDown', { component: 'remediator' })], 'r')).toEqual([]);
+    expect(
+      crossCheck(
+        [rem('disk', 'alertname="disk_full"')],
+        [rule('disk_full'), rule('RemediatorDown', { component: 'remediator' })],
+        'r',
+      ),
+    ).toEqual([]);
   });
 });

@@ -38,7 +38,13 @@ function report(): SimulationReport {
                 action: 'restart',
                 webhook: { decision: 'enqueue', detail: 'new episode: one job would be queued', episode: undefined },
                 delayMs: 0,
-                target: { scope: 'container', description: 'container api', key: 'container/api', exists: true, containers: [{ name: 'api', running: true, optedIn: true }] },
+                target: {
+                  scope: 'container',
+                  description: 'container api',
+                  key: 'container/api',
+                  exists: true,
+                  containers: [{ name: 'api', running: true, optedIn: true }],
+                },
                 guards: {
                   lock: { held: false, holder: undefined, ttlMs: 0 },
                   cooldown: { active: true, holder: 'j0', remainingMs: 90_000, configuredMs: 300_000 },
@@ -46,7 +52,10 @@ function report(): SimulationReport {
                   inFlight: { used: 0, max: 10 },
                 },
                 dryRun: { global: false, remediation: false },
-                worker: { decision: 'cooldown', detail: 'high-latency ran on container api recently: cooldown, 90s left' },
+                worker: {
+                  decision: 'cooldown',
+                  detail: 'high-latency ran on container api recently: cooldown, 90s left',
+                },
               },
             ],
           },
@@ -77,7 +86,9 @@ describe('renderSimulation', () => {
     expect(text).toMatch(/guards\s+lock free · cooldown active \(90s left\) · budget 1\/3 per 60m · in flight 0\/10/);
     expect(text).toMatch(/worker\s+cooldown: high-latency ran on container api recently/);
     expect(text).toContain('left out 1 alert of this group');
-    expect(text).toContain('plan: 1 job would be queued (0 would act now), 0 duplicates, 0 cancelled, 0 alerts unmatched');
+    expect(text).toContain(
+      'plan: 1 job would be queued (0 would act now), 0 duplicates, 0 cancelled, 0 alerts unmatched',
+    );
     expect(text).toContain('nothing was enqueued');
   });
 
@@ -114,11 +125,15 @@ describe('renderHistory', () => {
     const text = renderHistory({ records: [rec], nextCursor: 'CUR' }, paint(false), 'remediator history --cursor CUR');
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^TIME\s+REMEDIATION\s+ALERT\s+TARGET\s+OUTCOME\s+TRIES\s+SUMMARY$/);
-    expect(lines[1]).toMatch(/^2026-11-27 11:54:30Z\s+high-latency\s+HighLatency\s+api\s+failed\s+1\s+container api not found/);
+    expect(lines[1]).toMatch(
+      /^2026-11-27 11:54:30Z\s+high-latency\s+HighLatency\s+api\s+failed\s+1\s+container api not found/,
+    );
     expect(text).toContain('1 record, more:\n  remediator history --cursor CUR');
   });
 
   it('says so when nothing matches', () => {
-    expect(renderHistory({ records: [], nextCursor: undefined }, paint(false), undefined)).toBe('no remediations recorded for this filter\n');
+    expect(renderHistory({ records: [], nextCursor: undefined }, paint(false), undefined)).toBe(
+      'no remediations recorded for this filter\n',
+    );
   });
 });

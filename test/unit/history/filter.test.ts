@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryFilterError, decodeCursor, encodeCursor, parseHistoryFilter, parseTimeBound, targetName, toRecord } from '../../../src/history/index.js';
+import {
+  HistoryFilterError,
+  decodeCursor,
+  encodeCursor,
+  parseHistoryFilter,
+  parseTimeBound,
+  targetName,
+  toRecord,
+} from '../../../src/history/index.js';
 import { loadRemediations } from '../../../src/catalog/load.js';
 import { toSpec } from '../../../src/catalog/remediation.js';
 import { episodeOf } from '../../../src/alertmanager/episode.js';
@@ -96,7 +104,15 @@ describe('toRecord', () => {
   });
 
   it('a finished job keeps the result summary, the containers acted on and the escalation', async () => {
-    const result = { outcome: 'succeeded' as const, summary: 'restarted api', action: 'restart', targets: ['api'], dryRun: false, durationMs: 1200, details: {} };
+    const result = {
+      outcome: 'succeeded' as const,
+      summary: 'restarted api',
+      action: 'restart',
+      targets: ['api'],
+      dryRun: false,
+      durationMs: 1200,
+      details: {},
+    };
     expect(toRecord('j1', await data('api'), 'succeeded', { result, attempts: 1, finishedAt: NOW + 5 })).toMatchObject({
       outcome: 'succeeded',
       summary: 'restarted api',
@@ -110,6 +126,9 @@ describe('toRecord', () => {
   it('a refused target is recorded with no target and the reason as summary', async () => {
     const d = await data('api;rm -rf /');
     expect(targetName(d)).toBe('');
-    expect(toRecord('j1', d, 'refused', { reason: 'target refused: labels.container' })).toMatchObject({ target: '', summary: 'target refused: labels.container' });
+    expect(toRecord('j1', d, 'refused', { reason: 'target refused: labels.container' })).toMatchObject({
+      target: '',
+      summary: 'target refused: labels.container',
+    });
   });
 });

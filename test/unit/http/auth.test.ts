@@ -5,7 +5,11 @@ import { fixtureText } from '../fixtures.js';
 
 const TOKEN = 's3cret-token-0123456789';
 const bearerOnly: Config['auth'] = { disabled: false, token: TOKEN, basic: undefined };
-const basicOnly: Config['auth'] = { disabled: false, token: undefined, basic: { user: 'alertmanager', password: 'pass:word-123' } };
+const basicOnly: Config['auth'] = {
+  disabled: false,
+  token: undefined,
+  basic: { user: 'alertmanager', password: 'pass:word-123' },
+};
 const basic = (s: string) => `Basic ${Buffer.from(s, 'utf8').toString('base64')}`;
 
 describe('authorize: bearer', () => {

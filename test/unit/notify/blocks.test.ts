@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITS, alertLinks, fitMessage, orderedLabels, renderParent, type Block, type SlackMessage } from '../../../src/notify/blocks.js';
+import {
+  LIMITS,
+  alertLinks,
+  fitMessage,
+  orderedLabels,
+  renderParent,
+  type Block,
+  type SlackMessage,
+} from '../../../src/notify/blocks.js';
 import type { NotifyEvent } from '../../../src/notify/contract.js';
 import { renderEscalation, renderReply } from '../../../src/notify/details.js';
 import { applyEvent, initialView, type ThreadView } from '../../../src/notify/view.js';
@@ -17,7 +25,8 @@ function texts(msg: SlackMessage): { text: string; max: number; where: string }[
       if (b.text) out.push({ text: b.text.text, max: LIMITS.text, where: `${i}.section` });
       (b.fields ?? []).forEach((f, j) => out.push({ text: f.text, max: LIMITS.field, where: `${i}.field${j}` }));
     }
-    if (b.type === 'context') b.elements.forEach((e, j) => out.push({ text: e.text, max: LIMITS.text, where: `${i}.context${j}` }));
+    if (b.type === 'context')
+      b.elements.forEach((e, j) => out.push({ text: e.text, max: LIMITS.text, where: `${i}.context${j}` }));
   });
   return out;
 }
@@ -35,9 +44,12 @@ function expectWithinLimits(msg: SlackMessage): void {
 
 /** The longest alert the webhook accepts in spirit: many long labels, long annotations, long URLs, hostile text everywhere. */
 function longestAlert(): RemediationJobData {
-  const d = jobData('firing-disk-full', { spec: { id: 'disk-full', action: { type: 'exec', command: ['df'] } as never } });
+  const d = jobData('firing-disk-full', {
+    spec: { id: 'disk-full', action: { type: 'exec', command: ['df'] } as never },
+  });
   const labels: Record<string, string> = { alertname: `DiskAlmostFull_${'X'.repeat(240)}${EVIL}` };
-  for (let i = 0; i < 127; i++) labels[`label_${String(i).padStart(3, '0')}_${'k'.repeat(200)}`] = `${EVIL} ${'v'.repeat(4000)}`;
+  for (let i = 0; i < 127; i++)
+    labels[`label_${String(i).padStart(3, '0')}_${'k'.repeat(200)}`] = `${EVIL} ${'v'.repeat(4000)}`;
   labels.severity = 'critical';
   labels.instance = `${'host-'.repeat(50)}${EVIL}`;
   d.alert.labels = labels;
@@ -60,7 +72,14 @@ const longResult = (): RemediationJobResult => ({
   durationMs: 12_345,
   details: {
     command: ['df'],
-    outputs: Array.from({ length: 10 }, (_, i) => ({ container: `c${i}${EVIL}`, exitCode: 0, stdout: `${EVIL}\n${'o'.repeat(65_536)}`, stderr: '```<!here>```', truncated: true, durationMs: 5 })),
+    outputs: Array.from({ length: 10 }, (_, i) => ({
+      container: `c${i}${EVIL}`,
+      exitCode: 0,
+      stdout: `${EVIL}\n${'o'.repeat(65_536)}`,
+      stderr: '```<!here>```',
+      truncated: true,
+      durationMs: 5,
+    })),
     bytesReclaimed: 123_456_789,
     containersDeleted: ['a', 'b'],
     imagesDeleted: 3,
@@ -74,8 +93,22 @@ function viewAfter(d: RemediationJobData, events: NotifyEvent[]): ThreadView {
 
 describe('Block Kit within Slack limits on the longest realistic alert', () => {
   const d = longestAlert();
-  const finished: NotifyEvent = { kind: 'finished', outcome: 'succeeded', result: longResult(), reason: undefined, escalation: undefined, attempts: 3 };
-  const escalated: NotifyEvent = { kind: 'finished', outcome: 'escalated', result: undefined, reason: `${EVIL} ${'e'.repeat(10_000)}`, escalation: 'retries_exhausted', attempts: 3 };
+  const finished: NotifyEvent = {
+    kind: 'finished',
+    outcome: 'succeeded',
+    result: longResult(),
+    reason: undefined,
+    escalation: undefined,
+    attempts: 3,
+  };
+  const escalated: NotifyEvent = {
+    kind: 'finished',
+    outcome: 'escalated',
+    result: undefined,
+    reason: `${EVIL} ${'e'.repeat(10_000)}`,
+    escalation: 'retries_exhausted',
+    attempts: 3,
+  };
   const jobId = `disk-full.${'f'.repeat(64)}.1795780469137`;
 
   it('the parent, in every state, stays within 50 blocks, 3,000 characters per text, 150 for the header', () => {
@@ -92,12 +125,18 @@ describe('Block Kit within Slack limits on the longest realistic alert', () => {
 
   it('the detail reply and the escalation stay within the limits too', () => {
     expectWithinLimits(renderReply(finished, d, jobId)!);
-    expectWithinLimits(renderReply({ kind: 'retrying', attempt: 2, attempts: 3, reason: 'x'.repeat(20_000) }, d, jobId)!);
+    expectWithinLimits(
+      renderReply({ kind: 'retrying', attempt: 2, attempts: 3, reason: 'x'.repeat(20_000) }, d, jobId)!,
+    );
     expectWithinLimits(renderEscalation(escalated, d, jobId)!);
   });
 
   it('no alert text reaches Slack unescaped: no <!channel>, <@U123>, <!here> or evil link anywhere', () => {
-    const all = [renderParent(viewAfter(d, [finished]), d, jobId), renderReply(finished, d, jobId)!, renderEscalation(escalated, d, jobId)!].map((m) => JSON.stringify(m));
+    const all = [
+      renderParent(viewAfter(d, [finished]), d, jobId),
+      renderReply(finished, d, jobId)!,
+      renderEscalation(escalated, d, jobId)!,
+    ].map((m) => JSON.stringify(m));
     for (const s of all) {
       expect(s).not.toMatch(/<!channel>|<@U123>|<!here>|<https:\/\/evil/);
     }
@@ -105,8 +144,16 @@ describe('Block Kit within Slack limits on the longest realistic alert', () => {
   });
 
   it('the guard cuts whatever a future renderer overfills, and keeps at most 50 blocks', () => {
-    const big: SlackMessage = { text: 'x'.repeat(50_000), blocks: Array.from({ length: 80 }, () => ({ type: 'section', text: { type: 'mrkdwn', text: '&'.repeat(4000) } })) };
-    const fitted = fitMessage({ ...big, blocks: big.blocks.map((b) => (b.type === 'section' ? { ...b, text: { type: 'mrkdwn' as const, text: '&amp;'.repeat(1000) } } : b)) });
+    const big: SlackMessage = {
+      text: 'x'.repeat(50_000),
+      blocks: Array.from({ length: 80 }, () => ({ type: 'section', text: { type: 'mrkdwn', text: '&'.repeat(4000) } })),
+    };
+    const fitted = fitMessage({
+      ...big,
+      blocks: big.blocks.map((b) =>
+        b.type === 'section' ? { ...b, text: { type: 'mrkdwn' as const, text: '&amp;'.repeat(1000) } } : b,
+      ),
+    });
     expect(fitted.blocks).toHaveLength(50);
     for (const t of texts(fitted)) expect(t.text.length).toBeLessThanOrEqual(t.max);
     expect(JSON.stringify(fitted.blocks.at(-1))).toContain('31 more blocks left out');
@@ -125,7 +172,9 @@ describe('the parent message', () => {
     expect(orderedLabels(d.alert.labels).map(([k]) => k)).toEqual(['severity', 'instance', 'container']);
     const links = alertLinks(d);
     expect(links[0]).toBe('<http://prometheus:9090/graph?g0.expr=up&amp;g0.tab=1|Source>');
-    expect(links[1]).toMatch(/^<http:\/\/vm:19093\/#\/alerts\?filter=%7Balertname%3D%22HighLatency%22%2Cseverity%3D%22critical%22/);
+    expect(links[1]).toMatch(
+      /^<http:\/\/vm:19093\/#\/alerts\?filter=%7Balertname%3D%22HighLatency%22%2Cseverity%3D%22critical%22/,
+    );
     expect(links[2]).toMatch(/^<http:\/\/vm:19093\/#\/silences\/new\?filter=/);
     expect(links[3]).toBe('<https://runbooks.example/hl|Runbook>');
     expect(all).toContain('job `high-latency.3e03c1ad0d5013c4.1795780469137`');
@@ -141,7 +190,18 @@ describe('the parent message', () => {
 
   it('says "alert resolved" once Alertmanager does, keeping the outcome', () => {
     const d = jobData('resolved-high-latency');
-    const v = viewAfter(d, [{ kind: 'queued' }, { kind: 'finished', outcome: 'succeeded', result: undefined, reason: undefined, escalation: undefined, attempts: 1 }, { kind: 'resolved' }]);
+    const v = viewAfter(d, [
+      { kind: 'queued' },
+      {
+        kind: 'finished',
+        outcome: 'succeeded',
+        result: undefined,
+        reason: undefined,
+        escalation: undefined,
+        attempts: 1,
+      },
+      { kind: 'resolved' },
+    ]);
     const state = JSON.stringify(renderParent(v, d, 'j').blocks[1]);
     expect(state).toContain('*Succeeded*');
     expect(state).toContain('*Alert resolved* <!date^1795780479^');
@@ -158,19 +218,45 @@ describe('replies', () => {
       targets: ['shop-worker-1'],
       dryRun: false,
       durationMs: 1530,
-      details: { service: 'worker', before: 1, after: 2, max: 4, bytesReclaimed: 2048, outputs: [{ container: 'api', exitCode: 0, stdout: 'done', stderr: '', truncated: false }] },
+      details: {
+        service: 'worker',
+        before: 1,
+        after: 2,
+        max: 4,
+        bytesReclaimed: 2048,
+        outputs: [{ container: 'api', exitCode: 0, stdout: 'done', stderr: '', truncated: false }],
+      },
       verification: { ok: true, detail: 'shop-worker-2 running', durationMs: 800 },
     };
-    const msg = renderReply({ kind: 'finished', outcome: 'succeeded', result, reason: undefined, escalation: undefined, attempts: 2 }, d, 'job-1')!;
+    const msg = renderReply(
+      { kind: 'finished', outcome: 'succeeded', result, reason: undefined, escalation: undefined, attempts: 2 },
+      d,
+      'job-1',
+    )!;
     const all = JSON.stringify(msg);
-    for (const part of ['Succeeded* in 1.5 s', 'attempt 2/3', '`scale` → shop-worker-1', '*Replicas:* 1 → 2 (max 4) of worker', '*Reclaimed:* 2.0 KiB', ':white_check_mark: passed', '*Output of* api (exit 0)']) {
+    for (const part of [
+      'Succeeded* in 1.5 s',
+      'attempt 2/3',
+      '`scale` → shop-worker-1',
+      '*Replicas:* 1 → 2 (max 4) of worker',
+      '*Reclaimed:* 2.0 KiB',
+      ':white_check_mark: passed',
+      '*Output of* api (exit 0)',
+    ]) {
       expect(all).toContain(part);
     }
   });
 
   it('the escalation mentions the handle, broadcasts, and says why; none without a reason to escalate', () => {
     const d = jobData();
-    const e: NotifyEvent = { kind: 'finished', outcome: 'escalated', result: undefined, reason: 'container api did not become healthy within 60s', escalation: 'verification_failed', attempts: 3 };
+    const e: NotifyEvent = {
+      kind: 'finished',
+      outcome: 'escalated',
+      result: undefined,
+      reason: 'container api did not become healthy within 60s',
+      escalation: 'verification_failed',
+      attempts: 3,
+    };
     const msg = renderEscalation(e, d, 'job-1')!;
     expect(msg.text.startsWith('<!subteam^S0ONCALL> ')).toBe(true);
     expect(msg.broadcast).toBe(true);
@@ -183,7 +269,18 @@ describe('replies', () => {
   it('a bare @handle mention turns link_names on and defangs every @ in alert text', () => {
     const d = jobData(undefined, { spec: { notify: { channel: undefined, mention: '@oncall' } } });
     d.alert.labels.alertname = '@channel';
-    const msg = renderEscalation({ kind: 'finished', outcome: 'circuit_open', result: undefined, reason: 'ping @here', escalation: 'circuit_open', attempts: 1 }, d, 'j')!;
+    const msg = renderEscalation(
+      {
+        kind: 'finished',
+        outcome: 'circuit_open',
+        result: undefined,
+        reason: 'ping @here',
+        escalation: 'circuit_open',
+        attempts: 1,
+      },
+      d,
+      'j',
+    )!;
     expect(msg.linkNames).toBe(true);
     expect(msg.text.startsWith('@oncall ')).toBe(true);
     expect(JSON.stringify(msg)).not.toMatch(/@(channel|here)/);

@@ -24,7 +24,10 @@ export function spec(over: Partial<RemediationSpec> = {}): RemediationSpec {
   };
 }
 
-export function jobData(name: FixtureName = 'firing-high-latency', over: { spec?: Partial<RemediationSpec>; phase?: 'fire' | 'resolve' } = {}): RemediationJobData {
+export function jobData(
+  name: FixtureName = 'firing-high-latency',
+  over: { spec?: Partial<RemediationSpec>; phase?: 'fire' | 'resolve' } = {},
+): RemediationJobData {
   const payload = fixture(name);
   const a = payload.alerts[0]!;
   return {

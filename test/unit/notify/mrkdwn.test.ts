@@ -1,6 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytes, codeBlock, cut, date, defang, duration, esc, escCut, link, mention } from '../../../src/notify/mrkdwn.js';
+import {
+  bytes,
+  codeBlock,
+  cut,
+  date,
+  defang,
+  duration,
+  esc,
+  escCut,
+  link,
+  mention,
+} from '../../../src/notify/mrkdwn.js';
 
 // Whether a text still holds Slack markup: a raw < or > (links, mentions) or an & that does
 // not start one of the three entities.
@@ -33,10 +44,14 @@ describe('cut', () => {
 
   it('never splits an entity: any escaped input cut anywhere stays escaped and within the limit', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', '&', '<', '>', 'é', '😀'), maxLength: 300 }), fc.integer({ min: 2, max: 200 }), (s, max) => {
-        const out = escCut(s, max);
-        return out.length <= max && !hasRawControl(out) && !/&(a|am|l|g|lt|gt|amp)?…$/.test(out);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', '&', '<', '>', 'é', '😀'), maxLength: 300 }),
+        fc.integer({ min: 2, max: 200 }),
+        (s, max) => {
+          const out = escCut(s, max);
+          return out.length <= max && !hasRawControl(out) && !/&(a|am|l|g|lt|gt|amp)?…$/.test(out);
+        },
+      ),
     );
   });
 
@@ -48,7 +63,9 @@ describe('cut', () => {
 
 describe('link', () => {
   it('makes a link of an http(s) URL, with & escaped', () => {
-    expect(link('http://prom:9090/graph?g0.expr=up&g0.tab=1', 'Source')).toBe('<http://prom:9090/graph?g0.expr=up&amp;g0.tab=1|Source>');
+    expect(link('http://prom:9090/graph?g0.expr=up&g0.tab=1', 'Source')).toBe(
+      '<http://prom:9090/graph?g0.expr=up&amp;g0.tab=1|Source>',
+    );
   });
 
   it('percent-encodes | < > so the URL cannot close the link or start another', () => {
@@ -116,7 +133,9 @@ describe('formatting', () => {
     expect(bytes(512)).toBe('512 B');
     expect(bytes(1536)).toBe('1.5 KiB');
     expect(bytes(3 * 1024 ** 3)).toBe('3.0 GiB');
-    expect(date('2026-11-27T11:54:39Z')).toBe('<!date^1795780479^{date_short_pretty} {time_secs}|2026-11-27T11:54:39.000Z>');
+    expect(date('2026-11-27T11:54:39Z')).toBe(
+      '<!date^1795780479^{date_short_pretty} {time_secs}|2026-11-27T11:54:39.000Z>',
+    );
     expect(date('0001-01-01T00:00:00Z')).toBeUndefined();
   });
 });

@@ -27,17 +27,26 @@ describe('classifying Slack Web API errors', () => {
     const auth = classifyWebApiError('chat.postMessage', platform('invalid_auth'));
     expect(auth).toBeInstanceOf(SlackPermanentError);
     expect(auth.message).toBe('chat.postMessage: Slack refused the call: invalid_auth');
-    expect((classifyWebApiError('chat.update', platform('channel_not_found')) as SlackPermanentError).code).toBe('channel_not_found');
+    expect((classifyWebApiError('chat.update', platform('channel_not_found')) as SlackPermanentError).code).toBe(
+      'channel_not_found',
+    );
     expect(classifyWebApiError('chat.update', platform('internal_error'))).toBeInstanceOf(SlackTransientError);
   });
 
   it('HTTP 5xx is transient, other statuses permanent', () => {
-    expect(classifyWebApiError('chat.update', new WebAPIHTTPError(503, 'Unavailable', {}, ''))).toBeInstanceOf(SlackTransientError);
-    expect(classifyWebApiError('chat.update', new WebAPIHTTPError(404, 'Not Found', {}, ''))).toBeInstanceOf(SlackPermanentError);
+    expect(classifyWebApiError('chat.update', new WebAPIHTTPError(503, 'Unavailable', {}, ''))).toBeInstanceOf(
+      SlackTransientError,
+    );
+    expect(classifyWebApiError('chat.update', new WebAPIHTTPError(404, 'Not Found', {}, ''))).toBeInstanceOf(
+      SlackPermanentError,
+    );
   });
 
   it('a network error is transient and its message keeps only the error code, not the URL', () => {
-    const cause = Object.assign(new Error('connect ECONNREFUSED https://slack.example/api/chat.postMessage?token=xoxb-1'), { code: 'ECONNREFUSED' });
+    const cause = Object.assign(
+      new Error('connect ECONNREFUSED https://slack.example/api/chat.postMessage?token=xoxb-1'),
+      { code: 'ECONNREFUSED' },
+    );
     const e = classifyWebApiError('chat.postMessage', new WebAPIRequestError(new TypeError('fetch failed', { cause })));
     expect(e).toBeInstanceOf(SlackTransientError);
     expect(e.message).toBe('chat.postMessage: Slack unreachable (ECONNREFUSED)');
@@ -56,7 +65,11 @@ describe('Retry-After', () => {
 
 describe('the incoming-webhook transport (fetch replaced, no network)', () => {
   afterEach(() => vi.unstubAllGlobals());
-  const answer = (status: number, body: string, headers: Record<string, string> = {}) => vi.stubGlobal('fetch', vi.fn(async () => new Response(body, { status, headers })));
+  const answer = (status: number, body: string, headers: Record<string, string> = {}) =>
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(body, { status, headers })),
+    );
 
   it('maps 429, 5xx and 4xx, and no error message holds the webhook URL', async () => {
     const t = webhookTransport({ url: WEBHOOK });
@@ -71,10 +84,20 @@ describe('the incoming-webhook transport (fetch replaced, no network)', () => {
     const gone = await t.post('', msg).catch((e: Error) => e);
     expect(gone).toBeInstanceOf(SlackPermanentError);
     expect((gone as Error).message).toBe('incoming webhook: Slack answered HTTP 404 (no_service)');
-    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError(`fetch failed for ${WEBHOOK}`, { cause: Object.assign(new Error(WEBHOOK), { code: 'ENOTFOUND' }) }))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () =>
+        Promise.reject(
+          new TypeError(`fetch failed for ${WEBHOOK}`, {
+            cause: Object.assign(new Error(WEBHOOK), { code: 'ENOTFOUND' }),
+          }),
+        ),
+      ),
+    );
     const unreachable = await t.post('', msg).catch((e: Error) => e);
     expect((unreachable as Error).message).toBe('incoming webhook: Slack unreachable (ENOTFOUND)');
-    for (const e of [limited, down, gone, unreachable]) expect(JSON.stringify({ m: (e as Error).message, s: (e as Error).stack })).not.toContain('s3cr3t');
+    for (const e of [limited, down, gone, unreachable])
+      expect(JSON.stringify({ m: (e as Error).message, s: (e as Error).stack })).not.toContain('s3cr3t');
   });
 
   it('posts JSON with the message and cannot edit', async () => {
@@ -83,7 +106,10 @@ describe('the incoming-webhook transport (fetch replaced, no network)', () => {
     const t = webhookTransport({ url: WEBHOOK });
     expect(t.canEdit).toBe(false);
     await t.post('#ignored', { text: 'hello', blocks: [{ type: 'divider' }] });
-    expect(JSON.parse(String(fetch.mock.calls[0]![1]!.body))).toMatchObject({ text: 'hello', blocks: [{ type: 'divider' }] });
+    expect(JSON.parse(String(fetch.mock.calls[0]![1]!.body))).toMatchObject({
+      text: 'hello',
+      blocks: [{ type: 'divider' }],
+    });
     await expect(t.update('C1', '1.1', msg)).rejects.toBeInstanceOf(SlackPermanentError);
   });
 });
@@ -99,7 +125,17 @@ describe('delivery retries and the off switch', () => {
   it('with neither a bot token nor a webhook URL, notifications are off and nothing is created', () => {
     const events = { on: vi.fn(), emit: vi.fn() };
     const n = createNotifications({
-      config: { slack: { botToken: undefined, webhookUrl: undefined, defaultChannel: undefined, apiUrl: 'https://slack.com/api/' }, redisUrl: 'redis://127.0.0.1:1', queuePrefix: 'x', episodeTtlSeconds: 60 },
+      config: {
+        slack: {
+          botToken: undefined,
+          webhookUrl: undefined,
+          defaultChannel: undefined,
+          apiUrl: 'https://slack.com/api/',
+        },
+        redisUrl: 'redis://127.0.0.1:1',
+        queuePrefix: 'x',
+        episodeTtlSeconds: 60,
+      },
       log: pino({ level: 'silent' }),
       events,
       consume: true,

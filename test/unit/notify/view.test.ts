@@ -5,7 +5,8 @@ import { applyEvent, initialView, type ThreadView } from '../../../src/notify/vi
 import { jobData } from './job-data.js';
 
 const fire = jobData();
-const fold = (events: NotifyEvent[], data = fire): ThreadView => events.reduce((v, event) => applyEvent(v, { event, data }).view, initialView());
+const fold = (events: NotifyEvent[], data = fire): ThreadView =>
+  events.reduce((v, event) => applyEvent(v, { event, data }).view, initialView());
 const finished = (over: Partial<Extract<NotifyEvent, { kind: 'finished' }>> = {}): NotifyEvent => ({
   kind: 'finished',
   outcome: 'succeeded',
@@ -39,13 +40,19 @@ describe('the thread view', () => {
   });
 
   it('keeps the last error visible while the next attempt runs', () => {
-    const v = fold([{ kind: 'retrying', attempt: 1, attempts: 3, reason: 'engine 500' }, { kind: 'running', attempt: 2, attempts: 3 }]);
+    const v = fold([
+      { kind: 'retrying', attempt: 1, attempts: 3, reason: 'engine 500' },
+      { kind: 'running', attempt: 2, attempts: 3 },
+    ]);
     expect(v.state).toBe('running');
     expect(v.lastError).toBe('engine 500');
   });
 
   it('ignores a "queued" numbered after the worker already started (two processes, one thread)', () => {
-    const v = fold([{ kind: 'running', attempt: 1, attempts: 3 }, { kind: 'acting', action: 'restart', targets: ['api'] }]);
+    const v = fold([
+      { kind: 'running', attempt: 1, attempts: 3 },
+      { kind: 'acting', action: 'restart', targets: ['api'] },
+    ]);
     const r = applyEvent(v, { event: { kind: 'queued' }, data: fire });
     expect(r.changed).toBe(false);
     expect(r.view.state).toBe('acting');
@@ -59,20 +66,39 @@ describe('the thread view', () => {
     expect(resolved.view.state).toBe('failed');
     expect(resolved.view.resolved).toEqual({ endsAt: '2026-11-27T11:54:39Z' });
     // A second resolved (the other Alertmanager of an HA pair) changes nothing.
-    expect(applyEvent(resolved.view, { event: { kind: 'resolved' }, data: jobData('resolved-high-latency') }).changed).toBe(false);
+    expect(
+      applyEvent(resolved.view, { event: { kind: 'resolved' }, data: jobData('resolved-high-latency') }).changed,
+    ).toBe(false);
   });
 
   it('marks escalations with why a human is needed', () => {
-    expect(fold([finished({ outcome: 'escalated', escalation: 'retries_exhausted' })]).escalation).toMatch(/every attempt failed/);
+    expect(fold([finished({ outcome: 'escalated', escalation: 'retries_exhausted' })]).escalation).toMatch(
+      /every attempt failed/,
+    );
     expect(fold([finished({ outcome: 'escalated', escalation: 'verification_failed' })]).escalation).toMatch(/healthy/);
-    expect(fold([finished({ outcome: 'circuit_open', escalation: 'circuit_open' })]).escalation).toMatch(/circuit breaker/);
+    expect(fold([finished({ outcome: 'circuit_open', escalation: 'circuit_open' })]).escalation).toMatch(
+      /circuit breaker/,
+    );
     expect(fold([finished({ outcome: 'refused', reason: 'no opt-in label' })]).escalation).toBeUndefined();
   });
 
   it('puts the onResolved action on its own line without touching the fire outcome', () => {
     const resolvePhase = jobData('firing-high-latency', { phase: 'resolve' });
     const v = fold([finished()]);
-    const r = applyEvent(v, { event: finished({ result: { outcome: 'succeeded', summary: 'scaled worker from 2 to 1 replicas', action: 'scale', targets: [], dryRun: false, durationMs: 5, details: {} } }), data: resolvePhase });
+    const r = applyEvent(v, {
+      event: finished({
+        result: {
+          outcome: 'succeeded',
+          summary: 'scaled worker from 2 to 1 replicas',
+          action: 'scale',
+          targets: [],
+          dryRun: false,
+          durationMs: 5,
+          details: {},
+        },
+      }),
+      data: resolvePhase,
+    });
     expect(r.changed).toBe(true);
     expect(r.view.state).toBe('succeeded');
     expect(r.view.afterResolve).toEqual({ state: 'succeeded', summary: 'scaled worker from 2 to 1 replicas' });

@@ -7,7 +7,11 @@ import { alertOf } from '../fixtures.js';
 const latency = alertOf('firing-high-latency');
 const queue = alertOf('firing-queue-depth-high');
 
-function refusal(spec: TargetSpec | undefined, scope: 'container' | 'service', labels: Record<string, string>): RefusedError {
+function refusal(
+  spec: TargetSpec | undefined,
+  scope: 'container' | 'service',
+  labels: Record<string, string>,
+): RefusedError {
   try {
     renderTarget(spec, scope, { labels });
   } catch (err) {
@@ -19,7 +23,10 @@ function refusal(spec: TargetSpec | undefined, scope: 'container' | 'service', l
 
 describe('renderTarget', () => {
   it('renders a container target from the alert labels', () => {
-    expect(renderTarget({ container: '{{ labels.container }}' }, 'container', latency)).toEqual({ container: 'api', description: 'container api' });
+    expect(renderTarget({ container: '{{ labels.container }}' }, 'container', latency)).toEqual({
+      container: 'api',
+      description: 'container api',
+    });
   });
 
   it('renders a Compose service target as a com.docker.compose.service selector', () => {
@@ -31,7 +38,11 @@ describe('renderTarget', () => {
 
   it('adds com.docker.compose.project when the target names the project', () => {
     const t = renderTarget({ service: '{{ labels.service }}', project: 'shop' }, 'service', queue);
-    expect(t.service).toEqual({ name: 'worker', project: 'shop', selector: { [COMPOSE_SERVICE]: 'worker', [COMPOSE_PROJECT]: 'shop' } });
+    expect(t.service).toEqual({
+      name: 'worker',
+      project: 'shop',
+      selector: { [COMPOSE_SERVICE]: 'worker', [COMPOSE_PROJECT]: 'shop' },
+    });
     expect(t.description).toBe('service worker (project shop)');
   });
 
@@ -49,7 +60,9 @@ describe('renderTarget', () => {
 
   it('the host scope needs no target and renders nothing', () => {
     expect(renderTarget(undefined, 'host', latency)).toEqual({ description: 'the Docker host' });
-    expect(renderTarget({ container: '{{ labels.missing }}' }, 'host', latency)).toEqual({ description: 'the Docker host' });
+    expect(renderTarget({ container: '{{ labels.missing }}' }, 'host', latency)).toEqual({
+      description: 'the Docker host',
+    });
   });
 
   it('refuses a container-scoped action without target', () => {
@@ -63,7 +76,10 @@ describe('renderTarget', () => {
   it.each(['api;rm -rf /', '../x', 'a?b=1', 'a\nb', '$(id)', 'x'.repeat(300)])(
     'refuses the container label %j with a permanent RefusedError naming the label',
     (value) => {
-      const err = refusal({ container: '{{ labels.container }}' }, 'container', { ...latency.labels, container: value });
+      const err = refusal({ container: '{{ labels.container }}' }, 'container', {
+        ...latency.labels,
+        container: value,
+      });
       expect(err).toBeInstanceOf(PermanentError);
       expect(err.kind).toBe('refused');
       expect(err.message).toContain('labels.container');
@@ -73,11 +89,15 @@ describe('renderTarget', () => {
   it('refuses a missing label, naming it', () => {
     const labels = { ...latency.labels };
     delete labels.container;
-    expect(refusal({ container: '{{ labels.container }}' }, 'container', labels).message).toMatch(/labels\.container is missing/);
+    expect(refusal({ container: '{{ labels.container }}' }, 'container', labels).message).toMatch(
+      /labels\.container is missing/,
+    );
   });
 
   it('refuses an unsafe service label, naming it', () => {
-    expect(refusal({ service: '{{ labels.service }}' }, 'service', { ...queue.labels, service: 'w;reboot' }).message).toContain('labels.service');
+    expect(
+      refusal({ service: '{{ labels.service }}' }, 'service', { ...queue.labels, service: 'w;reboot' }).message,
+    ).toContain('labels.service');
   });
 
   it('refuses an unsafe value in a label selector, naming the alert label', () => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ExecFailedError } from '../../../src/actions/exec.js';
-import { BadParamsError, RefusedError, TargetNotFoundError, TransientError, VerificationError } from '../../../src/errors.js';
+import {
+  BadParamsError,
+  RefusedError,
+  TargetNotFoundError,
+  TransientError,
+  VerificationError,
+} from '../../../src/errors.js';
 import { finalOutcome } from '../../../src/queue/worker.js';
 
 describe('finalOutcome', () => {
@@ -22,7 +28,10 @@ describe('finalOutcome', () => {
   });
 
   it('a verification failure escalates as verification_failed', () => {
-    expect(finalOutcome(new VerificationError('not verified within 60s'))).toEqual({ outcome: 'escalated', escalation: 'verification_failed' });
+    expect(finalOutcome(new VerificationError('not verified within 60s'))).toEqual({
+      outcome: 'escalated',
+      escalation: 'verification_failed',
+    });
   });
 
   it.each([

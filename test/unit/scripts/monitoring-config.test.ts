@@ -7,7 +7,17 @@ import { parse } from 'yaml';
 import { alertmanagerConfig, prometheusConfig, shortenRules } from '../../../scripts/lib/monitoring.js';
 import { ROOT } from '../fixtures.js';
 
-type Rules = { groups: { rules: { alert: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[] };
+type Rules = {
+  groups: {
+    rules: {
+      alert: string;
+      expr: string;
+      for?: string;
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+    }[];
+  }[];
+};
 const shipped = readFileSync(path.join(ROOT, 'alert-rules', 'remediation-targets.yml'), 'utf8');
 
 describe('shortenRules', () => {
@@ -36,23 +46,44 @@ describe('shortenRules', () => {
 
 describe('prometheusConfig / alertmanagerConfig', () => {
   it('wires rules, the Alertmanager and the scrape jobs (keep filters included)', () => {
-    const c = parse(prometheusConfig({
-      interval: '1s',
-      ruleFiles: ['rules.yml'],
-      alertmanager: '127.0.0.1:9093',
-      jobs: [{ job: 'node', targets: ['127.0.0.1:9100'], keep: { label: 'mountpoint', regex: '/tmp/x' } }],
-    }));
+    const c = parse(
+      prometheusConfig({
+        interval: '1s',
+        ruleFiles: ['rules.yml'],
+        alertmanager: '127.0.0.1:9093',
+        jobs: [{ job: 'node', targets: ['127.0.0.1:9100'], keep: { label: 'mountpoint', regex: '/tmp/x' } }],
+      }),
+    );
     expect(c).toMatchObject({
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
       rule_files: ['rules.yml'],
       alerting: { alertmanagers: [{ static_configs: [{ targets: ['127.0.0.1:9093'] }] }] },
-      scrape_configs: [{ job_name: 'node', metric_relabel_configs: [{ source_labels: ['mountpoint'], regex: '/tmp/x', action: 'keep' }] }],
+      scrape_configs: [
+        {
+          job_name: 'node',
+          metric_relabel_configs: [{ source_labels: ['mountpoint'], regex: '/tmp/x', action: 'keep' }],
+        },
+      ],
     });
   });
 
   it('sends every alert to remediator with resolved notifications and the token from a file', () => {
-    const c = parse(alertmanagerConfig({ webhookUrl: 'http://127.0.0.1:9095/webhook/alertmanager', tokenFile: '/run/t', groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' }));
-    expect(c.route).toEqual({ receiver: 'remediator', group_by: ['...'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' });
+    const c = parse(
+      alertmanagerConfig({
+        webhookUrl: 'http://127.0.0.1:9095/webhook/alertmanager',
+        tokenFile: '/run/t',
+        groupWait: '1s',
+        groupInterval: '1s',
+        repeatInterval: '1h',
+      }),
+    );
+    expect(c.route).toEqual({
+      receiver: 'remediator',
+      group_by: ['...'],
+      group_wait: '1s',
+      group_interval: '1s',
+      repeat_interval: '1h',
+    });
     expect(c.receivers[0].webhook_configs[0]).toEqual({
       url: 'http://127.0.0.1:9095/webhook/alertmanager',
       send_resolved: true,

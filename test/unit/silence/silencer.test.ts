@@ -11,9 +11,15 @@ import { alertOf } from '../fixtures.js';
 
 const NOW = Date.parse('2024-05-01T10:00:00Z');
 
-function jobData(silence: { maxDurationMs: number } | undefined, phase: 'fire' | 'resolve' = 'fire'): RemediationJobData {
+function jobData(
+  silence: { maxDurationMs: number } | undefined,
+  phase: 'fire' | 'resolve' = 'fire',
+): RemediationJobData {
   const alert = alertOf('firing-high-latency');
-  const { remediation } = parseRemediation('r/high-latency.yaml', 'match: alertname="HighLatency"\ntarget: {container: "{{ labels.container }}"}\naction: {type: restart}\n');
+  const { remediation } = parseRemediation(
+    'r/high-latency.yaml',
+    'match: alertname="HighLatency"\ntarget: {container: "{{ labels.container }}"}\naction: {type: restart}\n',
+  );
   return {
     phase,
     remediation: { ...remediation!, silence },
@@ -47,19 +53,31 @@ function fakes(opts: { createDelayMs?: number; failCreate?: boolean } = {}) {
   };
   const logs: Record<string, unknown>[] = [];
   const log = pino({ level: 'info' }, { write: (l: string) => void logs.push(JSON.parse(l)) });
-  const events = createEvents((_n, err) => { throw err; });
+  const events = createEvents((_n, err) => {
+    throw err;
+  });
   const silencer = attachSilencer({ events, redis: redis as never, api, log, prefix: 'rx', now: () => NOW });
   return { store, created, expired, logs, events, silencer };
 }
 
-const finished = (data: RemediationJobData) => ({ jobId: 'j1', data, outcome: 'succeeded' as const, result: undefined, reason: undefined, escalation: undefined, attempts: 1 });
+const finished = (data: RemediationJobData) => ({
+  jobId: 'j1',
+  data,
+  outcome: 'succeeded' as const,
+  result: undefined,
+  reason: undefined,
+  escalation: undefined,
+  attempts: 1,
+});
 
 describe('silenceFor', () => {
   it('matches every label of the alert exactly and ends at now + maxDuration', () => {
     const data = jobData({ maxDurationMs: 600_000 });
     const s = silenceFor({ jobId: 'j1', data, action: 'restart', targets: ['api-1'] }, NOW, 600_000);
     expect(s.matchers).toEqual(
-      Object.keys(data.alert.labels).sort().map((name) => ({ name, value: data.alert.labels[name], isRegex: false, isEqual: true })),
+      Object.keys(data.alert.labels)
+        .sort()
+        .map((name) => ({ name, value: data.alert.labels[name], isRegex: false, isEqual: true })),
     );
     expect(s.startsAt).toBe('2024-05-01T10:00:00.000Z');
     expect(s.endsAt).toBe('2024-05-01T10:10:00.000Z');
@@ -110,7 +128,10 @@ describe('attachSilencer', () => {
     f.events.emit('job.finished', finished(data));
     await f.silencer.settled();
     expect(f.expired).toEqual([]);
-    expect(f.logs.find((l) => l.msg === 'could not silence the alert; remediating anyway')).toMatchObject({ err: 'connect ECONNREFUSED', jobId: 'j1' });
+    expect(f.logs.find((l) => l.msg === 'could not silence the alert; remediating anyway')).toMatchObject({
+      err: 'connect ECONNREFUSED',
+      jobId: 'j1',
+    });
   });
 });
 
@@ -118,9 +139,15 @@ describe('the silence option of a remediation file', () => {
   const base = 'match: alertname="x"\naction: {type: prune}\n';
   it('is off by default, on with a 30m bound when asked, bounded by maxDuration', () => {
     expect(parseRemediation('r/a.yaml', base).remediation!.silence).toBeUndefined();
-    expect(parseRemediation('r/a.yaml', `${base}silence: {enabled: true}\n`).remediation!.silence).toEqual({ maxDurationMs: 1_800_000 });
-    expect(parseRemediation('r/a.yaml', `${base}silence: {enabled: true, maxDuration: 5m}\n`).remediation!.silence).toEqual({ maxDurationMs: 300_000 });
-    expect(parseRemediation('r/a.yaml', `${base}silence: {enabled: false, maxDuration: 5m}\n`).remediation!.silence).toBeUndefined();
+    expect(parseRemediation('r/a.yaml', `${base}silence: {enabled: true}\n`).remediation!.silence).toEqual({
+      maxDurationMs: 1_800_000,
+    });
+    expect(
+      parseRemediation('r/a.yaml', `${base}silence: {enabled: true, maxDuration: 5m}\n`).remediation!.silence,
+    ).toEqual({ maxDurationMs: 300_000 });
+    expect(
+      parseRemediation('r/a.yaml', `${base}silence: {enabled: false, maxDuration: 5m}\n`).remediation!.silence,
+    ).toBeUndefined();
   });
 
   it('rejects a bad maxDuration or an unknown key, naming the path', () => {

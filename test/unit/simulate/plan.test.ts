@@ -36,7 +36,14 @@ beforeAll(async () => {
 });
 
 function world(containers = [container('api')]): World {
-  return { docker: new FakeDocker(containers), episodes: new Map(), resolved: new Set(), states: new Map(), guards: freeGuards(), peeks: [] };
+  return {
+    docker: new FakeDocker(containers),
+    episodes: new Map(),
+    resolved: new Set(),
+    states: new Map(),
+    guards: freeGuards(),
+    peeks: [],
+  };
 }
 
 function deps(w: World, over: Partial<SimulateDeps> = {}): SimulateDeps {
@@ -58,7 +65,7 @@ const jobOf = (r: Awaited<ReturnType<typeof simulate>>, remediation = 'high-late
   r.alerts[0]!.remediations.find((x) => x.remediation === remediation)!.jobs;
 
 describe('simulate: matching', () => {
-  it('shows every remediation with each matcher\'s result and the label value it saw', async () => {
+  it("shows every remediation with each matcher's result and the label value it saw", async () => {
     const w = world();
     const r = await simulate(fixture('firing-high-latency'), deps(w));
     const byId = Object.fromEntries(r.alerts[0]!.remediations.map((x) => [x.remediation, x]));
@@ -86,7 +93,11 @@ describe('simulate: matching', () => {
     const w = world();
     const r = await simulate(fixture('grouped-truncated-disk-full'), deps(w));
     expect(r.truncatedAlerts).toBe(1);
-    expect(r.alerts.map((a) => a.remediations.find((x) => x.remediation === 'disk-full')!.jobs.map((j) => j.webhook.decision))).toEqual([['enqueue'], ['enqueue']]);
+    expect(
+      r.alerts.map((a) =>
+        a.remediations.find((x) => x.remediation === 'disk-full')!.jobs.map((j) => j.webhook.decision),
+      ),
+    ).toEqual([['enqueue'], ['enqueue']]);
     const job = r.alerts[1]!.remediations.find((x) => x.remediation === 'disk-full')!.jobs[0]!;
     expect(job.target).toMatchObject({ scope: 'host', description: 'the Docker host', key: 'host' });
     expect(job.worker?.decision).toBe('act');
@@ -97,7 +108,10 @@ describe('simulate: matching', () => {
 describe('simulate: the webhook side', () => {
   it('a new episode would be queued; an episode on record is a duplicate and says its state', async () => {
     const w = world();
-    expect(jobOf(await simulate(fixture('firing-high-latency'), deps(w)))[0]!.webhook).toMatchObject({ decision: 'enqueue', episode: undefined });
+    expect(jobOf(await simulate(fixture('firing-high-latency'), deps(w)))[0]!.webhook).toMatchObject({
+      decision: 'enqueue',
+      episode: undefined,
+    });
     w.episodes.set(FIRE_ID, 'succeeded');
     const [job] = jobOf(await simulate(fixture('firing-high-latency'), deps(w)));
     expect(job!.jobId).toBe(FIRE_ID);
@@ -126,7 +140,11 @@ describe('simulate: the webhook side', () => {
       ['resolve', 'scale', 'enqueue'],
     ]);
     expect(jobs[1]!.jobId).toMatch(/\.resolved$/);
-    expect(jobs[1]!.target).toMatchObject({ description: 'service worker', exists: true, containers: [{ name: 'w-1', running: true, optedIn: true }] });
+    expect(jobs[1]!.target).toMatchObject({
+      description: 'service worker',
+      exists: true,
+      containers: [{ name: 'w-1', running: true, optedIn: true }],
+    });
   });
 });
 
@@ -155,7 +173,11 @@ describe('simulate: target and guards, as a worker would decide now', () => {
 
   it.each<[string, Partial<GuardView>, string]>([
     ['a lock held by another job', { lock: { held: true, holder: 'other-job', ttlMs: 30_000 } }, 'wait'],
-    ['an active cooldown', { cooldown: { active: true, holder: 'earlier-job', remainingMs: 60_000, configuredMs: 300_000 } }, 'cooldown'],
+    [
+      'an active cooldown',
+      { cooldown: { active: true, holder: 'earlier-job', remainingMs: 60_000, configuredMs: 300_000 } },
+      'cooldown',
+    ],
     ['a spent budget', { budget: { runsInWindow: 3, limit: 3, windowMs: 3_600_000, open: true } }, 'circuit_open'],
     ['every in-flight slot taken', { inFlight: { used: 10, max: 10 } }, 'wait'],
   ])('%s stops it: %s', async (_name, guards, decision) => {
@@ -168,23 +190,37 @@ describe('simulate: target and guards, as a worker would decide now', () => {
 
   it('the lock or cooldown of the same job (its own rerun) does not stop it', async () => {
     const w = world();
-    w.guards = freeGuards({ lock: { held: true, holder: FIRE_ID, ttlMs: 1_000 }, cooldown: { active: true, holder: FIRE_ID, remainingMs: 1_000, configuredMs: 1_000 } });
+    w.guards = freeGuards({
+      lock: { held: true, holder: FIRE_ID, ttlMs: 1_000 },
+      cooldown: { active: true, holder: FIRE_ID, remainingMs: 1_000, configuredMs: 1_000 },
+    });
     expect(jobOf(await simulate(fixture('firing-high-latency'), deps(w)))[0]!.worker?.decision).toBe('act');
   });
 
   it('global dry-run says what it would do and what the guards would say', async () => {
     const w = world();
     w.guards = freeGuards({ cooldown: { active: true, holder: 'x', remainingMs: 5_000, configuredMs: 60_000 } });
-    const [job] = jobOf(await simulate(fixture('firing-high-latency'), deps(w, { config: { dryRun: true, optInLabel: 'remediator.enable', maxInFlight: 10 } })));
+    const [job] = jobOf(
+      await simulate(
+        fixture('firing-high-latency'),
+        deps(w, { config: { dryRun: true, optInLabel: 'remediator.enable', maxInFlight: 10 } }),
+      ),
+    );
     expect(job!.dryRun).toEqual({ global: true, remediation: false });
     expect(job!.worker?.decision).toBe('dry_run');
     expect(job!.worker?.detail).toMatch(/DRY_RUN=true.*would restart container api.*guards would stop it: cooldown/);
   });
 
   it('a remediation with dryRun: true and a delay says both', async () => {
-    const { remediation } = parseRemediation('x/slow.yaml', 'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\ndelay: 30s\ndryRun: true\n');
+    const { remediation } = parseRemediation(
+      'x/slow.yaml',
+      'match: alertname="HighLatency"\ntarget:\n  container: "{{ labels.container }}"\naction:\n  type: restart\ndelay: 30s\ndryRun: true\n',
+    );
     const w = world();
-    const r = await simulate(fixture('firing-high-latency'), deps(w, { catalog: () => createCatalog('x', [remediation!]) }));
+    const r = await simulate(
+      fixture('firing-high-latency'),
+      deps(w, { catalog: () => createCatalog('x', [remediation!]) }),
+    );
     const [job] = jobOf(r, 'slow');
     expect(job!.delayMs).toBe(30_000);
     expect(job!.worker?.detail).toMatch(/slow has dryRun: true.*after the 30s delay/);
@@ -205,7 +241,12 @@ describe('simulate: target and guards, as a worker would decide now', () => {
 
   it('never calls a Docker method that changes anything', async () => {
     const w = world([container('api'), container('w-1', { labels: { 'com.docker.compose.service': 'worker' } })]);
-    for (const name of ['firing-high-latency', 'firing-queue-depth-high', 'firing-disk-full', 'resolved-high-latency'] as const) {
+    for (const name of [
+      'firing-high-latency',
+      'firing-queue-depth-high',
+      'firing-disk-full',
+      'resolved-high-latency',
+    ] as const) {
       await simulate(fixture(name), deps(w));
     }
     expect(w.docker.mutatingCalls()).toEqual([]);
