@@ -1,10 +1,19 @@
 import { UnrecoverableError } from 'bullmq';
 
 /**
- * The few error classes of remediator. Whether a job is retried is decided where the error is
- * thrown: a {@link PermanentError} (bad params, missing target, policy refusal) extends BullMQ's
- * UnrecoverableError so the job fails at once; anything else is retried with backoff.
+ * Every error class of remediator, in one family. What happens next is decided where the error
+ * is thrown, by its class:
+ * - {@link PermanentError} (bad params, missing target, policy refusal, open circuit): never
+ *   retried; it extends BullMQ's UnrecoverableError so the job fails at once;
+ * - {@link TransientError} (Docker 5xx, timeout, engine unreachable; a failed verification):
+ *   retried with the step's backoff;
+ * - {@link RateLimitedError}: wait the time given, spend no attempt;
+ * - {@link ConfigError} / {@link CatalogError}: the process refuses to start (exit 78);
+ * - {@link BadInputError}: a request, payload, flag or filter that can never be valid: 400 or
+ *   exit 1/2, naming the field.
  */
+
+// ---- configuration ------------------------------------------------------------------------
 
 /** A configuration value from the environment is missing or wrong; names the variable. */
 export class ConfigError extends Error {
@@ -17,11 +26,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** One problem in one remediation file. */
+/** One problem in one remediation (or hosts) file. */
 export interface CatalogProblem {
   file: string;
   path: string;
   reason: string;
+  /** A warning does not stop the start; `check` prints it. */
+  severity?: 'error' | 'warning';
 }
 
 /** remediations/ cannot be loaded; lists every problem with file, path and reason. */
@@ -34,6 +45,41 @@ export class CatalogError extends Error {
     this.name = 'CatalogError';
   }
 }
+
+// ---- bad input ----------------------------------------------------------------------------
+
+/**
+ * Input that can never be valid: a webhook body, a simulate payload, a history filter, a CLI
+ * flag, an alert label a template refuses. `field` names where; `source` what (file, header).
+ */
+export class BadInputError extends Error {
+  constructor(
+    readonly field: string,
+    reason: string,
+    readonly source?: string,
+  ) {
+    super(`${source ? `${source}${field ? ` ${field}` : ''}: ` : field ? `${field}: ` : ''}${reason}`);
+    this.name = 'BadInputError';
+  }
+}
+
+/** A template could not render a safe value from the alert; the message names the label. */
+export class TemplateError extends BadInputError {
+  constructor(message: string) {
+    super('', message);
+    this.name = 'TemplateError';
+  }
+}
+
+/** Bad flags or arguments on the command line: exits 2 (EX_USAGE-like). */
+export class UsageError extends BadInputError {
+  constructor(message: string) {
+    super('', message);
+    this.name = 'UsageError';
+  }
+}
+
+// ---- job fate -----------------------------------------------------------------------------
 
 /** Why a job ended without acting, for outcome metrics and for the human reading the reason. */
 export type PermanentKind = 'refused' | 'not_found' | 'bad_params' | 'circuit_open';
@@ -75,7 +121,7 @@ export class CircuitOpenError extends PermanentError {
   }
 }
 
-/** A Docker call that may work if tried again (5xx, timeout, engine unreachable). */
+/** May work if tried again: Docker 5xx, a timeout, an unreachable engine or API. */
 export class TransientError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -83,20 +129,67 @@ export class TransientError extends Error {
   }
 }
 
-/** Verification after the action did not see the target healthy in time; retried. */
-export class VerificationError extends Error {
+/** Verification after an action did not see the target fixed in time: a failed attempt. */
+export class VerificationError extends TransientError {
   constructor(message: string) {
     super(message);
     this.name = 'VerificationError';
   }
 }
 
+/** A command run by `exec` exited non-zero: a failed attempt; `result` keeps its output. */
+export class ExecFailedError extends TransientError {
+  constructor(
+    message: string,
+    readonly result: unknown,
+  ) {
+    super(message);
+    this.name = 'ExecFailedError';
+  }
+}
+
+/**
+ * An exec that timed out or was aborted could not be confirmed stopped: its target stays
+ * locked (until the lock's TTL) and the job escalates, so nothing runs beside it.
+ */
+export class ExecStillRunningError extends PermanentError {
+  constructor(message: string) {
+    super('refused', message);
+  }
+}
+
+/** A peer asked us to slow down (Slack's 429): wait `retryAfterMs`, spend no attempt. */
+export class RateLimitedError extends Error {
+  constructor(
+    readonly retryAfterMs: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RateLimitedError';
+  }
+}
+
 /** Redis could not take the alerts: the webhook answers 503 so Alertmanager retries. */
-export class EnqueueUnavailableError extends Error {
+export class EnqueueUnavailableError extends TransientError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'EnqueueUnavailableError';
   }
+}
+
+/** A dependency (Redis) cannot be reached by a one-shot command: exits 1 with this message. */
+export class UnreachableError extends TransientError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+/** True for errors retrying cannot fix (ours, or any BullMQ UnrecoverableError). */
+export function isPermanent(err: Error): boolean {
+  return err instanceof PermanentError || err instanceof UnrecoverableError || err.name === 'UnrecoverableError';
 }
 
 /** Turn anything thrown into an Error so it can be logged and stored. */
@@ -107,5 +200,54 @@ export function coerceError(value: unknown): Error {
     return new Error(JSON.stringify(value));
   } catch {
     return new Error(String(value));
+  }
+}
+
+// ---- named cases, kept for the places that branch on them ---------------------------------
+
+/** The payload handed to simulate is not an Alertmanager webhook body; the message names where. */
+export class InvalidPayloadError extends BadInputError {
+  constructor(
+    source: string,
+    readonly path: string,
+    reason: string,
+  ) {
+    super(path, reason, source);
+    this.name = 'InvalidPayloadError';
+  }
+}
+
+/** A history filter value that can never be valid; names the field, as a 400 or exit 2 says. */
+export class HistoryFilterError extends BadInputError {
+  constructor(field: string, reason: string) {
+    super(field, reason);
+    this.name = 'HistoryFilterError';
+  }
+}
+
+/** Slack asked us to slow down; wait `retryAfterMs` before any further call. */
+export class SlackRateLimitedError extends RateLimitedError {
+  constructor(retryAfterMs: number, what: string) {
+    super(retryAfterMs, `${what}: rate limited by Slack, retry after ${Math.ceil(retryAfterMs / 1000)} s`);
+    this.name = 'SlackRateLimitedError';
+  }
+}
+
+/** Slack is down or unreachable; retried with backoff. */
+export class SlackTransientError extends TransientError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SlackTransientError';
+  }
+}
+
+/** A sink (Slack) refused the call for a reason retrying cannot fix (bad token, unknown channel, ...). */
+export class SlackPermanentError extends UnrecoverableError {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnrecoverableError';
   }
 }

@@ -1,7 +1,9 @@
-import { UnreachableError, processIO } from './cli/io.js';
-import { EXIT, UsageError } from './cli/term.js';
+import { processIO } from './cli/io.js';
+import { EXIT } from './cli/term.js';
 import { loadConfig, type Role } from './config.js';
-import { CatalogError, ConfigError, coerceError } from './errors.js';
+
+import { CatalogError, ConfigError, coerceError, UnreachableError, UsageError } from './errors.js';
+
 import { createLogger } from './observability/logger.js';
 
 const USAGE = `usage: remediator [command]

@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
+
 import { defineAction } from './types.js';
+import { ExecFailedError } from '../errors.js';
 
 export const ExecParams = Type.Object(
   {
@@ -16,20 +18,10 @@ export const ExecParams = Type.Object(
   { additionalProperties: false },
 );
 
-/** The command ran but exited non-zero: a failed attempt (retried by the job's policy). */
-export class ExecFailedError extends Error {
-  constructor(
-    message: string,
-    readonly result: unknown,
-  ) {
-    super(message);
-    this.name = 'ExecFailedError';
-  }
-}
-
-export const exec = defineAction({
-  schema: ExecParams,
+export const exec = defineAction(ExecParams, {
   scope: 'container',
+  disruptive: false,
+  describe: (p, on) => `run ${JSON.stringify(p.command)} in ${on} (timeout ${p.timeoutSeconds ?? 60}s)`,
   async run(params, ctx) {
     const argv = params.command;
     const names = ctx.targets.map((c) => c.name).join(', ');

@@ -9,9 +9,11 @@ export const KillParams = Type.Object(
   { additionalProperties: false },
 );
 
-export const kill = defineAction({
-  schema: KillParams,
+export const kill = defineAction(KillParams, {
   scope: 'container',
+  disruptive: true,
+  verifies: 'none',
+  describe: (p, on) => `send ${p.signal ?? 'SIGKILL'} to ${on}`,
   async run(params, ctx) {
     const signal = params.signal ?? 'SIGKILL';
     const running = ctx.targets.filter((c) => c.running);

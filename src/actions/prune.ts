@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { defineAction } from './types.js';
 
 export const PruneParams = Type.Object(
@@ -16,21 +16,42 @@ export const PruneParams = Type.Object(
   { additionalProperties: false },
 );
 
-export const prune = defineAction({
-  schema: PruneParams,
+type Prune = Static<typeof PruneParams>;
+
+/** What a prune removes, defaults applied. */
+function pruneWhat(p: Prune) {
+  return {
+    containers: p.containers ?? true,
+    images: p.images ?? 'dangling',
+    buildCache: p.buildCache ?? true,
+    networks: p.networks ?? false,
+    volumes: p.volumes ?? false,
+  };
+}
+
+/** "stopped opted-in containers, dangling images, buildCache". */
+function pruneList(p: Prune): string {
+  return Object.entries(pruneWhat(p))
+    .filter(([, v]) => v !== false)
+    .map(([k, v]) =>
+      k === 'images'
+        ? `${v} images`
+        : k === 'containers'
+          ? 'stopped opted-in containers'
+          : k === 'buildCache'
+            ? 'the build cache'
+            : k,
+    )
+    .join(', ');
+}
+
+export const prune = defineAction(PruneParams, {
   scope: 'host',
+  disruptive: false,
+  describe: (p) => `prune ${pruneList(p)}`,
   async run(params, ctx) {
-    const what = {
-      containers: params.containers ?? true,
-      images: params.images ?? 'dangling',
-      buildCache: params.buildCache ?? true,
-      networks: params.networks ?? false,
-      volumes: params.volumes ?? false,
-    };
-    const list = Object.entries(what)
-      .filter(([, v]) => v !== false)
-      .map(([k, v]) => (k === 'images' ? `${v} images` : k === 'containers' ? `stopped opted-in containers` : k))
-      .join(', ');
+    const what = pruneWhat(params);
+    const list = pruneList(params);
     if (ctx.dryRun) return { summary: `would prune ${list}`, changed: false, details: { ...what } };
     const report = await ctx.docker.prune({
       containersWithLabel: what.containers ? `${ctx.optInLabel}=true` : undefined,

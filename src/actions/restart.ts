@@ -10,9 +10,10 @@ export const RestartParams = Type.Object(
   { additionalProperties: false },
 );
 
-export const restart = defineAction({
-  schema: RestartParams,
+export const restart = defineAction(RestartParams, {
   scope: 'container',
+  disruptive: true,
+  describe: (p, on) => `restart ${on} (stop timeout ${p.stopTimeoutSeconds ?? 10}s)`,
   async run(params, ctx) {
     const t = params.stopTimeoutSeconds ?? 10;
     const done: string[] = [];

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { ContainerInfo } from '../docker/port.js';
 import { RefusedError } from '../errors.js';
-import { defineAction, type ActionContext, type ActionResult } from './types.js';
+import { defineAction, type ActionContext, type ActionResult, type ParamProblem } from './types.js';
 
 export const ScaleParams = Type.Object(
   {
@@ -65,9 +65,21 @@ async function scaleIn(ctx: ActionContext, running: ContainerInfo[], wanted: num
   return removed;
 }
 
-export const scale = defineAction({
-  schema: ScaleParams,
+export const scale = defineAction(ScaleParams, {
   scope: 'service',
+  // Scaling in stops replicas; scaling out only adds.
+  disruptive: (p) => (p.replicas !== undefined ? false : (p.by ?? 1) < 0),
+  check(p) {
+    const problems: ParamProblem[] = [];
+    if (p.replicas !== undefined && p.replicas > p.max)
+      problems.push({ path: '/replicas', reason: `must not exceed max (${p.max})` });
+    if (p.min !== undefined && p.min > p.max) problems.push({ path: '/min', reason: `must not exceed max (${p.max})` });
+    return problems;
+  },
+  describe: (p, on) =>
+    p.replicas !== undefined
+      ? `scale ${on} to ${p.replicas} replicas (bounded ${p.min ?? 1}..${p.max})`
+      : `scale ${on} by ${p.by ?? 1} (at most ${p.max}, at least ${p.min ?? 1})`,
   async run(params, ctx): Promise<ActionResult> {
     const service = ctx.service!;
     const projects = [...new Set(ctx.targets.map((c) => c.labels[PROJECT_LABEL] ?? ''))];

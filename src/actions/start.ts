@@ -3,9 +3,10 @@ import { defineAction } from './types.js';
 
 export const StartParams = Type.Object({ type: Type.Literal('start') }, { additionalProperties: false });
 
-export const start = defineAction({
-  schema: StartParams,
+export const start = defineAction(StartParams, {
   scope: 'container',
+  disruptive: false,
+  describe: (_p, on) => `start ${on} if stopped`,
   async run(_params, ctx) {
     const toStart = ctx.targets.filter((c) => !c.running);
     const names = toStart.map((c) => c.name);

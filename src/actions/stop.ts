@@ -9,9 +9,11 @@ export const StopParams = Type.Object(
   { additionalProperties: false },
 );
 
-export const stop = defineAction({
-  schema: StopParams,
+export const stop = defineAction(StopParams, {
   scope: 'container',
+  disruptive: true,
+  verifies: 'none',
+  describe: (p, on) => `stop ${on} (stop timeout ${p.stopTimeoutSeconds ?? 10}s)`,
   async run(params, ctx) {
     const t = params.stopTimeoutSeconds ?? 10;
     const toStop = ctx.targets.filter((c) => c.running);

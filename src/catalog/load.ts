@@ -60,10 +60,10 @@ function checkAction(
   if (handler.scope === 'service' && !target?.service && !target?.labels) {
     push('/target', `action ${type} needs target.service (a Compose service) or target.labels`);
   }
-  const a = raw as { replicas?: number; max?: number; min?: number };
-  if (type === 'scale' && a.max !== undefined) {
-    if (a.replicas !== undefined && a.replicas > a.max) push(`${where}/replicas`, `must not exceed max (${a.max})`);
-    if (a.min !== undefined && a.min > a.max) push(`${where}/min`, `must not exceed max (${a.max})`);
+  // Cross-field checks the action declares itself (only once the schema holds).
+  const check = handler.check as ((p: unknown) => { path: string; reason: string }[]) | undefined;
+  if (check && schemaProblems(handler.schema, raw, where).length === 0) {
+    for (const p of check(raw)) push(`${where}${p.path}`, p.reason);
   }
 }
 

@@ -1,3 +1,4 @@
+import { TemplateError } from '../errors.js';
 /**
  * Target templates: `{{ labels.NAME }}` and `{{ annotations.NAME }}` only, nothing else, so an
  * alert can choose a container but never inject anything. Every rendered value must match
@@ -28,14 +29,6 @@ export function checkTemplate(template: string): string[] {
   if (!/^[a-zA-Z0-9_.-]*$/.test(literal))
     throw new Error(`literal text may only hold [a-zA-Z0-9_.-]: ${JSON.stringify(template)}`);
   return refs;
-}
-
-/** Thrown when an alert's labels do not give a safe value. The message names the label. */
-export class TemplateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TemplateError';
-  }
 }
 
 /** Render a template against an alert; the result obeys Docker's name rule or this throws. */

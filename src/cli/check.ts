@@ -1,12 +1,18 @@
 import { stat } from 'node:fs/promises';
+
 import { parseArgs } from 'node:util';
+
 import { loadRemediations } from '../catalog/load.js';
+
 import type { Remediation } from '../catalog/remediation.js';
 import { loadConfig } from '../config.js';
-import { CatalogError, type CatalogProblem } from '../errors.js';
+
+import { CatalogError, type CatalogProblem, UsageError } from '../errors.js';
+
 import type { CliIO } from './io.js';
 import { crossCheck, promtoolCheck, readAlertRules } from './rules.js';
-import { EXIT, UsageError, paintFor, plural } from './term.js';
+
+import { EXIT, paintFor, plural } from './term.js';
 
 export const CHECK_USAGE = 'usage: remediator check [--dir DIR] [--rules DIR] [--json]';
 const DEFAULT_RULES_DIR = 'alert-rules';

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+
 import { loadConfig } from '../config.js';
+
 import {
-  HistoryFilterError,
   createHistoryStore,
   parseHistoryFilter,
   type HistoryOutcome,
@@ -9,7 +10,9 @@ import {
   type RawHistoryFilter,
 } from '../history/index.js';
 import { connectRedis, type CliIO } from './io.js';
-import { EXIT, UsageError, paintFor, plural, table, type Paint } from './term.js';
+
+import { EXIT, paintFor, plural, table, type Paint } from './term.js';
+import { HistoryFilterError, UsageError } from '../errors.js';
 
 export const HISTORY_USAGE =
   'usage: remediator history [--alertname NAME] [--remediation ID] [--target NAME] [--outcome OUTCOME]\n' +

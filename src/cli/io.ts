@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { coerceError } from '../errors.js';
+
+import { coerceError, UnreachableError } from '../errors.js';
 
 /** Where a command reads and writes: the process in main.ts, buffers in tests. */
 export interface CliIO {
@@ -15,14 +16,6 @@ export const processIO = (): CliIO => ({
   stdin: process.stdin,
   env: process.env,
 });
-
-/** Thrown when a dependency (Redis) cannot be reached; the command exits 1 with this message. */
-export class UnreachableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnreachableError';
-  }
-}
 
 /**
  * A Redis connection for a one-shot command: connect once, fail in seconds with a message an

@@ -1,18 +1,30 @@
 import { readFile } from 'node:fs/promises';
+
 import { parseArgs } from 'node:util';
+
 import { Queue } from 'bullmq';
+
 import { createCatalog } from '../catalog/catalog.js';
+
 import { loadRemediations } from '../catalog/load.js';
+
 import { loadConfig } from '../config.js';
+
 import { createDockerodeAdapter } from '../docker/dockerode-adapter.js';
+
 import type { DockerPort } from '../docker/port.js';
-import { coerceError } from '../errors.js';
+import { coerceError, InvalidPayloadError, UsageError } from '../errors.js';
+
 import { createGuards } from '../guards/index.js';
+
 import { REMEDIATION_QUEUE } from '../queue/contract.js';
-import { InvalidPayloadError, createSimulateReads, parsePayload, simulate } from '../simulate/index.js';
+
+import { createSimulateReads, parsePayload, simulate } from '../simulate/index.js';
 import { connectRedis, readAll, type CliIO } from './io.js';
+
 import { renderSimulation } from './simulate-view.js';
-import { EXIT, UsageError, paintFor } from './term.js';
+
+import { EXIT, paintFor } from './term.js';
 
 export const SIMULATE_USAGE = 'usage: remediator simulate FILE|- [--json] [--dir DIR]';
 const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;

@@ -14,14 +14,6 @@ export const EXIT = {
   config: 78,
 } as const;
 
-/** Bad flags or arguments: the message says what was expected; exits 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
 export interface Paint {
   enabled: boolean;
   red(s: string): string;

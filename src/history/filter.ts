@@ -1,15 +1,5 @@
 import { HISTORY_OUTCOMES, type HistoryFilter, type HistoryOutcome } from './types.js';
-
-/** A history filter value that can never be valid; names the field, as a 400 or exit 2 says. */
-export class HistoryFilterError extends Error {
-  constructor(
-    readonly field: string,
-    reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-    this.name = 'HistoryFilterError';
-  }
-}
+import { HistoryFilterError } from '../errors.js';
 
 export const MAX_LIMIT = 500;
 export const DEFAULT_LIMIT = 50;

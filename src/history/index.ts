@@ -1,5 +1,4 @@
 export {
-  HistoryFilterError,
   parseHistoryFilter,
   parseTimeBound,
   encodeCursor,

@@ -1,4 +1,3 @@
-import { UnrecoverableError } from 'bullmq';
 import {
   LogLevel,
   WebAPIHTTPError,
@@ -9,8 +8,10 @@ import {
   type ChatPostMessageArguments,
   type Logger as SlackLogger,
 } from '@slack/web-api';
+
 import type { Logger } from 'pino';
 import type { SlackMessage } from './blocks.js';
+import { SlackRateLimitedError, SlackTransientError, SlackPermanentError } from '../errors.js';
 
 /**
  * The two ways to reach Slack, behind one narrow port. Errors are classified here, where the
@@ -31,36 +32,6 @@ export interface SlackTransport {
   canEdit: boolean;
   post(channel: string, msg: SlackMessage, threadTs?: string): Promise<Posted>;
   update(channel: string, ts: string, msg: SlackMessage): Promise<void>;
-}
-
-/** Slack asked us to slow down; wait `retryAfterMs` before any further call. */
-export class SlackRateLimitedError extends Error {
-  constructor(
-    readonly retryAfterMs: number,
-    what: string,
-  ) {
-    super(`${what}: rate limited by Slack, retry after ${Math.ceil(retryAfterMs / 1000)} s`);
-    this.name = 'SlackRateLimitedError';
-  }
-}
-
-/** Slack is down or unreachable; retried with backoff. */
-export class SlackTransientError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SlackTransientError';
-  }
-}
-
-/** Slack refused the call for a reason retrying cannot fix (bad token, unknown channel, ...). */
-export class SlackPermanentError extends UnrecoverableError {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'UnrecoverableError';
-  }
 }
 
 /** Slack platform errors worth another try (https://docs.slack.dev/reference/methods/chat.postMessage). */

@@ -1,7 +1,7 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { actions } from '../actions/index.js';
+import { actions, runAction } from '../actions/index.js';
 import type { ActionContext, JobMemo } from '../actions/types.js';
 import type { ContainerInfo, DockerPort } from '../docker/port.js';
 import { BadParamsError, CircuitOpenError } from '../errors.js';
@@ -167,12 +167,17 @@ export function createProcessor(deps: ProcessorDeps) {
       targets: resolved.targets,
       service: resolved.service,
       optInLabel: deps.optInLabel,
+      episode: memoFor(deps.redis, keys.memo(deps.prefix, `${jobId}.episode`)),
+      hostState: memoFor(deps.redis, `${deps.prefix}:hoststate`),
+      host: 'local',
+      swarm: undefined,
+      verify: remediation.verify,
     };
 
     if (dryRun) {
       // Everything but the Docker call: the guards are asked, nothing is recorded.
       const admission = await deps.guards.admit(remediation, target, jobId, false);
-      const result = await handler.run(action, ctx);
+      const result = await runAction(action.type, action, ctx);
       const guard = admission.decision === 'ok' ? 'guards would pass' : `guards would stop it: ${admission.decision}`;
       log.info({ summary: result.summary, guard }, 'dry run');
       return {
@@ -236,7 +241,7 @@ export function createProcessor(deps: ProcessorDeps) {
       });
       deps.events.emit('job.acting', { jobId, data: job.data, targets: names, action: action.type });
       acted = true;
-      const result = await handler.run(action, ctx);
+      const result = await runAction(action.type, action, ctx);
 
       let verification: RemediationJobResult['verification'];
       if (result.changed && remediation.verify && handler.scope !== 'host') {

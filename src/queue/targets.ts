@@ -1,8 +1,8 @@
 import type { ActionScope, ServiceRef } from '../actions/types.js';
 import type { TargetSpec } from '../catalog/schema.js';
-import { renderName, TemplateError, type TemplateSource } from '../catalog/template.js';
+import { renderName, type TemplateSource } from '../catalog/template.js';
 import type { ContainerInfo, DockerPort } from '../docker/port.js';
-import { RefusedError, TargetNotFoundError } from '../errors.js';
+import { RefusedError, TargetNotFoundError, TemplateError } from '../errors.js';
 
 export const COMPOSE_SERVICE = 'com.docker.compose.service';
 export const COMPOSE_PROJECT = 'com.docker.compose.project';

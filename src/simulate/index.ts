@@ -1,10 +1,10 @@
 import type { WebhookPayload } from '../alertmanager/schema.js';
 import { simulate, type SimulateDeps } from './plan.js';
-import type { SimulationReport } from './types.js';
 
+import type { SimulationReport } from './types.js';
 export { simulate, type SimulateDeps, type SimulateReads } from './plan.js';
 export { createSimulateReads } from './reads.js';
-export { InvalidPayloadError, parsePayload, validatePayload } from './validate.js';
+export { parsePayload, validatePayload } from './validate.js';
 export type * from './types.js';
 
 /** A simulator bound to its dependencies, as the HTTP route and the CLI use it. */

@@ -1,17 +1,7 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { WebhookPayloadSchema, type WebhookPayload } from '../alertmanager/schema.js';
 
-/** The payload handed to simulate is not an Alertmanager webhook body; the message names where. */
-export class InvalidPayloadError extends Error {
-  constructor(
-    readonly source: string,
-    readonly path: string,
-    reason: string,
-  ) {
-    super(`${source}${path ? ` ${path}` : ''}: ${reason}`);
-    this.name = 'InvalidPayloadError';
-  }
-}
+import { WebhookPayloadSchema, type WebhookPayload } from '../alertmanager/schema.js';
+import { InvalidPayloadError } from '../errors.js';
 
 // Compiled once: the same schema the webhook validates with (date-time is registered there).
 const checker = TypeCompiler.Compile(WebhookPayloadSchema);

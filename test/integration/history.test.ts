@@ -2,15 +2,21 @@
 // kept beyond BullMQ's job retention and across a restart, and the filters and paging of the
 // API and the CLI return exactly what they should.
 import { execFile } from 'node:child_process';
+
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
+
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
 import { historyCommand } from '../../src/cli/history.js';
-import { UsageError } from '../../src/cli/term.js';
+
 import { createHistoryStore, type HistoryRecord } from '../../src/history/index.js';
+
 import { createTestContainer, removeContainers, uniquePrefix } from '../support/docker.js';
+
 import { TOKEN, fixture, remediationsDir, startHarness, type Harness } from '../support/harness.js';
+import { UsageError } from '../../src/errors.js';
 
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'remediator.js');
 const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });

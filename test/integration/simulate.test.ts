@@ -3,13 +3,17 @@
 // and Docker are byte-for-byte what they were. Own Redis and own dockerd, so the before/after
 // snapshots can cover every key and every container without other test files interfering.
 import { execFile } from 'node:child_process';
+
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
+
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import {
   ensureBusyboxImage,
   startDockerd,
@@ -17,13 +21,18 @@ import {
   type DockerdHandle,
   type RedisHandle,
 } from '../../scripts/lib/daemons.js';
-import { UnreachableError } from '../../src/cli/io.js';
+
 import { simulateCommand } from '../../src/cli/simulate.js';
+
 import { loadConfig } from '../../src/config.js';
+
 import { createRuntime, type Runtime } from '../../src/container.js';
+
 import type { SimulationReport } from '../../src/simulate/index.js';
 import { createTestContainer } from '../support/docker.js';
+
 import { FIXTURES, TOKEN, fixture } from '../support/harness.js';
+import { UnreachableError } from '../../src/errors.js';
 
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'remediator.js');
 const PREFIX = 'simtest';

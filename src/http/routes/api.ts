@@ -1,12 +1,15 @@
 import { Type } from '@sinclair/typebox';
+
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { WebhookPayloadSchema } from '../../alertmanager/schema.js';
+
 import type { Catalog } from '../../catalog/catalog.js';
 import type { ReloadStatus } from '../../catalog/reload.js';
 import type { Config } from '../../config.js';
-import { coerceError } from '../../errors.js';
-import { HistoryFilterError, parseHistoryFilter, type HistoryStore } from '../../history/index.js';
+import { coerceError, HistoryFilterError } from '../../errors.js';
+
+import { parseHistoryFilter, type HistoryStore } from '../../history/index.js';
 import type { Simulator } from '../../simulate/index.js';
 import { authorize, challenge } from '../auth.js';
 

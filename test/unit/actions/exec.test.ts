@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ExecFailedError, exec } from '../../../src/actions/exec.js';
+
+import { exec } from '../../../src/actions/exec.js';
 import type { ExecOptions } from '../../../src/docker/port.js';
 import { FakeDocker, actionContext, container } from './fake-docker.js';
+import { ExecFailedError } from '../../../src/errors.js';
 
 const argv = ['/usr/local/bin/cleanup', '--older-than', '7d'];
 

@@ -187,6 +187,7 @@ export interface ContextOptions {
   optInLabel?: string;
   jobId?: string;
   attempt?: number;
+  episode?: MemoryMemo;
 }
 
 /** An ActionContext around a FakeDocker. */
@@ -202,5 +203,10 @@ export function actionContext(docker: FakeDocker, o: ContextOptions = {}): Actio
     targets: o.targets ?? [],
     service: o.service,
     optInLabel: o.optInLabel ?? 'remediator.enable',
+    episode: o.episode ?? new MemoryMemo(),
+    hostState: new MemoryMemo(),
+    host: 'local',
+    swarm: undefined,
+    verify: undefined,
   };
 }

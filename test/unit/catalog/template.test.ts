@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TemplateError, checkTemplate, renderName } from '../../../src/catalog/template.js';
+
+import { checkTemplate, renderName } from '../../../src/catalog/template.js';
+import { TemplateError } from '../../../src/errors.js';
 
 // The oracle, written here rather than imported, so a loosened rule in src/ shows up.
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

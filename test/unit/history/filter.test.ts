@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+
 import {
-  HistoryFilterError,
   decodeCursor,
   encodeCursor,
   parseHistoryFilter,
@@ -9,10 +9,14 @@ import {
   toRecord,
 } from '../../../src/history/index.js';
 import { loadRemediations } from '../../../src/catalog/load.js';
+
 import { toSpec } from '../../../src/catalog/remediation.js';
+
 import { episodeOf } from '../../../src/alertmanager/episode.js';
+
 import type { RemediationJobData } from '../../../src/queue/contract.js';
 import { REMEDIATIONS_DIR, alertOf } from '../fixtures.js';
+import { HistoryFilterError } from '../../../src/errors.js';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 

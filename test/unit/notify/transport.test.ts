@@ -1,16 +1,14 @@
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } from '@slack/web-api';
+
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+
 import { deliveryBackoff, DELIVERY } from '../../../src/notify/delivery.js';
+
 import { createNotifications } from '../../../src/notify/index.js';
-import {
-  SlackPermanentError,
-  SlackRateLimitedError,
-  SlackTransientError,
-  classifyWebApiError,
-  retryAfterMs,
-  webhookTransport,
-} from '../../../src/notify/transport.js';
+
+import { classifyWebApiError, retryAfterMs, webhookTransport } from '../../../src/notify/transport.js';
+import { SlackRateLimitedError, SlackTransientError, SlackPermanentError } from '../../../src/errors.js';
 
 const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/s3cr3tW3bh00kP4th';
 const msg = { text: 'hi', blocks: [] };

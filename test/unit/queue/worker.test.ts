@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ExecFailedError } from '../../../src/actions/exec.js';
+
 import {
   BadParamsError,
   RefusedError,
   TargetNotFoundError,
   TransientError,
   VerificationError,
+  ExecFailedError,
 } from '../../../src/errors.js';
+
 import { finalOutcome } from '../../../src/queue/worker.js';
 
 describe('finalOutcome', () => {

@@ -1,0 +1,104 @@
+/**
+ * Every Redis key remediator writes, in one place, and Redis Cluster safe.
+ *
+ * A Cluster routes a key by its hash tag (the text between the first `{` and `}`). Each group
+ * of keys that one Lua script or one pipeline touches together shares a tag:
+ * - `{<host>}`: everything about one Docker host: its BullMQ queue, its episodes, job memos,
+ *   resolved markers, target locks, cooldowns, budgets and in-flight slots. One script can
+ *   then take every guard of a job at once, and hosts spread over the Cluster's shards;
+ * - `{history}`: history records and their indexes (one script writes a record atomically);
+ * - `{notify}`: notification threads, their sequence numbers and the delivery queue;
+ * - `{global}`: what spans hosts: pauses, the fleet-wide in-flight cap, open circuits.
+ *
+ * Values that come from outside (remediation ids, container names, label values) are
+ * URI-encoded so a `:` or `{` in them can never change a key's shape or slot.
+ */
+
+const enc = (s: string): string => encodeURIComponent(s);
+
+/** A Docker host's name: the same rule as container names (it appears in keys and queue names). */
+export const HOST_NAME_RULE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+/** The host a remediation acts on when it names none (one engine, DOCKER_HOST). */
+export const DEFAULT_HOST = 'local';
+
+/** Keys of one Docker host, all in the hash slot of `{host}`. */
+export function hostKeys(prefix: string, host: string) {
+  const t = `${prefix}:{${host}}`;
+  return {
+    /** BullMQ prefix of this host's remediation queue (`<t>:remediations:*`). */
+    queuePrefix: t,
+    /** The episode record: claimed by the webhook, then the job's state; outlives the job. */
+    episode: (jobId: string) => `${t}:episode:${jobId}`,
+    /** Set when Alertmanager said the episode resolved: a fire job that runs later does nothing. */
+    resolved: (fireJobId: string) => `${t}:resolved:${fireJobId}`,
+    /** Durable per-job scratch space: runbook cursor, step attempts, what an action did. */
+    memo: (jobId: string) => `${t}:memo:${jobId}`,
+    /** Per episode, shared by its fire and onResolved jobs (values an undo puts back). */
+    episodeMemo: (fireJobId: string) => `${t}:emem:${fireJobId}`,
+    /** One action at a time per resolved target identity (container, service, host). */
+    lock: (identity: string) => `${t}:lock:${enc(identity)}`,
+    /** Jobs waiting for that lock, woken when it is released (no polling). */
+    lockWaiters: (identity: string) => `${t}:lockw:${enc(identity)}`,
+    cooldown: (remediation: string, identity: string) => `${t}:cooldown:${enc(remediation)}:${enc(identity)}`,
+    runs: (remediation: string, identity: string) => `${t}:runs:${enc(remediation)}:${enc(identity)}`,
+    circuit: (remediation: string, identity: string) => `${t}:circuit:${enc(remediation)}:${enc(identity)}`,
+    /** Actions in flight on this host (a semaphore with expiring slots). */
+    inFlight: `${t}:inflight`,
+    /** Disruptive actions in flight per Compose service (at most a share of its replicas). */
+    share: (service: string) => `${t}:share:${enc(service)}`,
+    /** Images a container ran, newest first (what `rollback` goes back to). */
+    images: (container: string) => `${t}:images:${enc(container)}`,
+    /** The Alertmanager silence a job created while acting. */
+    silence: (jobId: string) => `${t}:silence:${jobId}`,
+  };
+}
+export type HostKeys = ReturnType<typeof hostKeys>;
+
+/** Keys that span hosts, in the slot of `{global}`. */
+export function globalKeys(prefix: string) {
+  const t = `${prefix}:{global}`;
+  return {
+    /** Actions in flight across every host (MAX_IN_FLIGHT_GLOBAL). */
+    inFlight: `${t}:inflight`,
+    /** Open circuits: member `remediation|host|identity`, score = when it closes (ms). */
+    circuits: `${t}:circuits`,
+    /** Pauses: hash id -> JSON; `pausesVersion` bumps on every change. */
+    pauses: `${t}:pauses`,
+    pausesVersion: `${t}:pauses:v`,
+    /** Disruptive actions started per minute across the fleet (a sliding window). */
+    disruptive: `${t}:disruptive`,
+    /** Approvals waiting for a human: hash id -> JSON. */
+    approvals: `${t}:approvals`,
+    /** Worker heartbeats per host: hash host -> last seen ms. */
+    heartbeats: `${t}:heartbeats`,
+  };
+}
+export type GlobalKeys = ReturnType<typeof globalKeys>;
+
+/** History records and their indexes, in the slot of `{history}`. */
+export function historyKeys(prefix: string) {
+  const t = `${prefix}:{history}`;
+  return {
+    recPrefix: `${t}:rec:`,
+    rec: (jobId: string) => `${t}:rec:${enc(jobId)}`,
+    time: `${t}:time`,
+    idx: (field: string, value: string) => `${t}:idx:${field}:${enc(value)}`,
+    /** Effectiveness rollups (counters per remediation, step and host). */
+    stats: (bucket: string) => `${t}:stats:${bucket}`,
+  };
+}
+export type HistoryKeys = ReturnType<typeof historyKeys>;
+
+/** Notification threads and their queue, in the slot of `{notify}`. */
+export function notifyKeys(prefix: string) {
+  const t = `${prefix}:{notify}`;
+  return {
+    /** BullMQ prefix of the notification queue. */
+    queuePrefix: t,
+    /** Counter handing out seq numbers of a thread. */
+    seq: (thread: string) => `${t}:seq:${thread}`,
+    /** Hash: per sink, what it delivered of a thread (Slack: ts, channel, last seq, view). */
+    thread: (thread: string) => `${t}:thread:${thread}`,
+  };
+}
+export type NotifyKeys = ReturnType<typeof notifyKeys>;
