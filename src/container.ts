@@ -8,12 +8,15 @@ import { createCatalogReloader, type ReloadResult } from './catalog/reload.js';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
 import type { DockerPort } from './docker/port.js';
-import { createEvents, type RemediationEvents } from './events.js';
+import { createEvents, type RemediationEvents } from './lifecycle/events.js';
 import { createGuards, type Guards } from './guards/index.js';
 import { createHistoryStore, subscribeHistory, type HistoryStore } from './history/index.js';
 import { buildApp } from './http/app.js';
 import type { Notifications } from './notify/index.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createAlertmanagerApi } from './alertmanager/api.js';
+import { DEFAULT_HOST, hostKeys } from './keys.js';
+import { subscribeMetrics } from './lifecycle/metrics.js';
 import { REMEDIATION_QUEUE, type RemediationJobData } from './queue/contract.js';
 import { createProducer } from './queue/producer.js';
 import { createRemediationWorker } from './queue/worker.js';
@@ -69,7 +72,9 @@ export async function createRuntime(
   log.info({ dir: config.remediationsDir, remediations: catalog.remediations.map((r) => r.id) }, 'remediations loaded');
 
   const requirePrometheus = (c: Catalog) => {
-    const needsProm = c.remediations.filter((r) => r.verify?.query !== undefined).map((r) => r.id);
+    const needsProm = c.remediations
+      .filter((r) => r.steps.some((st) => st.verify?.query !== undefined || st.when.kind === 'query'))
+      .map((r) => r.id);
     if (roles.worker && needsProm.length > 0 && !config.prometheusUrl) {
       throw new ConfigError(
         'PROMETHEUS_URL',
@@ -92,11 +97,22 @@ export async function createRuntime(
   });
   const producerRedis = producerConnection(config.redisUrl);
   producerRedis.on('error', (err) => log.debug({ err: err.message }, 'producer Redis connection error'));
-  const queue = new Queue<RemediationJobData>(REMEDIATION_QUEUE, {
-    connection: producerRedis,
-    prefix: config.queuePrefix,
-  });
-  queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));
+  // One remediation queue per Docker host (`{host}` hash tag: Cluster safe), created on first use.
+  const queues = new Map<string, Queue<RemediationJobData>>();
+  const queueFor = (host: string): Queue<RemediationJobData> => {
+    let q = queues.get(host);
+    if (!q) {
+      q = new Queue<RemediationJobData>(REMEDIATION_QUEUE, {
+        connection: producerRedis,
+        prefix: hostKeys(config.queuePrefix, host).queuePrefix,
+      });
+      q.on('error', (err) => log.debug({ err: err.message, host }, 'queue error'));
+      queues.set(host, q);
+    }
+    return q;
+  };
+  const queue = queueFor(DEFAULT_HOST);
+  subscribeMetrics(events, metrics);
   // Every process queues Slack changes from its events; only workers deliver them.
   // Loaded only when used: the Slack SDK, dockerode and bull-board cost memory in every process.
   const slackOn = config.slack.botToken !== undefined || config.slack.webhookUrl !== undefined;
@@ -113,7 +129,9 @@ export async function createRuntime(
         tlsVerify: config.dockerTlsVerify,
       }))
     : undefined;
-  let workerRedis: Redis | undefined;
+  // The worker's connection waits out a Redis outage: outcomes written through it are never lost.
+  const workerRedis: Redis | undefined = roles.worker ? workerConnection(config.redisUrl) : undefined;
+  workerRedis?.on('error', (err) => log.debug({ err: err.message }, 'worker Redis connection error'));
   let worker: ReturnType<typeof createRemediationWorker> | undefined;
   const lifecycle = { draining: false };
 
@@ -125,7 +143,20 @@ export async function createRuntime(
     prefix: config.queuePrefix,
     retentionSeconds: config.historyRetentionSeconds,
   });
-  subscribeHistory(events, history, log);
+  subscribeHistory(
+    events,
+    {
+      producer: history,
+      worker:
+        workerRedis &&
+        createHistoryStore({
+          redis: workerRedis,
+          prefix: config.queuePrefix,
+          retentionSeconds: config.historyRetentionSeconds,
+        }),
+    },
+    log,
+  );
   // Alertmanager silences while acting (opt-in per remediation): the worker acts, so it silences.
   const silences = roles.worker
     ? createSilences({ config, events, redis: producerRedis, log, catalog: () => catalog })
@@ -134,12 +165,14 @@ export async function createRuntime(
     catalog: () => catalog,
     docker,
     guards,
-    reads: createSimulateReads(producerRedis, config.queuePrefix, queue),
+    reads: createSimulateReads(producerRedis, config.queuePrefix, queueFor),
     config,
   });
   const refreshQueueMetrics = async () => {
-    const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized');
-    for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: REMEDIATION_QUEUE, state }, n);
+    for (const q of queues.values()) {
+      const counts = await q.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized');
+      for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: REMEDIATION_QUEUE, state }, n);
+    }
     const open = await guards.openCircuits();
     for (const r of catalog.remediations) metrics.circuitOpen.set({ remediation: r.id }, open.has(r.id) ? 1 : 0);
   };
@@ -150,7 +183,7 @@ export async function createRuntime(
         log,
         metrics,
         producer: createProducer({
-          queue,
+          queueFor,
           redis: producerRedis,
           catalog: () => catalog,
           metrics,
@@ -200,15 +233,15 @@ export async function createRuntime(
         ),
       );
       void warnOnEvictionPolicy(producerRedis, log);
-      if (roles.worker && docker) {
-        workerRedis = workerConnection(config.redisUrl);
-        workerRedis.on('error', (err) => log.debug({ err: err.message }, 'worker Redis connection error'));
+      if (roles.worker && docker && workerRedis) {
         worker = createRemediationWorker({
           connection: workerRedis,
           redis: workerRedis,
-          docker,
+          host: DEFAULT_HOST,
+          queue: queueFor(DEFAULT_HOST),
+          dockerFor: () => docker,
+          alertmanager: config.alertmanagerUrl ? createAlertmanagerApi(config.alertmanagerUrl) : undefined,
           log,
-          metrics,
           events,
           guards: createGuards({ redis: workerRedis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs }),
           maxInFlight: config.maxInFlight,
@@ -248,7 +281,7 @@ export async function createRuntime(
       if (silences) await settledWithin(silences.settled(), 5_000);
       // After the worker: its last job.finished events still reach the notification queue.
       await notifications?.stop(5_000);
-      await settledWithin(queue.close(), 2_000);
+      for (const q of queues.values()) await settledWithin(q.close(), 2_000);
       producerRedis.disconnect();
       workerRedis?.disconnect();
       log.info('stopped');

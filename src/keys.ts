@@ -46,8 +46,8 @@ export function hostKeys(prefix: string, host: string) {
     inFlight: `${t}:inflight`,
     /** Disruptive actions in flight per Compose service (at most a share of its replicas). */
     share: (service: string) => `${t}:share:${enc(service)}`,
-    /** Images a container ran, newest first (what `rollback` goes back to). */
-    images: (container: string) => `${t}:images:${enc(container)}`,
+    /** Long-lived per-host state actions keep (e.g. the images a container ran, for rollback). */
+    state: (field: string) => `${t}:state:${enc(field)}`,
     /** The Alertmanager silence a job created while acting. */
     silence: (jobId: string) => `${t}:silence:${jobId}`,
   };

@@ -1,9 +1,7 @@
 import { processIO } from './cli/io.js';
 import { EXIT } from './cli/term.js';
 import { loadConfig, type Role } from './config.js';
-
 import { CatalogError, ConfigError, coerceError, UnreachableError, UsageError } from './errors.js';
-
 import { createLogger } from './observability/logger.js';
 
 const USAGE = `usage: remediator [command]

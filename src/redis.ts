@@ -38,6 +38,20 @@ export function scriptCommand(
   return (...args) => commands[name]!(...args);
 }
 
+/**
+ * A Lua script whose number of keys varies per call (the guards': one lock per target). Run by
+ * EVALSHA like scriptCommand; the key count is passed with each call.
+ */
+export function scriptWithKeys(
+  redis: Redis,
+  name: string,
+  lua: string,
+): (keys: string[], args: string[]) => Promise<unknown> {
+  const commands = redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>;
+  if (typeof commands[name] !== 'function') redis.defineCommand(name, { lua });
+  return (keys, args) => commands[name]!(keys.length, ...keys, ...args);
+}
+
 /** Resolves once the connection is ready; rejects after `ms`. */
 export function waitReady(redis: Redis, ms: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();

@@ -102,6 +102,12 @@ export interface ActionHandler<P> {
    * (stop, pause, kill: the target is not meant to run; only a `verify.query` applies).
    */
   verifies?: 'running' | 'none';
+  /**
+   * Honours `ctx.signal`: aborted, it stops its work (exec kills its process) and settles only
+   * once it has. The engine then waits for it before releasing the target's lock. Other
+   * actions are single Docker calls that cannot be interrupted.
+   */
+  abortable?: boolean;
   /** Cross-field checks beyond the schema (min ≤ max, ...), for `check` and every start. */
   check?(params: P): ParamProblem[];
   /** What it will do, for a human: "restart api (stop timeout 10s)". `on` names the targets. */

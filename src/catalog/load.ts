@@ -4,24 +4,40 @@ import { join } from 'node:path';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { actions, ACTION_TYPES, type ActionParams } from '../actions/index.js';
 import { CatalogError, type CatalogProblem } from '../errors.js';
 import { parseMatchers } from './matchers.js';
 import { DEFAULTS, type Remediation } from './remediation.js';
 import { RemediationFileSchema, durationMs, type RemediationFile } from './schema.js';
-import { checkTemplate } from './template.js';
+import { checkRunbook, normalizeOnResolved, normalizeSteps, queriesOf } from './steps.js';
 
 const ID_RULE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-// The file without the action unions: those are checked per `type` for precise messages.
+// The file without the action unions and steps: those are checked per `type` and per step
+// (catalog/steps.ts) for precise messages.
 const FileShape = Type.Object(
-  { ...RemediationFileSchema.properties, action: Type.Unknown(), onResolved: Type.Optional(Type.Unknown()) },
+  {
+    ...RemediationFileSchema.properties,
+    action: Type.Optional(Type.Unknown()),
+    steps: Type.Optional(Type.Unknown()),
+    onResolved: Type.Optional(Type.Unknown()),
+  },
   { additionalProperties: false },
 );
 
+/** What a loader needs to know of the process: queries need PROMETHEUS_URL to mean anything. */
+export interface LoadOptions {
+  prometheusUrl?: string | undefined;
+  /**
+   * Without prometheusUrl, report as problems the `when` queries ('when': `check`, since a
+   * step's condition cannot even be evaluated) or every query ('all': a worker, which also
+   * verifies with them).
+   */
+  requirePrometheus?: 'when' | 'all' | undefined;
+}
+
 function describe(e: ValueError): string {
   if (e.message === 'Expected union value') {
-    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration)$/.test(e.path)) {
+    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout)$/.test(e.path)) {
       return 'expected a duration such as "30s", "5m", "1h" or a number of seconds';
     }
     if (e.path === '/match') return 'expected a matcher string or a list of them';
@@ -30,10 +46,10 @@ function describe(e: ValueError): string {
   return e.message.replace(/^Expected/, 'expected');
 }
 
-function schemaProblems(schema: TSchema, value: unknown, prefix: string): { path: string; reason: string }[] {
+function schemaProblems(schema: unknown, value: unknown, prefix: string): { path: string; reason: string }[] {
   const seen = new Set<string>();
   const out: { path: string; reason: string }[] = [];
-  for (const e of Value.Errors(schema, value)) {
+  for (const e of Value.Errors(schema as TSchema, value)) {
     const path = prefix + e.path;
     if (seen.has(path)) continue; // one reason per place is enough to fix it
     seen.add(path);
@@ -42,35 +58,11 @@ function schemaProblems(schema: TSchema, value: unknown, prefix: string): { path
   return out;
 }
 
-function checkAction(
-  raw: unknown,
-  where: string,
-  target: RemediationFile['target'],
-  push: (path: string, reason: string) => void,
-): void {
-  const type = (raw as { type?: unknown } | null)?.type;
-  if (typeof raw !== 'object' || raw === null) return push(where, 'expected an object with a "type"');
-  if (typeof type !== 'string' || !(ACTION_TYPES as string[]).includes(type)) {
-    return push(`${where}/type`, `expected one of ${ACTION_TYPES.join(', ')}`);
-  }
-  const handler = actions[type as ActionParams['type']];
-  for (const p of schemaProblems(handler.schema, raw, where)) push(p.path, p.reason);
-  if (handler.scope === 'container' && !target)
-    push('/target', `action ${type} needs a target (container, service or labels)`);
-  if (handler.scope === 'service' && !target?.service && !target?.labels) {
-    push('/target', `action ${type} needs target.service (a Compose service) or target.labels`);
-  }
-  // Cross-field checks the action declares itself (only once the schema holds).
-  const check = handler.check as ((p: unknown) => { path: string; reason: string }[]) | undefined;
-  if (check && schemaProblems(handler.schema, raw, where).length === 0) {
-    for (const p of check(raw)) push(`${where}${p.path}`, p.reason);
-  }
-}
-
 /** Validate one remediation file's text; the id comes from the file name. */
 export function parseRemediation(
   file: string,
   text: string,
+  options: LoadOptions = {},
 ): { remediation?: Remediation; problems: CatalogProblem[] } {
   const problems: CatalogProblem[] = [];
   const lines = new LineCounter();
@@ -104,8 +96,14 @@ export function parseRemediation(
   }
   for (const p of schemaProblems(FileShape, raw, '')) push(p.path, p.reason);
   const f = raw as RemediationFile;
-  if (f.action !== undefined) checkAction(f.action, '/action', f.target, push);
-  if (f.onResolved !== undefined) checkAction(f.onResolved, '/onResolved', f.target, push);
+  checkRunbook(f, push, schemaProblems);
+  if (options.requirePrometheus && !options.prometheusUrl) {
+    for (const q of queriesOf(f)) {
+      if (options.requirePrometheus === 'all' || q.path.endsWith('/when/query')) {
+        push(q.path, 'a PromQL query needs PROMETHEUS_URL, which is not set');
+      }
+    }
+  }
 
   const matchTexts = typeof f.match === 'string' ? [f.match] : Array.isArray(f.match) ? f.match : [];
   const matchers = matchTexts.flatMap((text, i) => {
@@ -117,22 +115,6 @@ export function parseRemediation(
       return [];
     }
   });
-  for (const [key, template] of Object.entries({ ...f.target, labels: undefined, maxContainers: undefined })) {
-    if (typeof template !== 'string') continue;
-    try {
-      checkTemplate(template);
-    } catch (err) {
-      push(`/target/${key}`, (err as Error).message);
-    }
-  }
-  for (const [key, template] of Object.entries(f.target?.labels ?? {})) {
-    try {
-      checkTemplate(template);
-    } catch (err) {
-      push(`/target/labels/${key}`, (err as Error).message);
-    }
-  }
-  if (typeof f.verify?.query === 'string' && f.verify.query.trim() === '') push('/verify/query', 'empty query');
   let silenceMs: number = DEFAULTS.silenceMaxDurationMs;
   try {
     silenceMs = durationMs(f.silence?.maxDuration, silenceMs);
@@ -151,22 +133,9 @@ export function parseRemediation(
     match: matchTexts,
     matchers,
     target: f.target,
-    action: f.action,
-    onResolved: f.onResolved,
+    steps: normalizeSteps(f),
+    onResolved: normalizeOnResolved(f),
     delayMs: durationMs(f.delay, 0),
-    retry: {
-      attempts: f.retry?.attempts ?? DEFAULTS.attempts,
-      backoffMs: durationMs(f.retry?.backoff, DEFAULTS.backoffMs),
-      maxBackoffMs: durationMs(f.retry?.maxBackoff, DEFAULTS.maxBackoffMs),
-      jitter: f.retry?.jitter ?? DEFAULTS.jitter,
-    },
-    verify: f.verify && {
-      running: f.verify.running ?? true,
-      healthy: f.verify.healthy ?? true,
-      withinMs: durationMs(f.verify.within, DEFAULTS.verifyWithinMs),
-      query: f.verify.query,
-      queryWithinMs: durationMs(f.verify.queryWithin, DEFAULTS.queryWithinMs),
-    },
     guards: {
       cooldownMs: durationMs(f.guards?.cooldown, 0),
       budget: f.guards?.budget && { runs: f.guards.budget.runs, windowMs: durationMs(f.guards.budget.window, 0) },
@@ -179,7 +148,7 @@ export function parseRemediation(
 }
 
 /** Load and validate every remediations/*.yaml; throws {@link CatalogError} listing all problems. */
-export async function loadRemediations(dir: string): Promise<Remediation[]> {
+export async function loadRemediations(dir: string, options: LoadOptions = {}): Promise<Remediation[]> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory())
     throw new CatalogError([{ file: dir, path: '', reason: 'REMEDIATIONS_DIR is not a directory' }]);
@@ -190,7 +159,7 @@ export async function loadRemediations(dir: string): Promise<Remediation[]> {
   const ids = new Map<string, string>();
   for (const name of files) {
     const file = join(dir, name);
-    const { remediation, problems: p } = parseRemediation(file, await readFile(file, 'utf8'));
+    const { remediation, problems: p } = parseRemediation(file, await readFile(file, 'utf8'), options);
     problems.push(...p);
     if (!remediation) continue;
     const clash = ids.get(remediation.id);

@@ -3,10 +3,53 @@ import type { Matcher } from './matchers.js';
 import type { TargetSpec } from './schema.js';
 
 /**
- * A validated remediation with defaults applied. The JSON part (`RemediationSpec`) travels in
- * the job, so a job finishes under the definition it was enqueued with even if the catalog is
- * reloaded meanwhile.
+ * A validated remediation with defaults applied: a runbook of ordered steps. The JSON part
+ * (`RemediationSpec`) travels in the job, so a job finishes under the definition it was
+ * enqueued with even if the catalog is reloaded meanwhile.
  */
+
+export interface RetrySpec {
+  attempts: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  jitter: number;
+}
+
+export interface VerifySpec {
+  /** Container state checks (for container and service scope actions whose handler verifies). */
+  running: boolean;
+  healthy: boolean;
+  withinMs: number;
+  /** PromQL that must come back empty or all true; may hold `{{ labels.X }}` inside quotes. */
+  query: string | undefined;
+  queryWithinMs: number;
+  /** Written on the step itself (or the one-step `action:` form), not inherited from the file. */
+  own: boolean;
+}
+
+export type WhenSpec =
+  { kind: 'always' } | { kind: 'still_firing' } | { kind: 'previous_failed' } | { kind: 'query'; query: string };
+
+export type OnFailure = 'next' | 'abort' | 'continue';
+export type OnSuccess = 'stop' | 'next';
+
+/** One step of a runbook, normalized: every default from the file applied. */
+export interface StepSpec {
+  /** 0-based position in the runbook. */
+  index: number;
+  name: string;
+  action: ActionParams;
+  /** The step's own target, or the file's. */
+  target: TargetSpec | undefined;
+  verify: VerifySpec | undefined;
+  when: WhenSpec;
+  /** The action is stopped after this long (a failed attempt); undefined: no limit but its own. */
+  timeoutMs: number | undefined;
+  retry: RetrySpec;
+  onFailure: OnFailure;
+  onSuccess: OnSuccess;
+}
+
 export interface RemediationSpec {
   id: string;
   file: string;
@@ -14,14 +57,13 @@ export interface RemediationSpec {
   hash: string;
   description: string | undefined;
   match: string[];
+  /** The file-level target (steps may override it). */
   target: TargetSpec | undefined;
-  action: ActionParams;
-  onResolved: ActionParams | undefined;
+  /** The runbook: at least one step. The `action:` form is a one-step runbook. */
+  steps: StepSpec[];
+  /** The action run when the alert resolves, as a one-step runbook of its own. */
+  onResolved: StepSpec | undefined;
   delayMs: number;
-  retry: { attempts: number; backoffMs: number; maxBackoffMs: number; jitter: number };
-  verify:
-    | { running: boolean; healthy: boolean; withinMs: number; query: string | undefined; queryWithinMs: number }
-    | undefined;
   guards: { cooldownMs: number; budget: { runs: number; windowMs: number } | undefined };
   notify: { channel: string | undefined; mention: string | undefined };
   dryRun: boolean;
@@ -47,4 +89,17 @@ export const DEFAULTS = {
 export function toSpec(r: Remediation): RemediationSpec {
   const { matchers: _m, ...spec } = r;
   return spec;
+}
+
+/** The steps a job of this phase runs. */
+export function stepsOf(spec: Pick<RemediationSpec, 'steps' | 'onResolved'>, phase: 'fire' | 'resolve'): StepSpec[] {
+  return phase === 'fire' ? spec.steps : spec.onResolved ? [spec.onResolved] : [];
+}
+
+/**
+ * The action type a remediation is known by in metrics and lists: its only action, or the
+ * first step's for a runbook (metric label values stay bounded by the action types).
+ */
+export function primaryAction(spec: Pick<RemediationSpec, 'steps' | 'onResolved'>, phase: 'fire' | 'resolve'): string {
+  return stepsOf(spec, phase)[0]?.action.type ?? 'none';
 }

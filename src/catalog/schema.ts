@@ -13,6 +13,11 @@ const Template = Type.String({ minLength: 1, maxLength: 256 });
 
 export const TargetSchema = Type.Object(
   {
+    /**
+     * The Docker host to act on, e.g. "{{ labels.instance | host }}" (a name from HOSTS_FILE);
+     * absent: the default host.
+     */
+    host: Type.Optional(Template),
     /** A container by name, e.g. "{{ labels.container }}". */
     container: Type.Optional(Template),
     /** A Compose service, e.g. "{{ labels.service }}" (label com.docker.compose.service). */
@@ -21,6 +26,10 @@ export const TargetSchema = Type.Object(
     project: Type.Optional(Template),
     /** Any other label selector; values may be templates. */
     labels: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }), Template)),
+    /** Containers that carry this label, whatever its value (e.g. one declaring a cleanup command). */
+    withLabel: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 256 })),
+    /** A Swarm service by name: scale and rollback go through the Swarm API. */
+    swarmService: Type.Optional(Template),
     /** Refuse when the selector matches more containers than this. */
     maxContainers: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   },
@@ -45,9 +54,45 @@ export const VerifySchema = Type.Object(
     /** And healthy, when it has a health check (default true). */
     healthy: Type.Optional(Type.Boolean()),
     within: Type.Optional(Duration),
-    /** PromQL that must come back empty or false within `queryWithin` (needs PROMETHEUS_URL). */
+    /**
+     * PromQL that must come back empty or all true within `queryWithin` (needs PROMETHEUS_URL).
+     * `{{ labels.X }}` may appear inside a double-quoted string; the value is escaped.
+     */
     query: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    /** How long the query may take to hold (default: `within` when given, else 2m). */
     queryWithin: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+
+/** When a step runs, once the runbook reaches it. */
+export const WhenSchema = Type.Union([
+  Type.Literal('always'),
+  /** The alert still fires (Alertmanager's API, or the resolved marker without ALERTMANAGER_URL). */
+  Type.Literal('still_firing'),
+  /** The step before it (the last one that ran) failed. */
+  Type.Literal('previous_failed'),
+  /** A PromQL query returns at least one true/non-zero series (needs PROMETHEUS_URL). */
+  Type.Object({ query: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }),
+]);
+
+export const StepSchema = Type.Object(
+  {
+    /** Shown in the history and Slack; default "step-N". Letters, digits, _ . - */
+    name: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' })),
+    action: ActionSchema,
+    /** The file's target unless given. */
+    target: Type.Optional(TargetSchema),
+    /** The file's `verify` unless given; `false` for none. */
+    verify: Type.Optional(Type.Union([VerifySchema, Type.Literal(false)])),
+    when: Type.Optional(WhenSchema),
+    /** How long the action may run before it is stopped (a failed attempt). */
+    timeout: Type.Optional(Duration),
+    retry: Type.Optional(RetrySchema),
+    /** next: try the next step; abort: fail now and escalate; continue: record and go on. */
+    onFailure: Type.Optional(Type.Union([Type.Literal('next'), Type.Literal('abort'), Type.Literal('continue')])),
+    /** stop: a passed step ends the runbook (default with a verify); next: go on (default without). */
+    onSuccess: Type.Optional(Type.Union([Type.Literal('stop'), Type.Literal('next')])),
   },
   { additionalProperties: false },
 );
@@ -92,11 +137,15 @@ export const RemediationFileSchema = Type.Object(
     /** Alertmanager matchers: a list of `name="value"` strings, or one `{a="b", c=~"d"}` string. */
     match: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
     target: Type.Optional(TargetSchema),
-    action: ActionSchema,
+    /** One action: a one-step runbook. */
+    action: Type.Optional(ActionSchema),
+    /** Or an ordered runbook: each step acts, is verified, and says what happens next. */
+    steps: Type.Optional(Type.Array(StepSchema, { maxItems: 20 })),
     delay: Type.Optional(Duration),
     retry: Type.Optional(RetrySchema),
     verify: Type.Optional(VerifySchema),
     guards: Type.Optional(GuardsSchema),
+    /** An action to run when the alert resolves (e.g. scale back); its target is the file's. */
     onResolved: Type.Optional(ActionSchema),
     notify: Type.Optional(NotifySchema),
     dryRun: Type.Optional(Type.Boolean()),
@@ -107,6 +156,10 @@ export const RemediationFileSchema = Type.Object(
 
 export type RemediationFile = Static<typeof RemediationFileSchema>;
 export type TargetSpec = Static<typeof TargetSchema>;
+export type StepFile = Static<typeof StepSchema>;
+export type WhenFile = Static<typeof WhenSchema>;
+export type VerifyFile = Static<typeof VerifySchema>;
+export type RetryFile = Static<typeof RetrySchema>;
 
 /** Parse a Duration to milliseconds. */
 export function durationMs(d: string | number | undefined, fallbackMs: number): number {

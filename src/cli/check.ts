@@ -1,17 +1,11 @@
 import { stat } from 'node:fs/promises';
-
 import { parseArgs } from 'node:util';
-
 import { loadRemediations } from '../catalog/load.js';
-
-import type { Remediation } from '../catalog/remediation.js';
+import { primaryAction, type Remediation } from '../catalog/remediation.js';
 import { loadConfig } from '../config.js';
-
 import { CatalogError, type CatalogProblem, UsageError } from '../errors.js';
-
 import type { CliIO } from './io.js';
 import { crossCheck, promtoolCheck, readAlertRules } from './rules.js';
-
 import { EXIT, paintFor, plural } from './term.js';
 
 export const CHECK_USAGE = 'usage: remediator check [--dir DIR] [--rules DIR] [--json]';
@@ -20,7 +14,7 @@ const DEFAULT_RULES_DIR = 'alert-rules';
 export interface CheckReport {
   valid: boolean;
   dir: string;
-  remediations: { id: string; file: string; hash: string; action: string; match: string[] }[];
+  remediations: { id: string; file: string; hash: string; action: string; steps: string[]; match: string[] }[];
   rules: {
     dir: string | undefined;
     files: string[];
@@ -44,12 +38,25 @@ export async function runCheck(
   const notes: string[] = [];
   let remediations: Remediation[] | undefined;
   try {
-    remediations = await loadRemediations(dir);
+    remediations = await loadRemediations(dir, { prometheusUrl: env.PROMETHEUS_URL, requirePrometheus: 'when' });
   } catch (err) {
     if (!(err instanceof CatalogError)) throw err;
     problems.push(...err.problems);
   }
 
+  // Verification queries are checked by every worker's start (it refuses without PROMETHEUS_URL).
+  if (remediations && !env.PROMETHEUS_URL) {
+    for (const r of remediations) {
+      const queries = [...r.steps.filter((st) => st.verify?.query).map((st) => st.name)];
+      if (queries.length > 0) {
+        warnings.push({
+          file: r.file,
+          path: '/',
+          reason: `verifies with PromQL (${queries.join(', ')}): a worker needs PROMETHEUS_URL`,
+        });
+      }
+    }
+  }
   const rules: CheckReport['rules'] = { dir: rulesDir, files: [], alerts: 0, promtool: 'skipped' };
   const isDir = rulesDir !== undefined && (await stat(rulesDir).catch(() => undefined))?.isDirectory() === true;
   if (rulesDir !== undefined && isDir) {
@@ -77,7 +84,8 @@ export async function runCheck(
       id: r.id,
       file: r.file,
       hash: r.hash,
-      action: r.action.type,
+      action: primaryAction(r, 'fire'),
+      steps: r.steps.map((st) => st.name),
       match: r.match,
     })),
     rules,

@@ -1,7 +1,5 @@
 import { parseArgs } from 'node:util';
-
 import { loadConfig } from '../config.js';
-
 import {
   createHistoryStore,
   parseHistoryFilter,
@@ -10,7 +8,6 @@ import {
   type RawHistoryFilter,
 } from '../history/index.js';
 import { connectRedis, type CliIO } from './io.js';
-
 import { EXIT, paintFor, plural, table, type Paint } from './term.js';
 import { HistoryFilterError, UsageError } from '../errors.js';
 

@@ -1,5 +1,4 @@
 import { Redis } from 'ioredis';
-
 import { coerceError, UnreachableError } from '../errors.js';
 
 /** Where a command reads and writes: the process in main.ts, buffers in tests. */

@@ -25,30 +25,37 @@ function workerColour(d: WorkerDecision, p: Paint): string {
   const f = {
     act: p.green,
     dry_run: p.cyan,
+    conditional: p.cyan,
+    skip: p.dim,
     wait: p.yellow,
     cooldown: p.yellow,
     unknown: p.yellow,
     circuit_open: p.red,
     refused: p.red,
     not_found: p.red,
+    resolved: p.dim,
     cancelled: p.dim,
   }[d];
   return f(d);
 }
 
 export function guardsText(g: GuardView): string {
-  const lock = g.lock.held ? `lock held by ${g.lock.holder} (${humanDuration(g.lock.ttlMs)} left)` : 'lock free';
+  const lock =
+    g.blocker === 'lock'
+      ? `${g.lock.identity} locked by ${g.lock.holder} (${humanDuration(g.lock.ttlMs)} left)`
+      : 'lock free';
   const cooldown =
-    g.cooldown.configuredMs === 0 && !g.cooldown.active
-      ? 'no cooldown'
-      : g.cooldown.active
-        ? `cooldown active (${humanDuration(g.cooldown.remainingMs)} left)`
+    g.blocker === 'cooldown'
+      ? `cooldown active on ${g.cooldown.subject} (${humanDuration(g.cooldown.remainingMs)} left)`
+      : g.cooldown.configuredMs === 0
+        ? 'no cooldown'
         : `cooldown ${humanDuration(g.cooldown.configuredMs)}, not active`;
   const budget =
     g.budget.limit === undefined
       ? 'no budget'
-      : `budget ${g.budget.runsInWindow}/${g.budget.limit} per ${humanDuration(g.budget.windowMs ?? 0)}${g.budget.open ? ' (circuit open)' : ''}`;
-  return [lock, cooldown, budget, `in flight ${g.inFlight.used}/${g.inFlight.max}`].join(' · ');
+      : `budget ${g.budget.runsInWindow}/${g.budget.limit} per ${humanDuration(g.budget.windowMs ?? 0)}${g.blocker === 'circuit_open' ? ' (circuit open)' : ''}`;
+  const share = g.share ? [`service share ${g.share.used}/${g.share.limit}`] : [];
+  return [lock, cooldown, budget, `in flight ${g.inFlight.used}/${g.inFlight.max}`, ...share].join(' · ');
 }
 
 export function targetText(t: TargetView, p: Paint): string {
@@ -89,6 +96,13 @@ function jobLines(j: JobPlan, p: Paint): string[][] {
         : 'off';
     rows.push(['dry-run', dry]);
     rows.push(['worker', `${workerColour(j.worker.decision, p)}: ${j.worker.detail}`]);
+  }
+  if (j.steps.length > 1) {
+    for (const st of j.steps) {
+      const flow = `${st.when !== 'always' ? `when ${st.when}; ` : ''}${st.verify ? `verify ${st.verify}; ` : ''}on failure ${st.onFailure}, on success ${st.onSuccess}`;
+      rows.push([`step ${st.index + 1}`, `${p.bold(st.name)} ${st.describe} ${p.dim(`(${flow})`)}`]);
+      rows.push(['', `${workerColour(st.decision.decision, p)}: ${st.decision.detail}`]);
+    }
   }
   return rows;
 }

@@ -1,29 +1,18 @@
 import { readFile } from 'node:fs/promises';
-
 import { parseArgs } from 'node:util';
-
 import { Queue } from 'bullmq';
-
 import { createCatalog } from '../catalog/catalog.js';
-
 import { loadRemediations } from '../catalog/load.js';
-
 import { loadConfig } from '../config.js';
-
 import { createDockerodeAdapter } from '../docker/dockerode-adapter.js';
-
 import type { DockerPort } from '../docker/port.js';
 import { coerceError, InvalidPayloadError, UsageError } from '../errors.js';
-
 import { createGuards } from '../guards/index.js';
-
+import { hostKeys } from '../keys.js';
 import { REMEDIATION_QUEUE } from '../queue/contract.js';
-
 import { createSimulateReads, parsePayload, simulate } from '../simulate/index.js';
 import { connectRedis, readAll, type CliIO } from './io.js';
-
 import { renderSimulation } from './simulate-view.js';
-
 import { EXIT, paintFor } from './term.js';
 
 export const SIMULATE_USAGE = 'usage: remediator simulate FILE|- [--json] [--dir DIR]';
@@ -64,8 +53,20 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
 
   const redis = await connectRedis(config.redisUrl);
   // skipMetasUpdate: a Queue normally writes its meta key on connect; simulate must write nothing.
-  const queue = new Queue(REMEDIATION_QUEUE, { connection: redis, prefix: config.queuePrefix, skipMetasUpdate: true });
-  queue.on('error', () => undefined);
+  const queues = new Map<string, Queue>();
+  const queueFor = (host: string) => {
+    let q = queues.get(host);
+    if (!q) {
+      q = new Queue(REMEDIATION_QUEUE, {
+        connection: redis,
+        prefix: hostKeys(config.queuePrefix, host).queuePrefix,
+        skipMetasUpdate: true,
+      });
+      q.on('error', () => undefined);
+      queues.set(host, q);
+    }
+    return q;
+  };
   try {
     let docker: DockerPort | undefined = createDockerodeAdapter({
       dockerHost: config.dockerHost,
@@ -84,7 +85,7 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
       catalog: () => catalog,
       docker,
       guards: createGuards({ redis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs }),
-      reads: createSimulateReads(redis, config.queuePrefix, queue),
+      reads: createSimulateReads(redis, config.queuePrefix, queueFor),
       config,
     });
     io.out.write(
@@ -92,7 +93,7 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
     );
     return EXIT.ok;
   } finally {
-    await queue.close().catch(() => undefined);
+    for (const q of queues.values()) await q.close().catch(() => undefined);
     redis.disconnect();
   }
 }

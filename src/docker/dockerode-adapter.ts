@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { BadParamsError, TargetNotFoundError, TransientError } from '../errors.js';
+import type { SwarmServiceRef } from '../actions/types.js';
+import { BadParamsError, PermanentError, TargetNotFoundError, TransientError } from '../errors.js';
+import { supervisedExec } from './exec.js';
 import type {
   ContainerInfo,
   ContainerQuery,
+  ContainerSummary,
   DockerPort,
   ExecOptions,
   ExecResult,
@@ -82,33 +84,6 @@ function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
   };
 }
 
-/** Keeps only the last `max` bytes written to it: exec output stays bounded in memory and in Redis. */
-class TailBuffer {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-  constructor(private readonly max: number) {}
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    while (this.size > this.max && this.chunks.length > 0) {
-      const head = this.chunks[0]!;
-      const excess = this.size - this.max;
-      this.truncated = true;
-      if (head.length <= excess) {
-        this.chunks.shift();
-        this.size -= head.length;
-      } else {
-        this.chunks[0] = head.subarray(excess);
-        this.size -= excess;
-      }
-    }
-  }
-  toString(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
-
 export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { raw: Docker } {
   const docker = new Docker(dockerOptions(conn));
 
@@ -122,22 +97,47 @@ export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { r
 
   const inspect = (id: string) => call(`inspect ${id}`, async () => toInfo(await docker.getContainer(id).inspect()));
 
+  async function listContainers(query: ContainerQuery): Promise<ContainerSummary[]> {
+    const filters: Record<string, string[]> = {};
+    if (query.name !== undefined) filters.name = [`^/${query.name.replace(/[.]/g, '\\.')}$`];
+    const labels = [...Object.entries(query.labels ?? {}).map(([k, v]) => `${k}=${v}`), ...(query.labelKeys ?? [])];
+    if (labels.length > 0) filters.label = labels;
+    const list = await call('list containers', () => docker.listContainers({ all: query.all ?? true, filters }));
+    return list
+      .map((c) => ({
+        id: c.Id,
+        name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
+        image: c.Image,
+        labels: c.Labels ?? {},
+        state: c.State,
+        running: c.State === 'running',
+      }))
+      .filter((c) => query.name === undefined || c.name === query.name)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   return {
     raw: docker,
 
     ping: () => call('ping Docker', async () => void (await docker.ping())),
 
+    listContainers,
+
     async findContainers(query: ContainerQuery) {
-      const filters: Record<string, string[]> = {};
-      if (query.name !== undefined) filters.name = [`^/${query.name.replace(/[.]/g, '\\.')}$`];
-      if (query.labels) filters.label = Object.entries(query.labels).map(([k, v]) => `${k}=${v}`);
-      const list = await call('list containers', () => docker.listContainers({ all: query.all ?? true, filters }));
+      const list = await listContainers(query);
       const infos = await Promise.all(
         list.map((c) =>
-          inspect(c.Id).catch((err) => (err instanceof TargetNotFoundError ? undefined : Promise.reject(err))),
+          inspect(c.id).catch((err) => (err instanceof TargetNotFoundError ? undefined : Promise.reject(err))),
         ),
       );
       return infos.filter((c): c is ContainerInfo => c !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    async findService(name: string): Promise<SwarmServiceRef | undefined> {
+      const list = await call('list services', () => docker.listServices({ filters: { name: [name] } }));
+      const svc = list.find((s) => s.Spec?.Name === name);
+      if (!svc?.ID) return undefined;
+      return { id: svc.ID, name, version: svc.Version?.Index ?? 0, labels: svc.Spec?.Labels ?? {} };
     },
 
     inspect,
@@ -163,60 +163,11 @@ export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { r
       }),
     kill: (id, signal) => call(`kill ${id}`, async () => void (await docker.getContainer(id).kill({ signal }))),
 
-    async exec(id: string, o: ExecOptions): Promise<ExecResult> {
-      const container = docker.getContainer(id);
-      const exec = await call(`exec in ${id}`, () =>
-        container.exec({
-          Cmd: o.cmd,
-          AttachStdout: true,
-          AttachStderr: true,
-          User: o.user,
-          WorkingDir: o.workdir,
-          Env: o.env,
-        }),
-      );
-      const stream = await call(`exec in ${id}`, () => exec.start({ hijack: true, stdin: false }));
-      const out = new TailBuffer(o.maxOutputBytes);
-      const err = new TailBuffer(o.maxOutputBytes);
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      stdout.on('data', (c: Buffer) => out.push(c));
-      stderr.on('data', (c: Buffer) => err.push(c));
-      docker.modem.demuxStream(stream, stdout, stderr);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          stream.destroy();
-          reject(new TransientError(`exec in ${id}: no exit after ${o.timeoutMs} ms (${o.cmd.join(' ')})`));
-        }, o.timeoutMs);
-        const onAbort = () => {
-          clearTimeout(timer);
-          stream.destroy();
-          reject(new TransientError(`exec in ${id}: aborted`));
-        };
-        o.signal?.addEventListener('abort', onAbort, { once: true });
-        stream.on('end', () => {
-          clearTimeout(timer);
-          o.signal?.removeEventListener('abort', onAbort);
-          resolve();
-        });
-        stream.on('error', (e) => {
-          clearTimeout(timer);
-          reject(mapDockerError(e, `exec in ${id}`));
-        });
-      });
-      // The stream can end a moment before the engine records the exit code.
-      let info = await call(`exec inspect in ${id}`, () => exec.inspect());
-      for (let i = 0; info.Running && i < 50; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        info = await call(`exec inspect in ${id}`, () => exec.inspect());
-      }
-      return {
-        exitCode: info.ExitCode ?? -1,
-        stdout: out.toString(),
-        stderr: err.toString(),
-        truncated: out.truncated || err.truncated,
-      };
-    },
+    exec: (id: string, o: ExecOptions): Promise<ExecResult> =>
+      supervisedExec(docker.getContainer(id), o).catch((err: unknown) => {
+        if (err instanceof TransientError || err instanceof PermanentError) throw err;
+        throw mapDockerError(err, `exec in ${id}`);
+      }),
 
     async createReplica(sourceId: string, o: ReplicaOptions): Promise<ContainerInfo> {
       const src = await call(`inspect ${sourceId}`, () => docker.getContainer(sourceId).inspect());

@@ -1,3 +1,5 @@
+import type { SwarmServiceRef } from '../actions/types.js';
+
 /**
  * The narrow port through which remediator talks to a Docker Engine. One implementation
  * (dockerode-adapter.ts); actions and guards see only this, so the policy logic is testable
@@ -19,11 +21,16 @@ export interface ContainerInfo {
   restartCount: number;
 }
 
+/** What a container list says without an inspect: enough to know what a target resolves to. */
+export type ContainerSummary = Pick<ContainerInfo, 'id' | 'name' | 'image' | 'labels' | 'state' | 'running'>;
+
 export interface ContainerQuery {
   /** Exact container name. */
   name?: string;
   /** Every label must be present with this value. */
   labels?: Record<string, string>;
+  /** Every label must be present, whatever its value. */
+  labelKeys?: string[];
   /** Include stopped containers (default true). */
   all?: boolean;
 }
@@ -72,7 +79,12 @@ export interface ReplicaOptions {
 
 export interface DockerPort {
   ping(): Promise<void>;
+  /** Containers matching the query, from one list call (no inspect). */
+  listContainers(query: ContainerQuery): Promise<ContainerSummary[]>;
+  /** Containers matching the query, each inspected. */
   findContainers(query: ContainerQuery): Promise<ContainerInfo[]>;
+  /** A Swarm service by name (needs a Swarm manager); undefined when there is none. */
+  findService(name: string): Promise<SwarmServiceRef | undefined>;
   inspect(id: string): Promise<ContainerInfo>;
   restart(id: string, timeoutSeconds: number): Promise<void>;
   start(id: string): Promise<void>;

@@ -1,14 +1,18 @@
 import type { Redis } from 'ioredis';
 import type { RemediationSpec } from '../catalog/remediation.js';
-import { scriptCommand } from '../redis.js';
-import { ACQUIRE_LOCK, ACQUIRE_SLOT, ADMIT_RUN, RELEASE_LOCK } from './scripts.js';
+import { globalKeys, hostKeys } from '../keys.js';
+import { scriptWithKeys } from '../redis.js';
+import { ACQUIRE, RELEASE } from './scripts.js';
 
 /**
  * Safety guards kept in Redis, so they hold across workers, hosts and restarts:
- * - a lock per target (one action at a time; the holder is the job, so its rerun may retake it);
- * - a cooldown per (remediation, target) after a run;
- * - a budget of at most N runs per window per (remediation, target); past it the circuit is open;
- * - semaphores: actions in flight across all workers, and a share of a Compose service's replicas.
+ * - a lock per resolved target identity on its host (one action at a time, whatever spelling
+ *   a remediation used to reach it; a service-scoped step locks the service and its replicas);
+ * - a cooldown per (remediation, subject) after a run, and a budget of at most N runs per
+ *   window; past it the circuit is open;
+ * - semaphores: actions in flight on a host, and a share of a Compose service's replicas.
+ * One step's guards are checked and taken by one script (`acquire`) and given back by one
+ * (`Lease.release`): a scoped resource, released in one `finally`.
  */
 
 export interface GuardsDeps {
@@ -16,122 +20,201 @@ export interface GuardsDeps {
   prefix: string;
   /** How long a target lock or a slot lasts if its worker dies without releasing it. */
   lockTtlMs: number;
+  now?: () => number;
 }
 
-export type Admission =
-  | { decision: 'ok'; runsInWindow: number }
-  | { decision: 'cooldown'; remainingMs: number }
-  | { decision: 'circuit_open'; runsInWindow: number; reopensInMs: number };
+/** What one step of one job asks of the guards. */
+export interface GuardRequest {
+  host: string;
+  jobId: string;
+  /** The episode's fire job id (the resolved marker is kept per fire job). */
+  fireJobId: string;
+  remediation: Pick<RemediationSpec, 'id' | 'guards'>;
+  /** Identities locked for the step: `container/<name>`, `service/<project>/<name>`, `host`. */
+  locks: string[];
+  /** Identities the cooldown and budget are kept per (the step's targets). */
+  subjects: string[];
+  /** Apply cooldown and budget (the fix); onResolved undoes and is not limited by them. */
+  admit: boolean;
+  /** A fire job stops once its episode resolved. */
+  checkResolved: boolean;
+  maxInFlight: number;
+  /** Disruptive actions on a Compose service's replicas: at most `limit` at once. */
+  share?: { group: string; limit: number } | undefined;
+}
 
-/** What each guard would decide now, for simulate and for the job result. Reads only. */
+/** What every guard says now, in the order they are checked. */
 export interface GuardView {
-  lock: { held: boolean; holder: string | undefined; ttlMs: number };
-  cooldown: { active: boolean; holder: string | undefined; remainingMs: number; configuredMs: number };
-  budget: { runsInWindow: number; limit: number | undefined; windowMs: number | undefined; open: boolean };
+  /** The first guard that stops the step; undefined when all pass. */
+  blocker: 'resolved' | 'lock' | 'cooldown' | 'circuit_open' | 'in_flight' | 'share' | undefined;
+  lock: { holder: string | undefined; identity: string | undefined; ttlMs: number };
+  cooldown: { holder: string | undefined; subject: string | undefined; remainingMs: number; configuredMs: number };
+  budget: { runsInWindow: number; limit: number | undefined; windowMs: number | undefined; reopensInMs: number };
   inFlight: { used: number; max: number };
+  share: { used: number; limit: number } | undefined;
 }
 
-const enc = (s: string) => encodeURIComponent(s);
+/** What acquire took; give it back with release (once, in a finally). */
+export interface Lease {
+  view: GuardView;
+  /**
+   * Give every guard back. `acted`: start the cooldown (a fix ran). `keepLocks`: the action
+   * could not be confirmed stopped, so its targets stay locked until the lock TTL.
+   * Returns the ids of jobs that waited for the released locks (the caller wakes them).
+   */
+  release(opts: { acted: boolean; keepLocks?: boolean }): Promise<string[]>;
+}
+
+type Reply = [string, string, number, number, number, number, number];
 
 export function createGuards(deps: GuardsDeps) {
   const { redis, prefix } = deps;
-  const k = {
-    lock: (target: string) => `${prefix}:guard:lock:${enc(target)}`,
-    cooldown: (rem: string, target: string) => `${prefix}:guard:cooldown:${enc(rem)}:${enc(target)}`,
-    runs: (rem: string, target: string) => `${prefix}:guard:runs:${enc(rem)}:${enc(target)}`,
-    circuit: (rem: string, target: string) => `${prefix}:guard:circuit:${enc(rem)}:${enc(target)}`,
-    inFlight: () => `${prefix}:guard:inflight`,
-    share: (group: string) => `${prefix}:guard:share:${enc(group)}`,
-  };
-  // EVALSHA (defineCommand), not EVAL: the script text is not sent on every call.
+  const now = deps.now ?? Date.now;
   const run = (name: string, script: string, keys: string[], args: (string | number)[]): Promise<unknown> =>
-    scriptCommand(redis, name, script, keys.length)(...keys, ...args.map(String));
-  const evalNum = async (name: string, script: string, keys: string[], args: (string | number)[]) =>
-    Number(await run(name, script, keys, args));
+    scriptWithKeys(redis, name, script)(keys, args.map(String));
+
+  function keysFor(r: GuardRequest) {
+    const k = hostKeys(prefix, r.host);
+    return {
+      k,
+      locks: r.locks.map((id) => k.lock(id)),
+      waiters: r.locks.map((id) => k.lockWaiters(id)),
+      subjects: r.subjects.flatMap((s) => [
+        k.cooldown(r.remediation.id, s),
+        k.runs(r.remediation.id, s),
+        k.circuit(r.remediation.id, s),
+      ]),
+      share: k.share(r.share?.group ?? '-'),
+    };
+  }
+
+  function viewOf(r: GuardRequest, reply: Reply): GuardView {
+    const [blocker, a, b, c, inUsed, shareUsed, runs] = reply;
+    const budget = r.remediation.guards.budget;
+    return {
+      blocker: blocker === '' ? undefined : (blocker as GuardView['blocker']),
+      lock:
+        blocker === 'lock'
+          ? { holder: a, identity: r.locks[Number(c)], ttlMs: Math.max(0, Number(b)) }
+          : { holder: undefined, identity: undefined, ttlMs: 0 },
+      cooldown:
+        blocker === 'cooldown'
+          ? {
+              holder: a,
+              subject: r.subjects[Number(c)],
+              remainingMs: Math.max(0, Number(b)),
+              configuredMs: r.remediation.guards.cooldownMs,
+            }
+          : { holder: undefined, subject: undefined, remainingMs: 0, configuredMs: r.remediation.guards.cooldownMs },
+      budget: {
+        runsInWindow: Number(runs),
+        limit: budget?.runs,
+        windowMs: budget?.windowMs,
+        reopensInMs: blocker === 'circuit_open' ? Number(b) : 0,
+      },
+      inFlight: { used: Number(inUsed), max: r.maxInFlight },
+      share: r.share ? { used: Number(shareUsed), limit: r.share.limit } : undefined,
+    };
+  }
+
+  async function check(r: GuardRequest, take: boolean): Promise<GuardView> {
+    const ks = keysFor(r);
+    const budget = r.remediation.guards.budget;
+    const reply = (await run(
+      'remediatorGuardsAcquire',
+      ACQUIRE,
+      [ks.k.resolved(r.fireJobId), ks.k.inFlight, ks.share, ...ks.locks, ...ks.waiters, ...ks.subjects],
+      [
+        r.jobId,
+        now(),
+        deps.lockTtlMs,
+        r.maxInFlight,
+        r.share?.limit ?? 0,
+        budget?.windowMs ?? 0,
+        budget?.runs ?? 0,
+        r.admit ? 1 : 0,
+        take ? 1 : 0,
+        r.checkResolved ? 1 : 0,
+        take ? 1 : 0,
+        r.locks.length,
+        r.subjects.length,
+      ],
+    )) as Reply;
+    const view = viewOf(r, reply);
+    if (take && view.blocker === 'circuit_open') {
+      // For the gauge: open circuits in one sorted set, read in O(open circuits) per scrape.
+      const member = `${r.remediation.id}|${r.host}|${r.subjects[0] ?? ''}`;
+      await redis.zadd(globalKeys(prefix).circuits, now() + view.budget.reopensInMs, member);
+    }
+    return view;
+  }
 
   return {
-    keys: k,
-
-    /** One action at a time per target. Returns false while another job holds it. */
-    acquireLock: async (target: string, jobId: string) =>
-      (await evalNum('remediatorAcquireLock', ACQUIRE_LOCK, [k.lock(target)], [jobId, deps.lockTtlMs])) === 1,
-    releaseLock: async (target: string, jobId: string) =>
-      void (await evalNum('remediatorReleaseLock', RELEASE_LOCK, [k.lock(target)], [jobId])),
-
-    /** Take one of `limit` slots of a semaphore (global in-flight cap, service share). */
-    acquireSlot: async (name: string, jobId: string, limit: number) =>
-      (await evalNum('remediatorAcquireSlot', ACQUIRE_SLOT, [name], [jobId, limit, Date.now(), deps.lockTtlMs])) === 1,
-    releaseSlot: async (name: string, jobId: string) => void (await redis.zrem(name, jobId)),
-
     /**
-     * Cooldown and budget for one run of `spec` on `target`, decided atomically; with
-     * `record`, an admitted run is counted and an open circuit is remembered for the gauge.
+     * Take every guard of one step at once, or none: a Lease when all pass, else the view that
+     * says which guard stopped it (and, for a busy lock, the job is registered to be woken).
      */
-    async admit(
-      spec: Pick<RemediationSpec, 'id' | 'guards'>,
-      target: string,
-      jobId: string,
-      record: boolean,
-    ): Promise<Admission> {
-      const b = spec.guards.budget;
-      const reply = (await run(
-        'remediatorAdmitRun',
-        ADMIT_RUN,
-        [k.cooldown(spec.id, target), k.runs(spec.id, target), k.circuit(spec.id, target)],
-        [jobId, Date.now(), b?.windowMs ?? 0, b?.runs ?? 0, record ? '1' : '0'],
-      )) as [string, number, number];
-      const [decision, a, c] = reply;
-      if (decision === 'cooldown') return { decision, remainingMs: Number(a) };
-      if (decision === 'circuit_open') return { decision, runsInWindow: Number(a), reopensInMs: Number(c) };
-      return { decision: 'ok', runsInWindow: Number(a) };
-    },
-
-    /** Start the cooldown after a run; the job itself may still retry through it. */
-    async startCooldown(spec: Pick<RemediationSpec, 'id' | 'guards'>, target: string, jobId: string): Promise<void> {
-      if (spec.guards.cooldownMs > 0) await redis.set(k.cooldown(spec.id, target), jobId, 'PX', spec.guards.cooldownMs);
-    },
-
-    /** Remediation ids with an open circuit now, for the remediator_circuit_open gauge. */
-    async openCircuits(): Promise<Map<string, number>> {
-      const open = new Map<string, number>();
-      let cursor = '0';
-      let rounds = 0;
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:guard:circuit:*`, 'COUNT', 500);
-        cursor = next;
-        for (const key of found) {
-          const rem = decodeURIComponent(key.slice(`${prefix}:guard:circuit:`.length).split(':')[0] ?? '');
-          open.set(rem, (open.get(rem) ?? 0) + 1);
-        }
-      } while (cursor !== '0' && ++rounds < 100);
-      return open;
-    },
-
-    /** What every guard would decide now, changing nothing. */
-    async peek(spec: Pick<RemediationSpec, 'id' | 'guards'>, target: string, maxInFlight: number): Promise<GuardView> {
-      const now = Date.now();
-      const b = spec.guards.budget;
-      const [lockHolder, lockTtl, cdHolder, cdTtl, runs, inflight] = await Promise.all([
-        redis.get(k.lock(target)),
-        redis.pttl(k.lock(target)),
-        redis.get(k.cooldown(spec.id, target)),
-        redis.pttl(k.cooldown(spec.id, target)),
-        b ? redis.zcount(k.runs(spec.id, target), now - b.windowMs, '+inf') : Promise.resolve(0),
-        redis.zcount(k.inFlight(), now, '+inf'),
-      ]);
-      return {
-        lock: { held: lockHolder !== null, holder: lockHolder ?? undefined, ttlMs: Math.max(0, lockTtl) },
-        cooldown: {
-          active: cdHolder !== null,
-          holder: cdHolder ?? undefined,
-          remainingMs: Math.max(0, cdTtl),
-          configuredMs: spec.guards.cooldownMs,
+    async acquire(r: GuardRequest): Promise<{ lease: Lease; view: GuardView } | { lease: undefined; view: GuardView }> {
+      const view = await check(r, true);
+      if (view.blocker !== undefined) return { lease: undefined, view };
+      const ks = keysFor(r);
+      let released = false;
+      const lease: Lease = {
+        view,
+        async release({ acted, keepLocks = false }) {
+          if (released) return [];
+          released = true;
+          const cooldown = acted && r.admit ? r.remediation.guards.cooldownMs : 0;
+          const cooldownKeys = r.subjects.map((s) => ks.k.cooldown(r.remediation.id, s));
+          const woken = (await run(
+            'remediatorGuardsRelease',
+            RELEASE,
+            [ks.k.inFlight, ks.share, ...ks.locks, ...ks.waiters, ...cooldownKeys],
+            [r.jobId, now(), keepLocks ? 1 : 0, cooldown, r.locks.length, r.subjects.length, deps.lockTtlMs],
+          )) as string[];
+          return woken.filter((id) => id !== r.jobId);
         },
-        budget: { runsInWindow: runs, limit: b?.runs, windowMs: b?.windowMs, open: b !== undefined && runs >= b.runs },
-        inFlight: { used: inflight, max: maxInFlight },
       };
+      return { lease, view };
+    },
+
+    /** What every guard would decide now, writing nothing (simulate, dry-run). */
+    peek: (r: GuardRequest): Promise<GuardView> => check(r, false),
+
+    /** Open circuits now per remediation, for the remediator_circuit_open gauge. */
+    async openCircuits(): Promise<Map<string, number>> {
+      const key = globalKeys(prefix).circuits;
+      const t = now();
+      const [, members] = (await redis
+        .multi()
+        .zremrangebyscore(key, '-inf', t)
+        .zrangebyscore(key, t, '+inf')
+        .exec()) as [[Error | null, number], [Error | null, string[]]];
+      const open = new Map<string, number>();
+      for (const m of members[1] ?? []) {
+        const rem = m.split('|')[0] ?? '';
+        open.set(rem, (open.get(rem) ?? 0) + 1);
+      }
+      return open;
     },
   };
 }
 
 export type Guards = ReturnType<typeof createGuards>;
+
+/** The view of guards nobody asked (no target looked up): nothing blocks, nothing counted. */
+export function unaskedGuardView(spec: Pick<RemediationSpec, 'guards'>, maxInFlight: number): GuardView {
+  return {
+    blocker: undefined,
+    lock: { holder: undefined, identity: undefined, ttlMs: 0 },
+    cooldown: { holder: undefined, subject: undefined, remainingMs: 0, configuredMs: spec.guards.cooldownMs },
+    budget: {
+      runsInWindow: 0,
+      limit: spec.guards.budget?.runs,
+      windowMs: spec.guards.budget?.windowMs,
+      reopensInMs: 0,
+    },
+    inFlight: { used: 0, max: maxInFlight },
+    share: undefined,
+  };
+}

@@ -1,22 +1,33 @@
 import type { Logger } from 'pino';
-import { actions } from '../actions/index.js';
+import { handlerOf } from '../actions/index.js';
+import { primaryAction, stepsOf } from '../catalog/remediation.js';
+import { renderTarget, targetName as renderedName } from '../engine/render.js';
+import type { StepRecord } from '../engine/types.js';
 import { coerceError } from '../errors.js';
-import type { RemediationEventMap, RemediationEvents } from '../events.js';
+import type { RemediationEventMap, RemediationEvents } from '../lifecycle/events.js';
 import type { RemediationJobData } from '../queue/contract.js';
-import { renderTarget } from '../queue/targets.js';
 import type { HistoryStore } from './store.js';
 import type { HistoryOutcome, HistoryRecord } from './types.js';
 
 /** The target an alert names, as an operator would filter by it; '' when it cannot name one. */
 export function targetName(data: RemediationJobData): string {
-  const action = data.phase === 'fire' ? data.remediation.action : data.remediation.onResolved;
-  if (!action) return '';
+  const step = stepsOf(data.remediation, data.phase)[0];
+  if (!step) return '';
   try {
-    const rendered = renderTarget(data.remediation.target, actions[action.type].scope, data.alert);
-    return rendered.container ?? rendered.service?.name ?? 'host';
+    return renderedName(renderTarget(step.target, handlerOf(step.action.type).scope, data.alert, data.host));
   } catch {
     return ''; // refused labels: the record's summary says why
   }
+}
+
+/** Bytes of one step's details kept in history (exec output tails, collected evidence). */
+export const STEP_DETAILS_MAX = 16_384;
+
+/** A step record bounded for history: oversized details are cut, and say so. */
+export function boundedStep(s: StepRecord): StepRecord {
+  const json = s.details === undefined ? '' : JSON.stringify(s.details);
+  if (json.length <= STEP_DETAILS_MAX) return s;
+  return { ...s, details: { truncated: true, head: json.slice(0, STEP_DETAILS_MAX) } };
 }
 
 type Finished = RemediationEventMap['job.finished'];
@@ -28,13 +39,13 @@ export function toRecord(
   outcome: HistoryOutcome,
   end: Partial<Pick<Finished, 'result' | 'reason' | 'escalation' | 'attempts'>> & { finishedAt?: number } = {},
 ): HistoryRecord {
-  const action = data.phase === 'fire' ? data.remediation.action.type : (data.remediation.onResolved?.type ?? 'none');
   return {
     jobId,
     remediation: data.remediation.id,
     hash: data.remediation.hash,
     phase: data.phase,
-    action,
+    host: data.host,
+    action: end.result?.action ?? primaryAction(data.remediation, data.phase),
     alertname: data.alert.labels.alertname ?? '',
     fingerprint: data.alert.fingerprint,
     startsAt: data.alert.startsAt,
@@ -48,21 +59,23 @@ export function toRecord(
     receivedAt: data.receivedAt,
     finishedAt: end.finishedAt,
     durationMs: end.result?.durationMs,
+    steps: (end.result?.steps ?? []).map(boundedStep),
   };
 }
 
 /**
- * Keeps history from the event bus: a `queued` row when the webhook creates a job (HTTP
- * process), the outcome when it ends (worker process) or is cancelled. A write that fails is
- * logged and dropped: history must never hold up a remediation.
+ * Keeps history from the lifecycle. The webhook's side (`queued` rows, cancellations) is
+ * best effort: a failed write is logged, never holds up a delivery. A job's outcome is written
+ * by a durable subscriber on the worker's connection: the engine awaits it before the job is
+ * marked done, and that connection waits out a Redis outage, so no outcome is lost.
  */
 export function subscribeHistory(
   events: RemediationEvents,
-  store: Pick<HistoryStore, 'record'>,
+  stores: { producer?: Pick<HistoryStore, 'record'> | undefined; worker?: Pick<HistoryStore, 'record'> | undefined },
   log: Logger,
   now: () => number = Date.now,
 ): void {
-  const write = async (record: HistoryRecord, mode: 'initial' | 'final') => {
+  const bestEffort = async (store: Pick<HistoryStore, 'record'>, record: HistoryRecord, mode: 'initial' | 'final') => {
     try {
       await store.record(record, mode);
     } catch (err) {
@@ -77,9 +90,16 @@ export function subscribeHistory(
       );
     }
   };
-  events.on('job.queued', (e) => write(toRecord(e.jobId, e.data, 'queued'), 'initial'));
-  events.on('job.cancelled', (e) =>
-    write(toRecord(e.jobId, e.data, 'cancelled', { reason: e.reason, finishedAt: now() }), 'final'),
-  );
-  events.on('job.finished', (e) => write(toRecord(e.jobId, e.data, e.outcome, { ...e, finishedAt: now() }), 'final'));
+  const { producer, worker } = stores;
+  if (producer) {
+    events.on('job.queued', (e) => bestEffort(producer, toRecord(e.jobId, e.data, 'queued'), 'initial'));
+    events.on('job.cancelled', (e) =>
+      bestEffort(producer, toRecord(e.jobId, e.data, 'cancelled', { reason: e.reason, finishedAt: now() }), 'final'),
+    );
+  }
+  if (worker) {
+    events.onCommit('job.finished', async (e) => {
+      await worker.record(toRecord(e.jobId, e.data, e.outcome, { ...e, finishedAt: now() }), 'final');
+    });
+  }
 }

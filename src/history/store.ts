@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from './filter.js';
 import type { HistoryFilter, HistoryPage, HistoryRecord } from './types.js';
+import { historyKeys } from '../keys.js';
 import { scriptCommand } from '../redis.js';
 
 /**
@@ -63,7 +64,6 @@ export interface HistoryStoreDeps {
 const BATCH = 200;
 /** Records looked at per page at most; past it the page ends early with a cursor to go on. */
 const SCAN_BUDGET = 5_000;
-const enc = (s: string) => encodeURIComponent(s);
 
 function matches(f: HistoryFilter, r: HistoryRecord): boolean {
   return (
@@ -76,13 +76,7 @@ function matches(f: HistoryFilter, r: HistoryRecord): boolean {
 
 export function createHistoryStore(deps: HistoryStoreDeps) {
   const { redis } = deps;
-  const base = `${deps.prefix}:{history}`;
-  const k = {
-    recPrefix: `${base}:rec:`,
-    rec: (jobId: string) => `${base}:rec:${enc(jobId)}`,
-    time: `${base}:time`,
-    idx: (field: string, value: string) => `${base}:idx:${field}:${enc(value)}`,
-  };
+  const k = historyKeys(deps.prefix);
   const now = deps.now ?? Date.now;
   const indexKeys = (r: HistoryRecord) => [
     k.idx('alertname', r.alertname),

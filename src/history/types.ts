@@ -1,3 +1,4 @@
+import type { StepRecord } from '../engine/types.js';
 import type { Outcome } from '../queue/contract.js';
 
 /** Outcomes a history record can have: a job's final outcome, or `queued` until it ends. */
@@ -12,6 +13,7 @@ export const HISTORY_OUTCOMES = [
   'cooldown',
   'circuit_open',
   'cancelled',
+  'resolved',
 ] as const satisfies readonly (Outcome | 'queued')[];
 
 export type HistoryOutcome = (typeof HISTORY_OUTCOMES)[number];
@@ -26,6 +28,8 @@ export interface HistoryRecord {
   /** sha256 prefix of the remediation file the job ran under. */
   hash: string;
   phase: 'fire' | 'resolve';
+  /** The Docker host acted on. */
+  host: string;
   action: string;
   alertname: string;
   fingerprint: string;
@@ -45,6 +49,8 @@ export interface HistoryRecord {
   /** When the job ended (epoch ms); absent while queued. */
   finishedAt: number | undefined;
   durationMs: number | undefined;
+  /** Each step of the runbook as far as it got, details bounded (history keeps the story). */
+  steps: StepRecord[];
 }
 
 /** Filters of `GET /api/v1/remediations` and `remediator history`; all optional, combined with AND. */

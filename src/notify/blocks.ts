@@ -1,3 +1,4 @@
+import { primaryAction } from '../catalog/remediation.js';
 import type { RemediationJobData } from '../queue/contract.js';
 import { cut, date, esc, escCut, link } from './mrkdwn.js';
 import { STATE_LABEL, type ThreadView } from './view.js';
@@ -81,6 +82,15 @@ export function alertLinks(data: RemediationJobData): string[] {
   return out.filter((l): l is string => l !== undefined);
 }
 
+/** A mark per step outcome, for the parent's steps line. */
+export const STEP_MARK: Record<string, string> = {
+  succeeded: ':white_check_mark:',
+  failed: ':x:',
+  skipped: ':fast_forward:',
+  noop: ':white_circle:',
+  dry_run: ':test_tube:',
+};
+
 function stateLine(view: ThreadView): string {
   const s = STATE_LABEL[view.state];
   const attempt =
@@ -89,7 +99,12 @@ function stateLine(view: ThreadView): string {
     view.state === 'acting' && view.action
       ? ` · \`${view.action}\`${view.targets.length ? ` → ${escCut(view.targets.join(', '), 300)}` : ''}`
       : '';
-  const lines = [`${s.emoji} *${s.text}*${attempt}${doing}`];
+  const step = view.step ? ` · step ${view.step.index + 1}/${view.step.count} \`${esc(view.step.name)}\`` : '';
+  const lines = [`${s.emoji} *${s.text}*${step}${attempt}${doing}`];
+  if (view.waiting) lines.push(`_Waiting:_ ${escCut(view.waiting, 600)}`);
+  if (view.steps && view.steps.length > 0) {
+    lines.push(`*Steps:* ${view.steps.map((st) => `${STEP_MARK[st.outcome] ?? '•'} ${esc(st.name)}`).join('  ·  ')}`);
+  }
   if (view.summary) lines.push(escCut(view.summary, 1200));
   else if (view.lastError) lines.push(`_Last error:_ ${escCut(view.lastError, 1200)}`);
   if (view.escalation) lines.push(`:rotating_light: *A human is needed:* ${esc(view.escalation)}`);
@@ -128,7 +143,7 @@ export function renderParent(view: ThreadView, data: RemediationJobData, jobId: 
       .join('\n');
     blocks.push({ type: 'section', text: mrkdwn(cut(quote, LIMITS.text)) });
   }
-  const action = data.phase === 'fire' ? data.remediation.action.type : (data.remediation.onResolved?.type ?? '');
+  const action = primaryAction(data.remediation, data.phase);
   const fields = [
     mrkdwn(`*Remediation*\n${escCut(data.remediation.id, 200)}${data.remediation.dryRun ? ' (dry run)' : ''}`),
     mrkdwn(

@@ -1,4 +1,6 @@
 import { episodeJobId } from '../alertmanager/episode.js';
+import type { StepRecord } from '../engine/types.js';
+import type { StepRef } from '../lifecycle/events.js';
 import type { Outcome, RemediationJobData, RemediationJobResult } from '../queue/contract.js';
 
 /**
@@ -10,9 +12,11 @@ export const NOTIFY_QUEUE = 'notifications';
 /** What happened, as the consumer needs it: the event names of src/events.ts, flattened. */
 export type NotifyEvent =
   | { kind: 'queued' }
-  | { kind: 'running'; attempt: number; attempts: number }
-  | { kind: 'acting'; action: string; targets: string[] }
-  | { kind: 'retrying'; attempt: number; attempts: number; reason: string }
+  | { kind: 'running'; attempt: number; attempts: number; step?: StepRef | undefined }
+  | { kind: 'acting'; action: string; targets: string[]; step?: StepRef | undefined }
+  | { kind: 'step'; step: StepRef; record: StepRecord }
+  | { kind: 'waiting'; on: string; detail: string }
+  | { kind: 'retrying'; attempt: number; attempts: number; reason: string; step?: StepRef | undefined }
   | {
       kind: 'finished';
       outcome: Outcome;

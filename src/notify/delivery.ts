@@ -1,20 +1,13 @@
 import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Queue } from 'bullmq';
-
 import { createHash } from 'node:crypto';
-
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { coerceError, SlackRateLimitedError, SlackPermanentError } from '../errors.js';
-
 import { fitMessage, renderParent, type SlackMessage } from './blocks.js';
-
 import { notificationJobId, notifyKeys, type NotificationJobData } from './contract.js';
-
 import { renderEscalation, renderReply } from './details.js';
-
 import { type SlackTransport } from './transport.js';
 import { applyEvent, initialView, type ThreadView } from './view.js';
-
 import { scriptCommand } from '../redis.js';
 
 /**

@@ -1,5 +1,8 @@
+import { stepsOf } from '../catalog/remediation.js';
+import type { StepRecord } from '../engine/types.js';
+import type { StepRef } from '../lifecycle/events.js';
 import type { RemediationJobData, RemediationJobResult } from '../queue/contract.js';
-import { LIMITS, mrkdwn, type Block, type SlackMessage } from './blocks.js';
+import { LIMITS, STEP_MARK, mrkdwn, type Block, type SlackMessage } from './blocks.js';
 import type { NotifyEvent } from './contract.js';
 import { bytes, codeBlock, cut, defang, duration, esc, escCut, mention } from './mrkdwn.js';
 import { STATE_LABEL, escalationReason, needsHuman } from './view.js';
@@ -68,12 +71,35 @@ function outputBlocks(details: Record<string, unknown>): Block[] {
   });
 }
 
+/** The lines of one step's reply: outcome, what it did, the verification, its details. */
+function stepLines(rec: StepRecord, step: StepRef): string[] {
+  const mark = STEP_MARK[rec.outcome] ?? '•';
+  const took = rec.durationMs !== undefined ? ` in ${duration(rec.durationMs)}` : '';
+  const attempts = rec.attempts > 1 ? ` · ${rec.attempts} attempts` : '';
+  const lines = [
+    `${mark} *Step ${step.index + 1}/${step.count} \`${esc(rec.name)}\`: ${esc(rec.outcome)}*${took}${attempts}`,
+    `*Action:* \`${esc(rec.action)}\`${rec.targets.length ? ` → ${escCut(rec.targets.join(', '), 600)}` : ''}${rec.when !== 'always' ? ` (when ${escCut(rec.when, 200)})` : ''}`,
+  ];
+  if (rec.summary) lines.push(`*Result:* ${escCut(rec.summary, 800)}`);
+  if (rec.verification) {
+    const v = rec.verification;
+    lines.push(
+      `*Verification:* ${v.ok ? ':white_check_mark: passed' : ':x: failed'} — ${escCut(v.detail, 500)} (${duration(v.durationMs)})`,
+    );
+  }
+  lines.push(...detailLines(rec.details ?? {}));
+  return lines;
+}
+
 function finishedLines(e: Extract<NotifyEvent, { kind: 'finished' }>, data: RemediationJobData): string[] {
   const s = STATE_LABEL[e.outcome];
   const r: RemediationJobResult | undefined = e.result;
-  const attempts = data.remediation.retry.attempts;
+  const steps = r?.steps ?? [];
+  const attempts = stepsOf(data.remediation, data.phase)[0]?.retry.attempts ?? 1;
   const lines = [
-    `${s.emoji} *${s.text}*${r ? ` in ${duration(r.durationMs)}` : ''} · attempt ${e.attempts || 1}/${attempts}`,
+    steps.length > 1
+      ? `${s.emoji} *${s.text}*${r ? ` in ${duration(r.durationMs)}` : ''} · ${steps.length} steps: ${steps.map((st) => `${STEP_MARK[st.outcome] ?? '•'} ${esc(st.name)}`).join(' · ')}`
+      : `${s.emoji} *${s.text}*${r ? ` in ${duration(r.durationMs)}` : ''} · attempt ${e.attempts || 1}/${attempts}`,
   ];
   if (r) {
     lines.push(
@@ -98,9 +124,13 @@ export function renderReply(e: NotifyEvent, data: RemediationJobData, jobId: str
   let lines: string[];
   let extra: Block[] = [];
   switch (e.kind) {
+    case 'step':
+      lines = stepLines(e.record, e.step);
+      extra = outputBlocks(e.record.details ?? {});
+      break;
     case 'retrying':
       lines = [
-        `${STATE_LABEL.retrying.emoji} *Attempt ${e.attempt}/${e.attempts} failed*, retrying after a backoff`,
+        `${STATE_LABEL.retrying.emoji} *${e.step && e.step.count > 1 ? `Step ${e.step.index + 1}/${e.step.count} \`${esc(e.step.name)}\`: a` : 'A'}ttempt ${e.attempt}/${e.attempts} failed*, retrying after a backoff`,
         `*Reason:* ${escCut(e.reason, 1500)}`,
       ];
       break;

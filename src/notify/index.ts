@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { coerceError } from '../errors.js';
-import type { RemediationEvents } from '../events.js';
+import type { RemediationEvents } from '../lifecycle/events.js';
 import { workerConnection } from '../redis.js';
 import { NOTIFY_QUEUE, type NotificationJobData } from './contract.js';
 import { createDelivery, deliveryBackoff, type DeliveryResult } from './delivery.js';

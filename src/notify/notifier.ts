@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { coerceError } from '../errors.js';
-import type { RemediationEvents } from '../events.js';
+import type { RemediationEvents } from '../lifecycle/events.js';
 import type { RemediationJobData } from '../queue/contract.js';
 import { DELIVERY } from './delivery.js';
 import { notificationJobId, notifyKeys, threadOf, type NotificationJobData, type NotifyEvent } from './contract.js';
@@ -57,13 +57,24 @@ export function createNotifier(deps: NotifierDeps) {
 
   deps.events.on('job.queued', (e) => enqueue(e.jobId, e.data, { kind: 'queued' }));
   deps.events.on('job.running', (e) =>
-    enqueue(e.jobId, e.data, { kind: 'running', attempt: e.attempt, attempts: e.attempts }),
+    enqueue(e.jobId, e.data, { kind: 'running', attempt: e.attempt, attempts: e.attempts, step: e.step }),
   );
   deps.events.on('job.acting', (e) =>
-    enqueue(e.jobId, e.data, { kind: 'acting', action: e.action, targets: e.targets }),
+    enqueue(e.jobId, e.data, { kind: 'acting', action: e.action, targets: e.targets, step: e.step }),
   );
+  // A runbook's steps each get a reply; a one-step remediation's result is in the final reply.
+  deps.events.on('step.finished', (e) => {
+    if (e.step.count > 1) enqueue(e.jobId, e.data, { kind: 'step', step: e.step, record: e.record });
+  });
+  deps.events.on('job.waiting', (e) => enqueue(e.jobId, e.data, { kind: 'waiting', on: e.on, detail: e.detail }));
   deps.events.on('job.retrying', (e) =>
-    enqueue(e.jobId, e.data, { kind: 'retrying', attempt: e.attempt, attempts: e.attempts, reason: e.reason }),
+    enqueue(e.jobId, e.data, {
+      kind: 'retrying',
+      attempt: e.attempt,
+      attempts: e.attempts,
+      reason: e.reason,
+      step: e.step,
+    }),
   );
   deps.events.on('job.finished', (e) =>
     enqueue(e.jobId, e.data, {

@@ -8,7 +8,6 @@ import {
   type ChatPostMessageArguments,
   type Logger as SlackLogger,
 } from '@slack/web-api';
-
 import type { Logger } from 'pino';
 import type { SlackMessage } from './blocks.js';
 import { SlackRateLimitedError, SlackTransientError, SlackPermanentError } from '../errors.js';

@@ -5,7 +5,7 @@ import type { NotificationJobData } from './contract.js';
  * What a thread's parent message shows, folded from the episode's events in order. Pure: the
  * consumer loads it from Redis, applies one event, renders, and stores it back.
  */
-export type ThreadState = 'queued' | 'running' | 'acting' | 'retrying' | Outcome;
+export type ThreadState = 'queued' | 'running' | 'acting' | 'retrying' | 'waiting' | Outcome;
 
 export interface ThreadView {
   state: ThreadState;
@@ -20,6 +20,12 @@ export interface ThreadView {
   /** Why the last attempt failed, while the job is being retried. */
   lastError: string | undefined;
   escalation: string | undefined;
+  /** The runbook step in progress (runbooks of more than one step). */
+  step: { index: number; count: number; name: string } | undefined;
+  /** Each finished step of a runbook: name and outcome, in order. */
+  steps: { name: string; outcome: string }[];
+  /** Why the job is held back, while it waits (a busy lock or slot). */
+  waiting: string | undefined;
   /** Set once Alertmanager says the alert ended. */
   resolved: { endsAt: string | undefined } | undefined;
   /** The onResolved action's progress, when the remediation has one. */
@@ -39,15 +45,17 @@ export function initialView(): ThreadView {
     summary: undefined,
     lastError: undefined,
     escalation: undefined,
+    step: undefined,
+    steps: [],
+    waiting: undefined,
     resolved: undefined,
     afterResolve: undefined,
   };
 }
 
-/** Outcomes after which a human has to look: the mention goes out with these. */
-export function needsHuman(outcome: Outcome, escalation: string | undefined): boolean {
-  return escalation !== undefined || outcome === 'escalated' || outcome === 'circuit_open';
-}
+import { needsHuman } from '../lifecycle/outcome.js';
+
+export { needsHuman };
 
 /** Why a human is needed, in words the on-call reads at 3 a.m. */
 export function escalationReason(code: string | undefined, outcome: Outcome): string {
@@ -71,11 +79,12 @@ export function applyEvent(
   prev: ThreadView,
   n: Pick<NotificationJobData, 'event' | 'data'>,
 ): { view: ThreadView; changed: boolean } {
-  const v: ThreadView = { ...prev, targets: [...prev.targets] };
+  const v: ThreadView = { ...initialView(), ...prev, targets: [...prev.targets], steps: [...(prev.steps ?? [])] };
   const e = n.event;
   if (n.data.phase === 'resolve') {
     // The onResolved action lives in the same thread but does not overwrite the fire job's state.
-    if (e.kind === 'running' || e.kind === 'acting') v.afterResolve = { state: 'running', summary: undefined };
+    if (e.kind === 'running' || e.kind === 'acting' || e.kind === 'waiting')
+      v.afterResolve = { state: 'running', summary: undefined };
     else if (e.kind === 'retrying') v.afterResolve = { state: 'retrying', summary: e.reason };
     else if (e.kind === 'finished') v.afterResolve = { state: e.outcome, summary: e.result?.summary ?? e.reason };
     else if (e.kind === 'cancelled') v.afterResolve = { state: 'cancelled', summary: e.reason };
@@ -86,6 +95,12 @@ export function applyEvent(
     if (prev.resolved) return { view: prev, changed: false };
     const endsAt = n.data.alert.endsAt;
     v.resolved = { endsAt: endsAt && Date.parse(endsAt) > 0 ? endsAt : undefined };
+    return { view: v, changed: true };
+  }
+  if (e.kind === 'step') {
+    // A step's record adds to the list; it never moves the state back.
+    if (v.steps.some((st) => st.name === e.step.name)) return { view: prev, changed: false };
+    v.steps.push({ name: e.step.name, outcome: e.record.outcome });
     return { view: v, changed: true };
   }
   const rank = rankOf(n, prev);
@@ -101,11 +116,19 @@ export function applyEvent(
       v.state = 'running';
       v.attempt = e.attempt;
       v.attempts = e.attempts;
+      v.waiting = undefined;
+      if (e.step && e.step.count > 1) v.step = { index: e.step.index, count: e.step.count, name: e.step.name };
       break;
     case 'acting':
       v.state = 'acting';
       v.action = e.action;
       v.targets = e.targets;
+      v.waiting = undefined;
+      if (e.step && e.step.count > 1) v.step = { index: e.step.index, count: e.step.count, name: e.step.name };
+      break;
+    case 'waiting':
+      v.state = 'waiting';
+      v.waiting = e.detail;
       break;
     case 'retrying':
       v.state = 'retrying';
@@ -122,6 +145,10 @@ export function applyEvent(
         if (e.result.targets.length > 0) v.targets = e.result.targets;
       }
       v.attempt = e.attempts || v.attempt;
+      v.step = undefined;
+      v.waiting = undefined;
+      if (e.result && e.result.steps.length > 1)
+        v.steps = e.result.steps.map((st) => ({ name: st.name, outcome: st.outcome }));
       v.escalation = needsHuman(e.outcome, e.escalation) ? escalationReason(e.escalation, e.outcome) : undefined;
       break;
     case 'cancelled':
@@ -132,18 +159,24 @@ export function applyEvent(
   return { view: v, changed: JSON.stringify(v) !== JSON.stringify(prev) };
 }
 
+/** Progress order of events: by step, then attempt, then kind (stale ones rank lower). */
 function rankOf(n: Pick<NotificationJobData, 'event'>, prev: ThreadView): number {
   const e = n.event;
+  const stepBase = (s: { index: number } | undefined) => (s?.index ?? 0) * 10_000;
   switch (e.kind) {
     case 'queued':
       return 0;
     case 'running':
-      return e.attempt * 10 + 1;
+      return stepBase(e.step) + e.attempt * 10 + 1;
     case 'acting':
-      // The event has no attempt; it always follows the "running" of its attempt (same process).
+      if (e.step) return stepBase(e.step) + (prev.attempt ?? 1) * 10 + 2;
+      // Without a step: it always follows the "running" of its attempt (same process).
       return prev.state === 'running' ? prev.rank + 1 : prev.rank <= 0 ? 12 : -2;
+    case 'waiting':
+      // Waiting does not advance: it shows between the events of the step it waits in.
+      return Math.max(prev.rank, 1);
     case 'retrying':
-      return e.attempt * 10 + 5;
+      return stepBase(e.step) + e.attempt * 10 + 5;
     default:
       return TERMINAL;
   }
@@ -155,6 +188,7 @@ export const STATE_LABEL: Record<ThreadState, { emoji: string; text: string }> =
   running: { emoji: ':gear:', text: 'Running' },
   acting: { emoji: ':hammer_and_wrench:', text: 'Acting' },
   retrying: { emoji: ':repeat:', text: 'Retrying' },
+  waiting: { emoji: ':hourglass:', text: 'Waiting' },
   succeeded: { emoji: ':white_check_mark:', text: 'Succeeded' },
   skipped: { emoji: ':fast_forward:', text: 'Skipped (nothing to do)' },
   dry_run: { emoji: ':test_tube:', text: 'Dry run' },
@@ -164,4 +198,5 @@ export const STATE_LABEL: Record<ThreadState, { emoji: string; text: string }> =
   cooldown: { emoji: ':ice_cube:', text: 'Cooldown (not run)' },
   circuit_open: { emoji: ':octagonal_sign:', text: 'Circuit open' },
   cancelled: { emoji: ':heavy_multiplication_x:', text: 'Cancelled' },
+  resolved: { emoji: ':large_green_circle:', text: 'Stopped: the alert resolved' },
 };

@@ -53,6 +53,12 @@ export function createMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers: r,
     }),
+    steps: new Counter({
+      name: 'remediator_steps_total',
+      help: 'Runbook steps by outcome (succeeded, failed, skipped, noop, dry_run)',
+      labelNames: ['remediation', 'step', 'action', 'outcome'],
+      registers: r,
+    }),
     attempts: new Counter({
       name: 'remediator_attempts_failed_total',
       help: 'Failed attempts that will be retried',

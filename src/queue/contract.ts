@@ -1,6 +1,8 @@
 import type { Alert } from '../alertmanager/schema.js';
 import type { Episode } from '../alertmanager/episode.js';
 import type { RemediationSpec } from '../catalog/remediation.js';
+import type { StepRecord } from '../engine/types.js';
+import type { Outcome } from '../lifecycle/outcome.js';
 
 /**
  * The typed contract between the webhook (producer) and the worker: queue names, the job
@@ -8,13 +10,19 @@ import type { RemediationSpec } from '../catalog/remediation.js';
  */
 export const REMEDIATION_QUEUE = 'remediations';
 
-/** How a remediation job ended. Also the `outcome` label of remediator_remediations_total. */
-export type Outcome =
-  'succeeded' | 'skipped' | 'dry_run' | 'failed' | 'refused' | 'escalated' | 'cooldown' | 'circuit_open' | 'cancelled';
+/**
+ * BullMQ-level retries of a remediation job: only for errors outside a step (Docker or Redis
+ * unreachable, a worker crash). Steps retry with their own policy inside the engine.
+ */
+export const INFRA_RETRY = { attempts: 5, backoffMs: 2_000 } as const;
+
+export type { Outcome } from '../lifecycle/outcome.js';
 
 export interface RemediationJobData {
-  /** 'fire' runs the action; 'resolve' runs the remediation's onResolved action. */
+  /** 'fire' runs the runbook; 'resolve' runs the remediation's onResolved action. */
   phase: 'fire' | 'resolve';
+  /** The Docker host the job acts on (its queue is that host's). */
+  host: string;
   /** The definition as it was when the job was created. */
   remediation: RemediationSpec;
   alert: Pick<Alert, 'status' | 'labels' | 'startsAt' | 'fingerprint'> & {
@@ -31,20 +39,15 @@ export interface RemediationJobData {
 export interface RemediationJobResult {
   outcome: Outcome;
   summary: string;
+  /** The action of the step that decided the outcome (the first step's when none ran). */
   action: string;
   targets: string[];
   dryRun: boolean;
   durationMs: number;
   details: Record<string, unknown>;
   verification?: { ok: boolean; detail: string; durationMs: number } | undefined;
-  /** Set when the job completed but a human is needed (e.g. circuit_open). */
+  /** Set when a human is needed (retries_exhausted, verification_failed, circuit_open, ...). */
   escalation?: string | undefined;
+  /** Every step of the runbook, in order, as far as it got. */
+  steps: StepRecord[];
 }
-
-/** Redis key names under the queue prefix, in one place. */
-export const keys = {
-  episode: (prefix: string, jobId: string) => `${prefix}:episode:${jobId}`,
-  memo: (prefix: string, jobId: string) => `${prefix}:memo:${jobId}`,
-  /** Set when Alertmanager said the episode resolved: a fire job that runs later does nothing. */
-  resolved: (prefix: string, fireJobId: string) => `${prefix}:resolved:${fireJobId}`,
-};

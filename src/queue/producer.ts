@@ -6,9 +6,11 @@ import type { Alert, WebhookPayload } from '../alertmanager/schema.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { toSpec, type Remediation } from '../catalog/remediation.js';
 import { EnqueueUnavailableError, coerceError } from '../errors.js';
-import type { RemediationEvents } from '../events.js';
+import type { RemediationEvents } from '../lifecycle/events.js';
 import type { Metrics } from '../observability/metrics.js';
-import { keys, type RemediationJobData } from './contract.js';
+import { renderHost } from '../engine/render.js';
+import { DEFAULT_HOST, hostKeys } from '../keys.js';
+import { INFRA_RETRY, type RemediationJobData } from './contract.js';
 import { withTimeout } from '../time.js';
 
 export interface IngestedJob {
@@ -25,7 +27,8 @@ export interface IngestResult {
 }
 
 export interface ProducerDeps {
-  queue: Queue<RemediationJobData>;
+  /** The remediation queue of a Docker host. */
+  queueFor(host: string): Queue<RemediationJobData>;
   redis: Redis;
   catalog: () => Catalog;
   metrics: Metrics;
@@ -42,9 +45,19 @@ const FAILED_RETENTION = { age: 30 * 24 * 3600, count: 10_000 };
 /** How long an episode claim waits for its job to be added before another delivery may retry it. */
 const CLAIM_MS = 30_000;
 
+/** The host a job acts on; an unsafe host label leaves it on the default host, where the engine refuses it. */
+function hostOf(r: Remediation, alert: Alert): string {
+  try {
+    return renderHost(r.target, alert);
+  } catch {
+    return DEFAULT_HOST;
+  }
+}
+
 function jobData(phase: 'fire' | 'resolve', r: Remediation, alert: Alert, payload: WebhookPayload): RemediationJobData {
   return {
     phase,
+    host: hostOf(r, alert),
     remediation: toSpec(r),
     alert: {
       status: alert.status,
@@ -69,6 +82,7 @@ function jobData(phase: 'fire' | 'resolve', r: Remediation, alert: Alert, payloa
 export function createProducer(deps: ProducerDeps) {
   // Redis down fails at once (no offline queue); this bounds a Redis that hangs.
   const timeoutMs = deps.timeoutMs ?? 5_000;
+  const hk = (data: RemediationJobData) => hostKeys(deps.prefix, data.host);
 
   async function ingestUnsafe(payload: WebhookPayload): Promise<IngestResult> {
     const catalog = deps.catalog();
@@ -102,21 +116,19 @@ export function createProducer(deps: ProducerDeps) {
     if (cancels.length > 0) {
       // A fire job that starts after this (delay, backlog, race with this request) will not act.
       const pipe = deps.redis.pipeline();
-      for (const c of cancels) pipe.set(keys.resolved(deps.prefix, c.id), '1', 'EX', deps.episodeTtlSeconds);
+      for (const c of cancels) pipe.set(hk(c.data).resolved(c.id), '1', 'EX', deps.episodeTtlSeconds);
       for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
     }
     for (const c of cancels) {
       deps.events.emit('alert.resolved', { jobId: c.id, data: c.data });
       // Usually the job is long done: one round trip to learn that, the job itself only if not.
-      const state = await deps.queue.getJobState(c.id);
+      const queue = deps.queueFor(c.data.host);
+      const state = await queue.getJobState(c.id);
       const job =
-        state === 'waiting' || state === 'delayed' || state === 'prioritized'
-          ? await deps.queue.getJob(c.id)
-          : undefined;
+        state === 'waiting' || state === 'delayed' || state === 'prioritized' ? await queue.getJob(c.id) : undefined;
       if (job) {
         await job.remove();
-        await deps.redis.set(keys.episode(deps.prefix, c.id), 'cancelled', 'KEEPTTL');
-        deps.metrics.remediations.inc({ remediation: c.r.id, action: c.r.action.type, outcome: 'cancelled' });
+        await deps.redis.set(hk(c.data).episode(c.id), 'cancelled', 'KEEPTTL');
         deps.log.info(
           { jobId: c.id, remediation: c.r.id, fingerprint: c.fingerprint },
           'job cancelled: alert resolved',
@@ -138,43 +150,49 @@ export function createProducer(deps: ProducerDeps) {
     const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
     const claim = `claiming:${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2)}`;
     const claims = await deps.redis
-      .pipeline(unique.map((c) => ['set', keys.episode(deps.prefix, c.id), claim, 'PX', String(CLAIM_MS), 'NX', 'GET']))
+      .pipeline(unique.map((c) => ['set', hk(c.data).episode(c.id), claim, 'PX', String(CLAIM_MS), 'NX', 'GET']))
       .exec();
     const fresh: typeof unique = [];
     for (const [i, c] of unique.entries()) {
       const [err, previous] = claims?.[i] ?? [new Error('no reply'), null];
       if (err) throw err;
       if (previous === null) fresh.push(c);
-      else if (String(previous).startsWith('claiming:') && !(await deps.queue.getJob(c.id))) {
+      else if (String(previous).startsWith('claiming:') && !(await deps.queueFor(c.data.host).getJob(c.id))) {
         throw new Error(`episode ${c.id} is being enqueued by another delivery; retry`);
       }
     }
     if (fresh.length > 0) {
       try {
-        await deps.queue.addBulk(
-          fresh.map((c) => ({
-            name: c.r.id,
-            data: c.data,
-            opts: {
-              jobId: c.id,
-              attempts: c.r.retry.attempts,
-              backoff: { type: 'remediator' },
-              delay: c.data.phase === 'fire' ? c.r.delayMs : 0,
-              removeOnComplete: COMPLETED_RETENTION,
-              removeOnFail: FAILED_RETENTION,
-            },
-          })),
-        );
+        // One addBulk per host queue (usually one).
+        const byHost = new Map<string, typeof fresh>();
+        for (const c of fresh) byHost.set(c.data.host, [...(byHost.get(c.data.host) ?? []), c]);
+        for (const [host, group] of byHost) {
+          await deps.queueFor(host).addBulk(
+            group.map((c) => ({
+              name: c.r.id,
+              data: c.data,
+              opts: {
+                jobId: c.id,
+                // The engine retries steps itself; these cover errors outside a step (Docker, Redis unreachable).
+                attempts: INFRA_RETRY.attempts,
+                backoff: { type: 'remediator' },
+                delay: c.data.phase === 'fire' ? c.r.delayMs : 0,
+                removeOnComplete: COMPLETED_RETENTION,
+                removeOnFail: FAILED_RETENTION,
+              },
+            })),
+          );
+        }
       } catch (err) {
         // Give the claims back so Alertmanager's retry (after our 503) can enqueue them.
         await deps.redis
-          .pipeline(fresh.map((c) => ['del', keys.episode(deps.prefix, c.id)]))
+          .pipeline(fresh.map((c) => ['del', hk(c.data).episode(c.id)]))
           .exec()
           .catch(() => undefined);
         throw err;
       }
       const pipe = deps.redis.pipeline();
-      for (const c of fresh) pipe.set(keys.episode(deps.prefix, c.id), 'queued', 'EX', deps.episodeTtlSeconds);
+      for (const c of fresh) pipe.set(hk(c.data).episode(c.id), 'queued', 'EX', deps.episodeTtlSeconds);
       const replies = await pipe.exec();
       for (const [err] of replies ?? []) if (err) throw err;
     }

@@ -1,124 +1,88 @@
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { PermanentError, VerificationError, coerceError } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
-import { backoffDelay } from './backoff.js';
-import {
-  REMEDIATION_QUEUE,
-  keys,
-  type Outcome,
-  type RemediationJobData,
-  type RemediationJobResult,
-} from './contract.js';
-import { createProcessor, jobLogger, type ProcessorDeps } from './processor.js';
+import { coerceError } from '../errors.js';
+import { createEngine, jobLogger, JobFailedError, type EngineDeps } from '../engine/engine.js';
+import { hostKeys } from '../keys.js';
+import { INFRA_RETRY, REMEDIATION_QUEUE, type RemediationJobData, type RemediationJobResult } from './contract.js';
 import { settledWithin } from '../time.js';
 
-export interface WorkerDeps extends ProcessorDeps {
+/**
+ * The worker shell: consumes one Docker host's remediation queue and hands each job to the
+ * runbook engine. The engine decides and records every outcome; this shell only covers what
+ * the engine cannot see: a job that failed for good outside it (the engine's own retries of
+ * infrastructure errors ran out, or the job stalled too often), and the shutdown deadline.
+ */
+
+export interface WorkerDeps extends Omit<EngineDeps, 'wake'> {
   /** A connection the worker may block on (maxRetriesPerRequest: null). */
   connection: Redis;
-  metrics: Metrics;
+  /** The host whose queue this worker consumes. */
+  host: string;
+  /** That host's queue (to wake jobs waiting for a lock). */
+  queue: Queue<RemediationJobData>;
   concurrency: number;
   /** How long a job's lock lasts before another worker may take it over (stalled job). */
   lockDurationMs?: number;
 }
 
-function isPermanent(err: Error): boolean {
-  return err instanceof PermanentError || err.name === 'UnrecoverableError';
-}
-
-/** Outcome and escalation reason of a job that failed for good. */
-export function finalOutcome(err: Error): { outcome: Outcome; escalation: string | undefined } {
-  if (err instanceof PermanentError) {
-    if (err.kind === 'circuit_open') return { outcome: 'circuit_open', escalation: 'circuit_open' };
-    return { outcome: err.kind === 'refused' ? 'refused' : 'failed', escalation: undefined };
-  }
-  if (err.name === 'UnrecoverableError') return { outcome: 'failed', escalation: undefined };
-  return {
-    outcome: 'escalated',
-    escalation: err instanceof VerificationError ? 'verification_failed' : 'retries_exhausted',
-  };
-}
-
 export function createRemediationWorker(deps: WorkerDeps) {
-  const processor = createProcessor(deps);
+  const wake = async (_host: string, ids: string[]) => {
+    for (const id of ids) {
+      const job = await deps.queue.getJob(id);
+      if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+    }
+  };
+  const engine = createEngine({ ...deps, wake });
+  // Three parameters: BullMQ passes an AbortSignal only to processors that take one.
+  const processor = (job: Job<RemediationJobData>, token?: string, signal?: AbortSignal) => engine(job, token, signal);
   const worker = new Worker<RemediationJobData, RemediationJobResult>(REMEDIATION_QUEUE, processor, {
     connection: deps.connection,
-    prefix: deps.prefix,
+    prefix: hostKeys(deps.prefix, deps.host).queuePrefix,
     concurrency: deps.concurrency,
     lockDuration: deps.lockDurationMs ?? 30_000,
     // A job whose worker died is noticed within one lock duration, not BullMQ's default 30 s.
     stalledInterval: deps.lockDurationMs ?? 30_000,
     maxStalledCount: 2,
     settings: {
-      backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: { data: RemediationJobData }) =>
-        job ? backoffDelay(attemptsMade, job.data.remediation.retry) : 5_000,
+      backoffStrategy: (attemptsMade: number) => INFRA_RETRY.backoffMs * 2 ** Math.max(0, attemptsMade - 1),
     },
-  });
-
-  const labelsOf = (job: Job<RemediationJobData>) => ({
-    remediation: job.data.remediation.id,
-    action:
-      job.data.phase === 'fire' ? job.data.remediation.action.type : (job.data.remediation.onResolved?.type ?? 'none'),
-  });
-  const record = (job: Job<RemediationJobData>, outcome: string) =>
-    deps.redis.set(keys.episode(deps.prefix, job.id!), outcome, 'KEEPTTL').catch(() => undefined);
-
-  worker.on('completed', (job, result) => {
-    const l = labelsOf(job);
-    deps.events.emit('job.finished', {
-      jobId: job.id!,
-      data: job.data,
-      outcome: result.outcome,
-      result,
-      reason: undefined,
-      escalation: result.escalation,
-      attempts: job.attemptsMade,
-    });
-    deps.metrics.remediations.inc({ ...l, outcome: result.outcome });
-    deps.metrics.duration.observe({ ...l, outcome: result.outcome }, result.durationMs / 1000);
-    void record(job, result.outcome);
-    jobLogger(deps.log, job).info(
-      { outcome: result.outcome, summary: result.summary, durationMs: result.durationMs, attempts: job.attemptsMade },
-      `job ${result.outcome}`,
-    );
   });
 
   worker.on('failed', (job, rawErr) => {
     if (!job) return;
     const err = coerceError(rawErr);
-    const l = labelsOf(job);
+    if (err instanceof JobFailedError || err.name === 'UnrecoverableError') return; // the engine recorded it
     const log = jobLogger(deps.log, job);
     const attempts = job.opts.attempts ?? 1;
-    if (!isPermanent(err) && job.attemptsMade < attempts) {
-      deps.metrics.attempts.inc(l);
-      log.warn({ err: err.message, attempt: job.attemptsMade, of: attempts }, 'job retrying');
-      deps.events.emit('job.retrying', {
-        jobId: job.id!,
-        data: job.data,
-        attempt: job.attemptsMade,
-        attempts,
-        reason: err.message,
-      });
+    if (job.attemptsMade < attempts) {
+      log.warn({ err: err.message, attempt: job.attemptsMade, of: attempts }, 'job failed outside a step; retrying');
       return;
     }
-    const { outcome, escalation } = finalOutcome(err);
-    deps.metrics.remediations.inc({ ...l, outcome });
-    deps.metrics.duration.observe(
-      { ...l, outcome },
-      ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000,
-    );
-    if (escalation) deps.metrics.escalations.inc({ remediation: l.remediation, reason: escalation });
-    void record(job, outcome);
-    log.error({ outcome, reason: err.message, attempts: job.attemptsMade, escalation }, `job ${outcome}`);
-    deps.events.emit('job.finished', {
-      jobId: job.id!,
-      data: job.data,
-      outcome,
-      result: undefined,
-      reason: err.message,
-      escalation,
-      attempts: job.attemptsMade,
-    });
+    // Given up outside the engine (Docker or Redis unreachable every time, stalled): a human is needed.
+    log.error({ err: err.message, attempts: job.attemptsMade }, 'job escalated');
+    const result: RemediationJobResult = {
+      outcome: 'escalated',
+      summary: err.message,
+      action: job.data.remediation.steps[0]?.action.type ?? 'none',
+      targets: [],
+      dryRun: false,
+      durationMs: (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now()),
+      details: {},
+      escalation: 'retries_exhausted',
+      steps: [],
+    };
+    void (async () => {
+      await deps.redis.set(hostKeys(deps.prefix, deps.host).episode(job.id!), 'escalated', 'KEEPTTL');
+      await deps.events.commit('job.finished', {
+        jobId: job.id!,
+        data: job.data,
+        outcome: 'escalated',
+        result,
+        reason: err.message,
+        escalation: 'retries_exhausted',
+        attempts: job.attemptsMade,
+      });
+    })().catch((e: unknown) => log.error({ err: coerceError(e).message }, 'could not record the escalation'));
   });
 
   worker.on('error', (err) => deps.log.error({ err: coerceError(err).message }, 'worker error'));

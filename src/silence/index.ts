@@ -2,11 +2,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config.js';
-import type { RemediationEvents } from '../events.js';
-import { createAlertmanagerApi } from './alertmanager-api.js';
+import type { RemediationEvents } from '../lifecycle/events.js';
+import { createAlertmanagerApi } from '../alertmanager/api.js';
 import { attachSilencer } from './silencer.js';
 
-export { createAlertmanagerApi, type AlertmanagerApi, type SilenceRequest } from './alertmanager-api.js';
+export { createAlertmanagerApi, type AlertmanagerApi, type SilenceRequest } from '../alertmanager/api.js';
 export { attachSilencer, silenceFor, silenceKey } from './silencer.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { coerceError } from '../errors.js';
-import type { RemediationEvents } from '../events.js';
+import type { RemediationEvents } from '../lifecycle/events.js';
 import type { RemediationJobData } from '../queue/contract.js';
-import type { AlertmanagerApi, SilenceRequest } from './alertmanager-api.js';
+import type { AlertmanagerApi, SilenceRequest } from '../alertmanager/api.js';
 
 /**
  * Alertmanager silences while remediating (opt-in per remediation: `silence:`). When a job is

@@ -1,6 +1,5 @@
 import type { WebhookPayload } from '../alertmanager/schema.js';
 import { simulate, type SimulateDeps } from './plan.js';
-
 import type { SimulationReport } from './types.js';
 export { simulate, type SimulateDeps, type SimulateReads } from './plan.js';
 export { createSimulateReads } from './reads.js';

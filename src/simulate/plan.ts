@@ -1,32 +1,37 @@
-import { actions, type ActionParams } from '../actions/index.js';
+import { actionIsDisruptive, describeAction, handlerOf } from '../actions/index.js';
+import { namesOf } from '../actions/types.js';
 import { episodeJobId, episodeOf } from '../alertmanager/episode.js';
 import type { Alert, WebhookPayload } from '../alertmanager/schema.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { matcherMatches } from '../catalog/matchers.js';
-import type { Remediation } from '../catalog/remediation.js';
+import { renderQuery } from '../catalog/query-template.js';
+import { primaryAction, stepsOf, type Remediation, type StepSpec } from '../catalog/remediation.js';
 import type { Config } from '../config.js';
-import type { ContainerInfo, DockerPort } from '../docker/port.js';
+import type { DockerPort } from '../docker/port.js';
+import { decide, whenText, whenVerdict, type TargetVerdict, type WhenVerdict } from '../engine/decide.js';
+import { renderHost, renderTarget } from '../engine/render.js';
+import { guardRequest, resolveTargets } from '../engine/resolve.js';
+import { queryHolds } from '../engine/verify.js';
 import { PermanentError, coerceError } from '../errors.js';
-import type { Guards } from '../guards/index.js';
-import { renderTarget, resolveTargets, targetKey, type RenderedTarget } from '../queue/targets.js';
-import type { AlertPlan, JobPlan, RemediationPlan, SimulationReport, TargetView, WorkerDecision } from './types.js';
+import { unaskedGuardView, type GuardRequest, type Guards } from '../guards/index.js';
+import { DEFAULT_HOST } from '../keys.js';
+import type { AlertPlan, JobPlan, RemediationPlan, SimulationReport, StepPlan, TargetView } from './types.js';
 
 /**
- * The planner behind `remediator simulate` and `POST /api/v1/simulate`. It asks the same
- * questions the webhook and the worker ask (matchers, episode record, target, opt-in, guards,
- * dry-run) through read-only calls only: it never writes to Redis, never enqueues, and only
- * lists containers in Docker. That is why it uses guards.peek and not guards.admit (whose
- * script trims the budget window even when it records nothing).
+ * The planner behind `remediator simulate` and `POST /api/v1/simulate`: for each step of each
+ * job the webhook would create, the same render, resolve and decide() the worker runs, on what
+ * is read now. It only reads: Redis through GET/EXISTS/ZCOUNT (guards.peek writes nothing),
+ * Docker through list calls, Prometheus through a query. It never enqueues.
  */
 
 /** Read-only Redis lookups the planner needs; see reads.ts for the real ones. */
 export interface SimulateReads {
   /** The episode record of a job id (`queued`, `succeeded`, …), undefined when there is none. */
-  episode(jobId: string): Promise<string | undefined>;
+  episode(host: string, jobId: string): Promise<string | undefined>;
   /** Whether Alertmanager already said this fire job's episode resolved. */
-  resolved(fireJobId: string): Promise<boolean>;
+  resolved(host: string, fireJobId: string): Promise<boolean>;
   /** BullMQ state of a job (`waiting`, `delayed`, `active`, …; `unknown` when there is none). */
-  jobState(jobId: string): Promise<string>;
+  jobState(host: string, jobId: string): Promise<string>;
 }
 
 export interface SimulateDeps {
@@ -35,162 +40,201 @@ export interface SimulateDeps {
   docker: DockerPort | undefined;
   guards: Pick<Guards, 'peek'>;
   reads: SimulateReads;
-  config: Pick<Config, 'dryRun' | 'optInLabel' | 'maxInFlight'>;
+  config: Pick<Config, 'dryRun' | 'optInLabel' | 'maxInFlight'> & { prometheusUrl?: string | undefined };
   now?: () => Date;
 }
 
 const WAITING = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
-const seconds = (ms: number) => `${Math.ceil(ms / 1000)}s`;
 
-interface TargetCheck {
-  view: TargetView;
-  rendered: RenderedTarget | undefined;
-  /** Set when the worker would stop at the target. */
-  stop?: { decision: WorkerDecision; detail: string };
+function verifyText(step: StepSpec): string | undefined {
+  const v = step.verify;
+  if (!v) return undefined;
+  const parts = [
+    v.running ? 'running' : undefined,
+    v.healthy ? 'healthy' : undefined,
+    `within ${Math.round(v.withinMs / 1000)}s`,
+  ];
+  if (v.query) parts.push(`query ${v.query} within ${Math.round(v.queryWithinMs / 1000)}s`);
+  return parts.filter(Boolean).join(', ') + (v.own ? '' : ' (from the file)');
 }
 
-async function checkTarget(
+/** One step now: when, target, guards, and decide() on them. */
+async function planStep(
   r: Remediation,
-  action: ActionParams,
+  step: StepSpec,
   alert: Alert,
+  host: string,
+  jobId: string,
+  fireJobId: string,
+  phase: 'fire' | 'resolve',
   deps: SimulateDeps,
-): Promise<TargetCheck> {
-  const scope = actions[action.type].scope;
-  let rendered: RenderedTarget;
+): Promise<StepPlan> {
+  const handler = handlerOf(step.action.type);
+  // when: what can be known now; what depends on an earlier step stays conditional.
+  let when: WhenVerdict;
+  if (step.index > 0 && step.when.kind === 'still_firing') {
+    when = whenVerdict(step.when, { previous: undefined, firing: undefined, query: undefined });
+  } else if (step.when.kind === 'still_firing') {
+    when = whenVerdict(step.when, {
+      previous: undefined,
+      firing: true,
+      query: undefined,
+      firingDetail: 'the alert fires',
+    });
+  } else if (step.when.kind === 'query' && deps.config.prometheusUrl) {
+    try {
+      const holds = await queryHolds(deps.config.prometheusUrl, renderQuery(step.when.query, alert));
+      when = whenVerdict(step.when, { previous: undefined, firing: undefined, query: holds });
+    } catch (err) {
+      when = { holds: 'unknown', detail: `query unanswered now (${coerceError(err).message})` };
+    }
+  } else {
+    when = whenVerdict(step.when, { previous: undefined, firing: undefined, query: undefined });
+  }
+  const base: Omit<StepPlan, 'target' | 'guards' | 'decision'> = {
+    index: step.index,
+    name: step.name,
+    action: step.action.type,
+    describe: describeAction(step.action.type, step.action, 'its target'),
+    when: whenText(step.when),
+    verify: verifyText(step),
+    onFailure: step.onFailure,
+    onSuccess: step.onSuccess,
+  };
+  const view: TargetView = { scope: handler.scope, containers: [] };
+  let targets: TargetVerdict;
+  let request: GuardRequest | undefined;
+  let describe = base.describe;
   try {
-    rendered = renderTarget(r.target, scope, { labels: alert.labels, annotations: alert.annotations ?? {} });
+    const rendered = renderTarget(step.target, handler.scope, alert, host);
+    view.description = rendered.description;
+    view.host = rendered.host;
+    if (!deps.docker && handler.scope !== 'host') {
+      targets = { ok: true, description: rendered.description, count: 0 };
+      view.problem = 'not looked up: this process has no Docker Engine';
+    } else {
+      const resolved = await resolveTargets(rendered, handler.scope, deps.docker!, {
+        optInLabel: deps.config.optInLabel,
+        maxContainers: step.target?.maxContainers,
+        disruptive: actionIsDisruptive(step.action.type, step.action),
+        // What the engine answered, shown even when the worker would then refuse it.
+        onFound: (found) => {
+          view.exists = found.length > 0;
+          view.containers = found.map((c) => ({
+            name: c.name,
+            running: c.running,
+            optedIn: c.labels[deps.config.optInLabel] === 'true',
+          }));
+        },
+      });
+      view.locks = resolved.locks;
+      targets = { ok: true, description: resolved.description, count: resolved.containers.length };
+      describe = describeAction(step.action.type, step.action, namesOf(resolved.containers) || resolved.description);
+      request = guardRequest({
+        resolved,
+        jobId,
+        fireJobId,
+        remediation: r,
+        phase,
+        maxInFlight: deps.config.maxInFlight,
+      });
+    }
   } catch (err) {
-    const reason = coerceError(err).message;
-    return {
-      view: { scope, refused: reason, containers: [] },
-      rendered: undefined,
-      stop: { decision: 'refused', detail: reason },
+    const e = coerceError(err);
+    view.problem = e.message;
+    if (e instanceof PermanentError && view.description === undefined) view.refused = e.message;
+    if (e instanceof PermanentError && e.kind === 'not_found') view.exists = false;
+    targets = {
+      ok: false,
+      kind: e instanceof PermanentError ? (e.kind === 'not_found' ? 'not_found' : 'refused') : 'unknown',
+      detail: e instanceof PermanentError ? e.message : `Docker: ${e.message}`,
     };
   }
-  const view: TargetView = { scope, description: rendered.description, key: targetKey(rendered), containers: [] };
-  if (scope === 'host' || !deps.docker) return { view, rendered };
-  let found: ContainerInfo[];
-  try {
-    found =
-      rendered.container !== undefined
-        ? await deps.docker.findContainers({ name: rendered.container })
-        : await deps.docker.findContainers({ labels: rendered.service!.selector });
-  } catch (err) {
-    view.problem = `Docker: ${coerceError(err).message}`;
-    return { view, rendered, stop: { decision: 'unknown', detail: view.problem } };
+  let guards;
+  let guardsError: string | undefined;
+  if (request) {
+    try {
+      guards = await deps.guards.peek(request);
+    } catch (err) {
+      guardsError = coerceError(err).message;
+    }
   }
-  view.exists = found.length > 0;
-  view.containers = found.map((c) => ({
-    name: c.name,
-    running: c.running,
-    optedIn: c.labels[deps.config.optInLabel] === 'true',
-  }));
-  try {
-    // The worker's own rules (not found, opt-in, maxContainers) on the list just read.
-    await resolveTargets(
-      rendered,
-      scope,
-      { ...deps.docker, findContainers: async () => found },
-      deps.config.optInLabel,
-      r.target?.maxContainers,
-    );
-  } catch (err) {
-    view.problem = coerceError(err).message;
-    const decision: WorkerDecision =
-      err instanceof PermanentError && err.kind === 'not_found'
-        ? 'not_found'
-        : err instanceof PermanentError
-          ? 'refused'
-          : 'unknown';
-    return { view, rendered, stop: { decision, detail: view.problem } };
-  }
-  return { view, rendered };
+  const d = decide({
+    remediation: r,
+    step,
+    jobId,
+    describe,
+    when,
+    targets,
+    guards: request ? guards : unaskedGuardView(r, deps.config.maxInFlight),
+    dryRun: { global: deps.config.dryRun, remediation: r.dryRun },
+  });
+  return {
+    ...base,
+    describe,
+    target: view,
+    guards,
+    ...(guardsError !== undefined && { guardsError }),
+    decision: { decision: d.kind, detail: d.detail },
+  };
 }
 
 /** Plan one job (fire, or the onResolved job) as the webhook and then a worker would see it now. */
 async function planJob(r: Remediation, alert: Alert, phase: 'fire' | 'resolve', deps: SimulateDeps): Promise<JobPlan> {
-  const jobId = episodeJobId(r.id, episodeOf(alert), phase);
-  const action = phase === 'fire' ? r.action : r.onResolved!;
-  const episode = await deps.reads.episode(jobId);
+  const episode = episodeOf(alert);
+  const jobId = episodeJobId(r.id, episode, phase);
+  const fireJobId = episodeJobId(r.id, episode, 'fire');
+  let host = DEFAULT_HOST;
+  try {
+    host = renderHost(r.target, alert);
+  } catch {
+    /* the first step's plan says why */
+  }
+  const recorded = await deps.reads.episode(host, jobId);
   const webhook =
-    episode !== undefined
+    recorded !== undefined
       ? {
           decision: 'duplicate' as const,
-          detail: `episode already handled (${episode}): nothing would be added`,
-          episode,
+          detail: `episode already handled (${recorded}): nothing would be added`,
+          episode: recorded,
         }
-      : { decision: 'enqueue' as const, detail: 'new episode: one job would be queued', episode };
+      : { decision: 'enqueue' as const, detail: 'new episode: one job would be queued', episode: recorded };
   const delayMs = phase === 'fire' ? r.delayMs : 0;
   const dryRun = { global: deps.config.dryRun, remediation: r.dryRun };
   const plan: JobPlan = {
     jobId,
     phase,
-    action: action.type,
+    action: primaryAction(r, phase),
     webhook,
     delayMs,
     target: undefined,
     guards: undefined,
     dryRun,
     worker: undefined,
+    steps: [],
   };
-
-  if (phase === 'fire' && (await deps.reads.resolved(jobId))) {
+  if (phase === 'fire' && (await deps.reads.resolved(host, jobId))) {
     plan.worker = {
       decision: 'cancelled',
       detail: 'Alertmanager already said this episode resolved: the job would do nothing',
     };
     return plan;
   }
-  const t = await checkTarget(r, action, alert, deps);
-  plan.target = t.view;
-  if (t.rendered) {
-    try {
-      plan.guards = await deps.guards.peek(r, targetKey(t.rendered), deps.config.maxInFlight);
-    } catch (err) {
-      plan.guardsError = coerceError(err).message;
-    }
-  }
-  if (t.stop) {
-    plan.worker = t.stop;
-    return plan;
-  }
-  const what = `${action.type} ${t.view.description}`;
-  const g = plan.guards;
-  const blocked: { decision: WorkerDecision; detail: string } | undefined = !g
-    ? { decision: 'unknown', detail: `guards unreadable: ${plan.guardsError ?? 'no answer'}` }
-    : g.lock.held && g.lock.holder !== jobId
-      ? {
-          decision: 'wait',
-          detail: `${t.view.key} is locked by job ${g.lock.holder} (${seconds(g.lock.ttlMs)} left): it would wait`,
-        }
-      : g.cooldown.active && g.cooldown.holder !== jobId
-        ? {
-            decision: 'cooldown',
-            detail: `${r.id} ran on ${t.view.description} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left`,
-          }
-        : g.budget.open
-          ? {
-              decision: 'circuit_open',
-              detail: `budget spent: ${g.budget.runsInWindow}/${g.budget.limit} runs in the window; escalation to a human`,
-            }
-          : g.inFlight.used >= g.inFlight.max
-            ? {
-                decision: 'wait',
-                detail: `${g.inFlight.used} actions already in flight (max ${g.inFlight.max}): it would wait`,
-              }
-            : undefined;
-  const unchecked =
-    deps.docker || t.view.scope === 'host' ? '' : ' (target not looked up: this process has no Docker Engine)';
-  const later = delayMs > 0 ? ` after the ${seconds(delayMs)} delay, if still firing` : '';
-  if (dryRun.global || dryRun.remediation) {
-    const why = dryRun.global ? 'DRY_RUN=true' : `${r.id} has dryRun: true`;
-    const guard = blocked ? `guards would stop it: ${blocked.decision}` : 'guards would pass';
-    plan.worker = {
-      decision: 'dry_run',
-      detail: `dry run (${why}): would ${what}${later}, without the Docker call; ${guard}${unchecked}`,
-    };
-  } else {
-    plan.worker = blocked ?? { decision: 'act', detail: `would ${what}${later}${unchecked}` };
+  for (const step of stepsOf(r, phase))
+    plan.steps.push(await planStep(r, step, alert, host, jobId, fireJobId, phase, deps));
+  // The job's headline: its first step that would not be skipped.
+  const first = plan.steps.find((s) => s.decision.decision !== 'skip') ?? plan.steps[0];
+  if (first) {
+    plan.target = first.target;
+    plan.guards = first.guards;
+    if (first.guardsError) plan.guardsError = first.guardsError;
+    const acts = first.decision.decision === 'act' || first.decision.decision === 'dry_run';
+    const later = delayMs > 0 && acts ? ` (after the ${Math.ceil(delayMs / 1000)}s delay, if still firing)` : '';
+    const unchecked =
+      !deps.docker && first.target?.scope !== 'host'
+        ? ' (target not looked up: this process has no Docker Engine)'
+        : '';
+    plan.worker = { decision: first.decision.decision, detail: first.decision.detail + later + unchecked };
   }
   return plan;
 }
@@ -198,24 +242,31 @@ async function planJob(r: Remediation, alert: Alert, phase: 'fire' | 'resolve', 
 /** A resolved alert: its fire job is cancelled if it still waits, and onResolved is queued. */
 async function planResolved(r: Remediation, alert: Alert, deps: SimulateDeps): Promise<JobPlan[]> {
   const fireId = episodeJobId(r.id, episodeOf(alert), 'fire');
-  const [state, episode] = await Promise.all([deps.reads.jobState(fireId), deps.reads.episode(fireId)]);
+  let host = DEFAULT_HOST;
+  try {
+    host = renderHost(r.target, alert);
+  } catch {
+    /* refused host label: the default host's records */
+  }
+  const [state, episode] = await Promise.all([deps.reads.jobState(host, fireId), deps.reads.episode(host, fireId)]);
   const detail = WAITING.has(state)
     ? `the job is ${state}: it would be removed and recorded as cancelled`
     : state === 'active'
-      ? 'the job is running: it is left to finish'
+      ? 'the job is running: it stops before its next step'
       : state === 'unknown'
         ? 'no job for this episode in the queue (never queued, or cleaned up): marked resolved'
         : `the job already ended (${state}): marked resolved`;
   const fire: JobPlan = {
     jobId: fireId,
     phase: 'fire',
-    action: r.action.type,
+    action: primaryAction(r, 'fire'),
     webhook: { decision: WAITING.has(state) ? 'cancel' : 'leave', detail, episode },
     delayMs: r.delayMs,
     target: undefined,
     guards: undefined,
     dryRun: { global: deps.config.dryRun, remediation: r.dryRun },
     worker: undefined,
+    steps: [],
   };
   return r.onResolved ? [fire, await planJob(r, alert, 'resolve', deps)] : [fire];
 }

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { keys } from '../queue/contract.js';
+import { hostKeys } from '../keys.js';
 import type { SimulateReads } from './plan.js';
 
 /**
@@ -8,10 +8,14 @@ import type { SimulateReads } from './plan.js';
  * here writes, so simulating leaves Redis exactly as it was (the integration test compares
  * every key's DUMP before and after).
  */
-export function createSimulateReads(redis: Redis, prefix: string, queue: Pick<Queue, 'getJobState'>): SimulateReads {
+export function createSimulateReads(
+  redis: Redis,
+  prefix: string,
+  queueFor: (host: string) => Pick<Queue, 'getJobState'>,
+): SimulateReads {
   return {
-    episode: async (jobId) => (await redis.get(keys.episode(prefix, jobId))) ?? undefined,
-    resolved: async (fireJobId) => (await redis.exists(keys.resolved(prefix, fireJobId))) === 1,
-    jobState: (jobId) => queue.getJobState(jobId),
+    episode: async (host, jobId) => (await redis.get(hostKeys(prefix, host).episode(jobId))) ?? undefined,
+    resolved: async (host, fireJobId) => (await redis.exists(hostKeys(prefix, host).resolved(fireJobId))) === 1,
+    jobState: (host, jobId) => queueFor(host).getJobState(jobId),
   };
 }

@@ -1,4 +1,5 @@
 import type { ActionScope } from '../actions/types.js';
+import type { DecisionKind } from '../engine/decide.js';
 import type { GuardView } from '../guards/index.js';
 
 /**
@@ -27,8 +28,10 @@ export interface TargetView {
   scope: ActionScope;
   /** `container api`, `service worker`, `the Docker host`; absent when rendering was refused. */
   description?: string;
-  /** Key the guards are kept per (`container/api`). */
-  key?: string;
+  /** Docker host. */
+  host?: string;
+  /** Identities the guards are kept per (`container/api`), once resolved. */
+  locks?: string[];
   /** Why the alert's labels cannot name a target (unsafe or missing value). */
   refused?: string;
   /** Undefined when Docker was not asked (refused target, host scope, no Docker in this process). */
@@ -50,9 +53,26 @@ export type WebhookDecision =
   /** The alert resolved; the job already ran, runs or never existed: marked resolved, left alone. */
   | 'leave';
 
-/** What a worker would decide if the job ran now. */
-export type WorkerDecision =
-  'act' | 'dry_run' | 'wait' | 'cooldown' | 'circuit_open' | 'refused' | 'not_found' | 'cancelled' | 'unknown';
+/** What a worker would decide if the job ran now (decide.ts's kinds, plus cancelled). */
+export type WorkerDecision = DecisionKind | 'cancelled';
+
+/** One step of the runbook as a worker would take it now (decide() on what is read now). */
+export interface StepPlan {
+  index: number;
+  name: string;
+  action: string;
+  /** What it would do: "restart api (stop timeout 10s)". */
+  describe: string;
+  /** always | still_firing | previous_failed | query: ... */
+  when: string;
+  verify: string | undefined;
+  onFailure: string;
+  onSuccess: string;
+  target: TargetView | undefined;
+  guards: GuardView | undefined;
+  guardsError?: string;
+  decision: { decision: WorkerDecision; detail: string };
+}
 
 export interface JobPlan {
   jobId: string;
@@ -66,8 +86,10 @@ export interface JobPlan {
   /** Why the guards could not be read, if they could not. */
   guardsError?: string;
   dryRun: { global: boolean; remediation: boolean };
-  /** Absent for a job the webhook would only cancel or leave alone. */
+  /** The job's first decisive step, as a worker would decide it now; absent for a job only cancelled or left. */
   worker: { decision: WorkerDecision; detail: string } | undefined;
+  /** Every step of the runbook, in order, with what a worker would decide for each now. */
+  steps: StepPlan[];
 }
 
 export interface RemediationPlan {

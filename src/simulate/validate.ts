@@ -1,5 +1,4 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-
 import { WebhookPayloadSchema, type WebhookPayload } from '../alertmanager/schema.js';
 import { InvalidPayloadError } from '../errors.js';
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildDemoImage, fillDisk, removeDemo } from '../../demo/lib.js';
 import { ensureBusyboxImage, startDockerd, type DockerdHandle } from '../../scripts/lib/daemons.js';
 import { startNodeExporter, type MonitorHandle } from '../../scripts/lib/monitoring.js';
-import type { RemediationEventMap } from '../../src/events.js';
+import type { RemediationEventMap } from '../../src/lifecycle/events.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import {
   alertmanagerAlerts,

@@ -9,7 +9,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildDemoImage, removeDemo, setQueueSurge, startDemo, type DemoNames } from '../../demo/lib.js';
 import { freePort } from '../../scripts/lib/daemons.js';
-import type { RemediationEventMap } from '../../src/events.js';
+import type { RemediationEventMap } from '../../src/lifecycle/events.js';
 import { uniquePrefix } from '../support/docker.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import {

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/lib/daemons.js';
 import { alertmanagerConfig, startAlertmanager, type MonitorHandle } from '../../scripts/lib/monitoring.js';
-import type { RemediationEventMap } from '../../src/events.js';
+import type { RemediationEventMap } from '../../src/lifecycle/events.js';
 import { silenceKey } from '../../src/silence/index.js';
 import { createTestContainer, removeContainers, uniquePrefix } from '../support/docker.js';
 import { TOKEN, fixture, remediationsDir, startHarness, type Harness } from '../support/harness.js';

@@ -59,11 +59,19 @@ const REMEDIATION = (alertname: string) => `match: alertname="${alertname}"\nact
 
 describe('remediator check', () => {
   it('the shipped remediations and alert rules: valid, checked by promtool, and nothing unhandled (exit 0)', async () => {
-    const r = await bin([]);
+    const r = await bin([], { PROMETHEUS_URL: 'http://127.0.0.1:9090' });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('3 remediation(s) valid in remediations');
     expect(r.stdout).toMatch(/\d+ alert rules in 2 files of alert-rules \(checked by promtool\)/);
     expect(r.stderr).toBe('');
+  });
+
+  it('without PROMETHEUS_URL, warns (exit 0) that a worker needs it for the verification queries', async () => {
+    const r = await bin([]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /warn\s+remediations\/high-latency\.yaml.*verifies with PromQL \(restart, scale-out\): a worker needs PROMETHEUS_URL/,
+    );
   });
 
   it('warns about a remediation no rule can trigger and a rule nothing handles, but not about self-watch rules (exit 0)', async () => {

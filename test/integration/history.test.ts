@@ -2,19 +2,13 @@
 // kept beyond BullMQ's job retention and across a restart, and the filters and paging of the
 // API and the CLI return exactly what they should.
 import { execFile } from 'node:child_process';
-
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
-
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-
 import { historyCommand } from '../../src/cli/history.js';
-
 import { createHistoryStore, type HistoryRecord } from '../../src/history/index.js';
-
 import { createTestContainer, removeContainers, uniquePrefix } from '../support/docker.js';
-
 import { TOKEN, fixture, remediationsDir, startHarness, type Harness } from '../support/harness.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -245,6 +239,7 @@ describe('retention and bounds', () => {
     remediation: 'r',
     hash: 'h',
     phase: 'fire',
+    host: 'local',
     action: 'restart',
     alertname: 'A',
     fingerprint: 'f',
@@ -259,6 +254,7 @@ describe('retention and bounds', () => {
     receivedAt,
     finishedAt: undefined,
     durationMs: undefined,
+    steps: [],
   });
 
   it('drops records past the retention with their index entries, and keeps at most maxRecords', async () => {

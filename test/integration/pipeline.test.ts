@@ -95,7 +95,7 @@ describe('HighLatency: restart the slow container', () => {
     expect(await job.getState()).toBe('failed');
     expect(job.failedReason).toMatch(/remediator\.enable=true/);
     expect(job.attemptsMade).toBe(1);
-    expect(h.docker.calls.slice(callsBefore)).toEqual(['findContainers']);
+    expect(h.docker.calls.slice(callsBefore)).toEqual(['listContainers']);
     expect(await inspectStartedAt(docker, name)).toBe(before);
   });
 

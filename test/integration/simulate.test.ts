@@ -3,17 +3,14 @@
 // and Docker are byte-for-byte what they were. Own Redis and own dockerd, so the before/after
 // snapshots can cover every key and every container without other test files interfering.
 import { execFile } from 'node:child_process';
-
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
-
 import pino from 'pino';
+import { hostKeys } from '../../src/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
 import {
   ensureBusyboxImage,
   startDockerd,
@@ -21,16 +18,11 @@ import {
   type DockerdHandle,
   type RedisHandle,
 } from '../../scripts/lib/daemons.js';
-
 import { simulateCommand } from '../../src/cli/simulate.js';
-
 import { loadConfig } from '../../src/config.js';
-
 import { createRuntime, type Runtime } from '../../src/container.js';
-
 import type { SimulationReport } from '../../src/simulate/index.js';
 import { createTestContainer } from '../support/docker.js';
-
 import { FIXTURES, TOKEN, fixture } from '../support/harness.js';
 import { UnreachableError } from '../../src/errors.js';
 
@@ -143,7 +135,8 @@ beforeAll(async () => {
   for (let i = 0; i < 50 && !(await runtime.history.get(jobId)); i++) await new Promise((r) => setTimeout(r, 100));
   expect(await runtime.history.get(jobId)).toMatchObject({ outcome: 'queued' }); // its async write is done
   await redis.set(
-    runtime.guards.keys.cooldown('queue-depth-high', 'selector/com.docker.compose.service=worker'),
+    // The guards are kept per what the target resolves to: the Compose service worker (no project).
+    hostKeys(config.queuePrefix, 'local').cooldown('queue-depth-high', 'service//worker'),
     'earlier-job',
     'PX',
     600_000,

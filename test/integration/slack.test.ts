@@ -145,7 +145,10 @@ describe('Slack Web API: one thread per alert episode', () => {
     const jobId = res.body.jobs[0].jobId;
     const job = await h.waitForJob(jobId);
     expect(await job.getState()).toBe('failed');
-    expect(job.attemptsMade, job.failedReason).toBe(2);
+    expect(await h.runtime.history.get(jobId), job.failedReason).toMatchObject({
+      outcome: 'escalated',
+      steps: [{ attempts: 2 }],
+    });
 
     const { parents, replies } = await until('the escalation reply', () => {
       const t = threadIn(slack, jobId);

@@ -1,11 +1,13 @@
 // Runs a real remediator runtime (HTTP + worker) in the test process against the shared real
 // Redis and Docker Engine, isolated by its own queue prefix, and posts over real HTTP.
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import pino from 'pino';
+import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createRuntime, type Runtime } from '../../src/container.js';
 import { createDockerodeAdapter } from '../../src/docker/dockerode-adapter.js';
@@ -72,6 +74,8 @@ export async function startHarness(opts: {
   worker?: boolean;
   /** Share a queue prefix with another harness (an HA pair, a restart). */
   prefix?: string;
+  /** For verification queries (the shipped remediations have them); the global set-up's Prometheus by default. */
+  prometheusUrl?: string;
 }): Promise<Harness> {
   const prefix = opts.prefix ?? `t${randomBytes(4).toString('hex')}`;
   const config = loadConfig(
@@ -82,6 +86,7 @@ export async function startHarness(opts: {
       QUEUE_PREFIX: prefix,
       REMEDIATIONS_DIR: opts.remediationsDir,
       WEBHOOK_TOKEN: TOKEN,
+      PROMETHEUS_URL: opts.prometheusUrl ?? inject('prometheusUrl'),
       LOG_LEVEL: 'info',
       SHUTDOWN_TIMEOUT_SECONDS: '10',
       ...opts.env,
@@ -89,7 +94,15 @@ export async function startHarness(opts: {
     ['http', 'worker'],
   );
   const logs: Record<string, unknown>[] = [];
-  const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const log = pino(
+    { level: process.env.REMEDIATOR_TEST_LOG_LEVEL ?? 'info' },
+    {
+      write: (line: string) => {
+        logs.push(JSON.parse(line));
+        if (process.env.REMEDIATOR_TEST_LOGS) appendFileSync(process.env.REMEDIATOR_TEST_LOGS, line);
+      },
+    },
+  );
   const docker = countingDocker(createDockerodeAdapter({ dockerHost: opts.dockerHost }));
   const runtime = await createRuntime(config, log, { http: true, worker: opts.worker ?? true }, { docker });
   const seen: Harness['seen'] = [];

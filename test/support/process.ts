@@ -1,6 +1,7 @@
 // Spawns the real `remediator` binary as a user runs it, collecting its JSON log lines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { inject } from 'vitest';
 
 export const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'remediator.js');
 
@@ -16,7 +17,14 @@ export interface Proc {
 
 export function spawnRemediator(command: string, env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [BIN, command], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      LOG_LEVEL: 'info',
+      // The shipped remediations verify with PromQL: the global set-up's (empty) Prometheus.
+      PROMETHEUS_URL: inject('prometheusUrl'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

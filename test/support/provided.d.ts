@@ -8,5 +8,7 @@ declare module 'vitest' {
     redisUrl: string;
     dockerHost: string; // unix:///tmp/rmd-XXXX/docker.sock
     redisPort: number;
+    /** A real Prometheus with no targets: verification queries of shipped remediations find nothing firing. */
+    prometheusUrl: string;
   }
 }

@@ -1,14 +1,13 @@
 import { Type } from '@sinclair/typebox';
-
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { WebhookPayloadSchema } from '../../alertmanager/schema.js';
-
 import type { Catalog } from '../../catalog/catalog.js';
+import { primaryAction } from '../../catalog/remediation.js';
+import { whenText } from '../../engine/decide.js';
 import type { ReloadStatus } from '../../catalog/reload.js';
 import type { Config } from '../../config.js';
 import { coerceError, HistoryFilterError } from '../../errors.js';
-
 import { parseHistoryFilter, type HistoryStore } from '../../history/index.js';
 import type { Simulator } from '../../simulate/index.js';
 import { authorize, challenge } from '../auth.js';
@@ -70,8 +69,15 @@ export const apiRoutes =
           hash: r.hash,
           description: r.description,
           match: r.match,
-          action: r.action.type,
-          onResolved: r.onResolved?.type,
+          action: primaryAction(r, 'fire'),
+          steps: r.steps.map((st) => ({
+            name: st.name,
+            action: st.action.type,
+            when: whenText(st.when),
+            onFailure: st.onFailure,
+            onSuccess: st.onSuccess,
+          })),
+          onResolved: r.onResolved?.action.type,
           target: r.target,
           delayMs: r.delayMs,
           guards: r.guards,

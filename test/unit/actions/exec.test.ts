@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-
 import { exec } from '../../../src/actions/exec.js';
 import type { ExecOptions } from '../../../src/docker/port.js';
 import { FakeDocker, actionContext, container } from './fake-docker.js';

@@ -1,8 +1,9 @@
 import pino from 'pino';
-import type { ActionContext, JobMemo, ServiceRef } from '../../../src/actions/types.js';
+import type { ActionContext, JobMemo, ServiceRef, SwarmServiceRef } from '../../../src/actions/types.js';
 import type {
   ContainerInfo,
   ContainerQuery,
+  ContainerSummary,
   DockerPort,
   ExecOptions,
   ExecResult,
@@ -55,6 +56,7 @@ export function container(name: string, over: Partial<ContainerInfo> = {}): Cont
 export class FakeDocker implements DockerPort {
   readonly calls: Call[] = [];
   readonly containers = new Map<string, ContainerInfo>();
+  readonly services = new Map<string, SwarmServiceRef>();
   /** What exec answers, per container id (default: exit 0, no output). */
   readonly execResults = new Map<string, ExecResult>();
   pruneReport: PruneReport = {
@@ -99,13 +101,35 @@ export class FakeDocker implements DockerPort {
     this.record('ping');
   }
 
-  async findContainers(query: ContainerQuery): Promise<ContainerInfo[]> {
-    this.record('findContainers', query);
+  private matching(query: ContainerQuery): ContainerInfo[] {
     return [...this.containers.values()]
       .filter((c) => query.name === undefined || c.name === query.name)
       .filter((c) => Object.entries(query.labels ?? {}).every(([k, v]) => c.labels[k] === v))
+      .filter((c) => (query.labelKeys ?? []).every((k) => c.labels[k] !== undefined))
       .filter((c) => query.all !== false || c.running)
       .map((c) => structuredClone(c));
+  }
+
+  async listContainers(query: ContainerQuery): Promise<ContainerSummary[]> {
+    this.record('listContainers', query);
+    return this.matching(query).map(({ id, name, image, labels, state, running }) => ({
+      id,
+      name,
+      image,
+      labels,
+      state,
+      running,
+    }));
+  }
+
+  async findContainers(query: ContainerQuery): Promise<ContainerInfo[]> {
+    this.record('findContainers', query);
+    return this.matching(query);
+  }
+
+  async findService(name: string): Promise<SwarmServiceRef | undefined> {
+    this.record('findService', name);
+    return this.services.get(name);
   }
 
   async inspect(id: string): Promise<ContainerInfo> {

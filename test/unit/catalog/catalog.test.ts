@@ -56,7 +56,7 @@ describe('createCatalog().match on variants', () => {
 
 describe('createCatalog()', () => {
   it('gets a remediation by id', () => {
-    expect(catalog.get('disk-full')?.action.type).toBe('prune');
+    expect(catalog.get('disk-full')?.steps.at(-1)?.action.type).toBe('prune');
     expect(catalog.get('nope')).toBeUndefined();
   });
 

@@ -28,35 +28,72 @@ function expectProblem(text: string, path: string, reason: RegExp | string): Cat
 const PRUNE = 'match: alertname="x"\naction: {type: prune}\n';
 
 describe('parseRemediation: the shipped files', () => {
-  it('disk-full: prune with retry from the file, defaults elsewhere', () => {
+  it("disk-full: the containers' own cleanup (optional, failures recorded), then prune verified 20% free", () => {
     const { remediation, problems } = shipped('disk-full');
     expect(problems).toEqual([]);
     expect(remediation).toMatchObject({
       id: 'disk-full',
       match: ['alertname="disk_full"'],
       target: undefined,
-      action: { type: 'prune', containers: true, images: 'dangling', buildCache: true, volumes: false },
       delayMs: 0,
-      retry: { attempts: 3, backoffMs: 10_000, maxBackoffMs: 300_000, jitter: 0.2 },
-      verify: undefined,
       guards: { cooldownMs: 900_000, budget: { runs: 4, windowMs: 3_600_000 } },
       notify: { channel: undefined, mention: '@oncall' },
       dryRun: false,
     });
+    expect(remediation!.steps).toMatchObject([
+      {
+        name: 'cleanup',
+        action: { type: 'exec', commandFromLabel: 'remediator.cleanup', timeoutSeconds: 60 },
+        target: { withLabel: 'remediator.cleanup', maxContainers: 20 },
+        verify: undefined,
+        retry: { attempts: 1 },
+        onFailure: 'continue',
+        onSuccess: 'next',
+      },
+      {
+        name: 'prune',
+        action: { type: 'prune', containers: true, images: 'dangling', buildCache: true, volumes: false },
+        retry: { attempts: 3, backoffMs: 10_000, maxBackoffMs: 300_000, jitter: 0.2 },
+        verify: { query: expect.stringContaining('< 0.20'), queryWithinMs: 120_000, own: true },
+        onFailure: 'abort',
+        onSuccess: 'stop',
+      },
+    ]);
     expect(remediation!.hash).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('high-latency: restart of the labelled container, verified within 60 s, maxBackoff 2m', () => {
+  it('high-latency: restart verified healthy and no longer alerting, else scale out while it still fires', () => {
     const { remediation, problems } = shipped('high-latency');
     expect(problems).toEqual([]);
     expect(remediation).toMatchObject({
       id: 'high-latency',
       target: { container: '{{ labels.container }}' },
-      action: { type: 'restart', stopTimeoutSeconds: 10 },
-      retry: { attempts: 3, backoffMs: 5_000, maxBackoffMs: 120_000, jitter: 0.2 },
-      verify: { running: true, healthy: true, withinMs: 60_000, query: undefined, queryWithinMs: 120_000 },
       guards: { cooldownMs: 600_000, budget: { runs: 3, windowMs: 3_600_000 } },
     });
+    expect(remediation!.steps).toMatchObject([
+      {
+        name: 'restart',
+        action: { type: 'restart', stopTimeoutSeconds: 10 },
+        verify: {
+          running: true,
+          healthy: true,
+          withinMs: 60_000,
+          query: expect.stringContaining('ALERTS{'),
+          queryWithinMs: 240_000,
+        },
+        retry: { attempts: 2, backoffMs: 5_000 },
+        when: { kind: 'always' },
+        onFailure: 'next',
+        onSuccess: 'stop',
+      },
+      {
+        name: 'scale-out',
+        action: { type: 'scale', by: 1, max: 4 },
+        when: { kind: 'still_firing' },
+        retry: { attempts: 1 },
+        onFailure: 'abort',
+      },
+    ]);
     expect(remediation!.matchers.map((m) => m.text)).toEqual(['alertname="HighLatency"', 'container=~".+"']);
   });
 
@@ -66,10 +103,14 @@ describe('parseRemediation: the shipped files', () => {
     expect(remediation).toMatchObject({
       id: 'queue-depth-high',
       target: { service: '{{ labels.service }}' },
-      action: { type: 'scale', by: 1, max: 4 },
-      onResolved: { type: 'scale', replicas: 1, max: 4 },
-      retry: { attempts: 3, backoffMs: 5_000, maxBackoffMs: 300_000 },
-      verify: { running: true, healthy: true, withinMs: 60_000 },
+      steps: [
+        {
+          action: { type: 'scale', by: 1, max: 4 },
+          retry: { attempts: 3, backoffMs: 5_000, maxBackoffMs: 300_000 },
+          verify: { running: true, healthy: true, withinMs: 60_000, own: true },
+        },
+      ],
+      onResolved: { action: { type: 'scale', replicas: 1, max: 4 }, verify: undefined },
     });
   });
 });
@@ -83,9 +124,10 @@ describe('parseRemediation: durations and defaults', () => {
     expect(problems).toEqual([]);
     expect(remediation).toMatchObject({
       delayMs: 90_000,
-      retry: { attempts: 3, backoffMs: 250, maxBackoffMs: 3_600_000, jitter: 0 },
+      steps: [
+        { retry: { attempts: 3, backoffMs: 250, maxBackoffMs: 3_600_000, jitter: 0 }, verify: { withinMs: 300_000 } },
+      ],
       guards: { cooldownMs: 172_800_000, budget: { runs: 3, windowMs: 3_600_000 } },
-      verify: { withinMs: 300_000 },
       dryRun: true,
     });
   });
@@ -113,7 +155,7 @@ describe('parseRemediation: problems with file, path and reason', () => {
   });
 
   it('a missing action', () => {
-    expectProblem('match: alertname="x"\n', '/action', /required/);
+    expectProblem('match: alertname="x"\n', '/', 'expected action (one step) or steps (a runbook)');
   });
 
   it('a missing match', () => {
@@ -138,11 +180,13 @@ describe('parseRemediation: problems with file, path and reason', () => {
     );
   });
 
-  it('scale without a service or label selector', () => {
-    expectProblem(
-      'match: a="x"\ntarget: {container: "{{ labels.c }}"}\naction: {type: scale, max: 3}\n',
-      '/target',
-      'needs target.service',
+  it('scale without any target', () => {
+    expectProblem('match: a="x"\naction: {type: scale, max: 3}\n', '/target', 'needs target.service');
+  });
+
+  it("scale of a named container is accepted: it scales that container's Compose service", () => {
+    expect(problemsOf('match: a="x"\ntarget: {container: "{{ labels.c }}"}\naction: {type: scale, max: 3}\n')).toEqual(
+      [],
     );
   });
 
@@ -235,6 +279,106 @@ describe('parseRemediation: problems with file, path and reason', () => {
   // f.verify.query.trim() on a number: parseRemediation throws a TypeError instead of reporting.
   it('a non-string verify.query is reported, not thrown', () => {
     expect(() => problemsOf(`${PRUNE}verify: {query: 5}\n`)).not.toThrow();
+  });
+});
+
+describe('parseRemediation: runbooks (steps)', () => {
+  const HEAD = 'match: a="x"\ntarget: {container: "{{ labels.c }}"}\n';
+  const two = (first: string, second: string) => `${HEAD}steps:\n  - ${first}\n  - ${second}\n`;
+
+  it('a ladder parses with defaults: names, when always, onSuccess stop with a verify, next without', () => {
+    const text = two(
+      '{name: evidence, action: {type: exec, command: [df]}, onFailure: continue}',
+      '{action: {type: restart}, verify: {healthy: true, within: 30s}}',
+    );
+    const { remediation, problems } = parseRemediation(FILE, text);
+    expect(problems).toEqual([]);
+    expect(remediation!.steps.map((st) => [st.name, st.onFailure, st.onSuccess, st.when.kind])).toEqual([
+      ['evidence', 'continue', 'next', 'always'],
+      ['step-2', 'abort', 'stop', 'always'],
+    ]);
+  });
+
+  it('an unknown step key, with its line', () => {
+    expectProblem(
+      two('{action: {type: restart}, retries: 3}', '{action: {type: start}}'),
+      '/steps/0/retries',
+      'unknown key "retries" (line 4)',
+    );
+  });
+
+  it('an unknown action in a step', () => {
+    expectProblem(
+      two('{action: {type: reboot}}', '{action: {type: start}}'),
+      '/steps/0/action/type',
+      'expected one of',
+    );
+  });
+
+  it('an empty step list', () => {
+    expectProblem(`${HEAD}steps: []\n`, '/steps', 'at least one step');
+  });
+
+  it('both action and steps', () => {
+    expectProblem(`${HEAD}action: {type: restart}\nsteps:\n  - {action: {type: start}}\n`, '/steps', 'not both');
+  });
+
+  it('onFailure: next on the last step, with its line', () => {
+    expectProblem(
+      two('{action: {type: restart}, onFailure: next}', '{action: {type: start}, onFailure: next}'),
+      '/steps/1/onFailure',
+      /"next" on the last step.*\(line 5\)/,
+    );
+  });
+
+  it('two steps with one name', () => {
+    expectProblem(
+      two('{name: fix, action: {type: restart}, onFailure: next}', '{name: fix, action: {type: start}}'),
+      '/steps/1/name',
+      'also used by step 1',
+    );
+  });
+
+  it('a when query without PROMETHEUS_URL, when the loader is told to require it', () => {
+    const text = two('{action: {type: restart}, onFailure: next}', '{action: {type: start}, when: {query: "up == 0"}}');
+    expect(problemsOf(text)).toEqual([]);
+    const { problems } = parseRemediation(FILE, text, { requirePrometheus: 'when' });
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: '/steps/1/when/query',
+        reason: expect.stringMatching(/PROMETHEUS_URL.*\(line 5\)/),
+      }),
+    ]);
+    expect(
+      parseRemediation(FILE, text, { requirePrometheus: 'when', prometheusUrl: 'http://p:9090' }).problems,
+    ).toEqual([]);
+  });
+
+  it('a query template outside a quoted string is refused; inside one it is fine', () => {
+    expectProblem(
+      two(
+        '{action: {type: restart}, verify: {query: "up{job={{ labels.c }}}"}, onFailure: next}',
+        '{action: {type: start}}',
+      ),
+      '/steps/0/verify/query',
+      'double-quoted string',
+    );
+    expect(
+      problemsOf(
+        two(
+          '{action: {type: restart}, verify: {query: \'up{job="{{ labels.c }}"}\'}, onFailure: next}',
+          '{action: {type: start}}',
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it('a template in an exec command is refused, naming the argument and line (labels never reach a command)', () => {
+    expectProblem(
+      `${HEAD}action: {type: exec, command: [rm, "{{ labels.c }}"]}\n`,
+      '/action/command/1',
+      /templates are not allowed.*\(line 3\)/,
+    );
   });
 });
 

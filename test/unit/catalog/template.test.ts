@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-
 import { checkTemplate, renderName } from '../../../src/catalog/template.js';
 import { TemplateError } from '../../../src/errors.js';
 

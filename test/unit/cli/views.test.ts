@@ -41,21 +41,24 @@ function report(): SimulationReport {
                 target: {
                   scope: 'container',
                   description: 'container api',
-                  key: 'container/api',
+                  locks: ['container/api'],
                   exists: true,
                   containers: [{ name: 'api', running: true, optedIn: true }],
                 },
                 guards: {
-                  lock: { held: false, holder: undefined, ttlMs: 0 },
-                  cooldown: { active: true, holder: 'j0', remainingMs: 90_000, configuredMs: 300_000 },
-                  budget: { runsInWindow: 1, limit: 3, windowMs: 3_600_000, open: false },
+                  blocker: 'cooldown',
+                  lock: { holder: undefined, identity: undefined, ttlMs: 0 },
+                  cooldown: { holder: 'j0', subject: 'container/api', remainingMs: 90_000, configuredMs: 300_000 },
+                  budget: { runsInWindow: 1, limit: 3, windowMs: 3_600_000, reopensInMs: 0 },
                   inFlight: { used: 0, max: 10 },
+                  share: undefined,
                 },
                 dryRun: { global: false, remediation: false },
                 worker: {
                   decision: 'cooldown',
                   detail: 'high-latency ran on container api recently: cooldown, 90s left',
                 },
+                steps: [],
               },
             ],
           },
@@ -83,7 +86,9 @@ describe('renderSimulation', () => {
     expect(text).toMatch(/✗ disk-full\s+alertname="disk_full" ✗ \(alertname="HighLatency"\)/);
     expect(text).toMatch(/webhook\s+enqueue: new episode/);
     expect(text).toMatch(/target\s+container api: exists: api running/);
-    expect(text).toMatch(/guards\s+lock free · cooldown active \(90s left\) · budget 1\/3 per 60m · in flight 0\/10/);
+    expect(text).toMatch(
+      /guards\s+lock free · cooldown active on container\/api \(90s left\) · budget 1\/3 per 60m · in flight 0\/10/,
+    );
     expect(text).toMatch(/worker\s+cooldown: high-latency ran on container api recently/);
     expect(text).toContain('left out 1 alert of this group');
     expect(text).toContain(
@@ -105,6 +110,7 @@ describe('renderHistory', () => {
     remediation: 'high-latency',
     hash: 'abc',
     phase: 'fire',
+    host: 'local',
     action: 'restart',
     alertname: 'HighLatency',
     fingerprint: 'x',
@@ -119,6 +125,7 @@ describe('renderHistory', () => {
     receivedAt: Date.parse('2026-11-27T11:54:30Z'),
     finishedAt: undefined,
     durationMs: undefined,
+    steps: [],
   };
 
   it('one row per record under a header, and the command for the next page', () => {

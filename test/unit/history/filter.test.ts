@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-
 import {
   decodeCursor,
   encodeCursor,
@@ -9,11 +8,8 @@ import {
   toRecord,
 } from '../../../src/history/index.js';
 import { loadRemediations } from '../../../src/catalog/load.js';
-
 import { toSpec } from '../../../src/catalog/remediation.js';
-
 import { episodeOf } from '../../../src/alertmanager/episode.js';
-
 import type { RemediationJobData } from '../../../src/queue/contract.js';
 import { REMEDIATIONS_DIR, alertOf } from '../fixtures.js';
 import { HistoryFilterError } from '../../../src/errors.js';
@@ -83,6 +79,7 @@ describe('toRecord', () => {
     a.labels.container = container;
     return {
       phase: 'fire',
+      host: 'local',
       remediation: toSpec(r),
       alert: { ...a, annotations: a.annotations ?? {}, endsAt: a.endsAt, generatorURL: a.generatorURL },
       episode: episodeOf(a),
@@ -116,6 +113,7 @@ describe('toRecord', () => {
       dryRun: false,
       durationMs: 1200,
       details: {},
+      steps: [],
     };
     expect(toRecord('j1', await data('api'), 'succeeded', { result, attempts: 1, finishedAt: NOW + 5 })).toMatchObject({
       outcome: 'succeeded',

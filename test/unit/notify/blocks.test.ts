@@ -12,7 +12,7 @@ import type { NotifyEvent } from '../../../src/notify/contract.js';
 import { renderEscalation, renderReply } from '../../../src/notify/details.js';
 import { applyEvent, initialView, type ThreadView } from '../../../src/notify/view.js';
 import type { RemediationJobData, RemediationJobResult } from '../../../src/queue/contract.js';
-import { jobData } from './job-data.js';
+import { jobData, step } from './job-data.js';
 
 const EVIL = '<!channel> <https://evil|x> & <@U123>';
 
@@ -45,7 +45,7 @@ function expectWithinLimits(msg: SlackMessage): void {
 /** The longest alert the webhook accepts in spirit: many long labels, long annotations, long URLs, hostile text everywhere. */
 function longestAlert(): RemediationJobData {
   const d = jobData('firing-disk-full', {
-    spec: { id: 'disk-full', action: { type: 'exec', command: ['df'] } as never },
+    spec: { id: 'disk-full', steps: [step({ name: 'exec', action: { type: 'exec', command: ['df'] } })] },
   });
   const labels: Record<string, string> = { alertname: `DiskAlmostFull_${'X'.repeat(240)}${EVIL}` };
   for (let i = 0; i < 127; i++)
@@ -70,6 +70,7 @@ const longResult = (): RemediationJobResult => ({
   targets: Array.from({ length: 100 }, (_, i) => `container-${i}-${'n'.repeat(200)}`),
   dryRun: false,
   durationMs: 12_345,
+  steps: [],
   details: {
     command: ['df'],
     outputs: Array.from({ length: 10 }, (_, i) => ({
@@ -218,6 +219,7 @@ describe('replies', () => {
       targets: ['shop-worker-1'],
       dryRun: false,
       durationMs: 1530,
+      steps: [],
       details: {
         service: 'worker',
         before: 1,

@@ -1,8 +1,25 @@
 // RemediationJobData built from a real Alertmanager fixture, for the pure notify tests.
 import { episodeOf } from '../../../src/alertmanager/episode.js';
-import type { RemediationSpec } from '../../../src/catalog/remediation.js';
+import type { RemediationSpec, StepSpec } from '../../../src/catalog/remediation.js';
 import type { RemediationJobData } from '../../../src/queue/contract.js';
 import { fixture, type FixtureName } from '../fixtures.js';
+
+/** One runbook step, defaults as the one-step `action:` form gives them. */
+export function step(over: Partial<StepSpec> = {}): StepSpec {
+  return {
+    index: 0,
+    name: 'restart',
+    action: { type: 'restart', stopTimeoutSeconds: 10 },
+    target: { container: '{{ labels.container }}' },
+    verify: undefined,
+    when: { kind: 'always' },
+    timeoutMs: undefined,
+    retry: { attempts: 3, backoffMs: 5000, maxBackoffMs: 120000, jitter: 0.2 },
+    onFailure: 'abort',
+    onSuccess: 'stop',
+    ...over,
+  };
+}
 
 export function spec(over: Partial<RemediationSpec> = {}): RemediationSpec {
   return {
@@ -12,11 +29,9 @@ export function spec(over: Partial<RemediationSpec> = {}): RemediationSpec {
     description: undefined,
     match: ['alertname="HighLatency"'],
     target: { container: '{{ labels.container }}' },
-    action: { type: 'restart', stopTimeoutSeconds: 10 } as RemediationSpec['action'],
+    steps: [step()],
     onResolved: undefined,
     delayMs: 0,
-    retry: { attempts: 3, backoffMs: 5000, maxBackoffMs: 120000, jitter: 0.2 },
-    verify: undefined,
     guards: { cooldownMs: 0, budget: undefined },
     notify: { channel: '#oncall', mention: '<!subteam^S0ONCALL>' },
     dryRun: false,
@@ -32,6 +47,7 @@ export function jobData(
   const a = payload.alerts[0]!;
   return {
     phase: over.phase ?? 'fire',
+    host: 'local',
     remediation: spec(over.spec),
     alert: {
       status: a.status,

@@ -1,12 +1,8 @@
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } from '@slack/web-api';
-
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-
 import { deliveryBackoff, DELIVERY } from '../../../src/notify/delivery.js';
-
 import { createNotifications } from '../../../src/notify/index.js';
-
 import { classifyWebApiError, retryAfterMs, webhookTransport } from '../../../src/notify/transport.js';
 import { SlackRateLimitedError, SlackTransientError, SlackPermanentError } from '../../../src/errors.js';
 
@@ -121,7 +117,7 @@ describe('delivery retries and the off switch', () => {
   });
 
   it('with neither a bot token nor a webhook URL, notifications are off and nothing is created', () => {
-    const events = { on: vi.fn(), emit: vi.fn() };
+    const events = { on: vi.fn(), emit: vi.fn(), onCommit: vi.fn(), commit: vi.fn() };
     const n = createNotifications({
       config: {
         slack: {

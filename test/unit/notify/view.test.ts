@@ -94,6 +94,7 @@ describe('the thread view', () => {
           targets: [],
           dryRun: false,
           durationMs: 5,
+          steps: [],
           details: {},
         },
       }),

@@ -3,9 +3,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseRemediation } from '../../../src/catalog/load.js';
-import { createEvents } from '../../../src/events.js';
+import { createEvents } from '../../../src/lifecycle/events.js';
 import type { RemediationJobData } from '../../../src/queue/contract.js';
-import type { AlertmanagerApi, SilenceRequest } from '../../../src/silence/alertmanager-api.js';
+import type { AlertmanagerApi, SilenceRequest } from '../../../src/alertmanager/api.js';
 import { attachSilencer, silenceFor, silenceKey } from '../../../src/silence/silencer.js';
 import { alertOf } from '../fixtures.js';
 
@@ -22,6 +22,7 @@ function jobData(
   );
   return {
     phase,
+    host: 'local',
     remediation: { ...remediation!, silence },
     alert: { ...alert, annotations: alert.annotations ?? {}, endsAt: alert.endsAt, generatorURL: alert.generatorURL },
     episode: { fingerprint: alert.fingerprint, startsAt: alert.startsAt, startsAtMs: Date.parse(alert.startsAt) },
@@ -36,6 +37,7 @@ function fakes(opts: { createDelayMs?: number; failCreate?: boolean } = {}) {
   const expired: string[] = [];
   const api: AlertmanagerApi = {
     host: 'am.test:9093',
+    isFiring: async () => true,
     async createSilence(s) {
       await new Promise((r) => setTimeout(r, opts.createDelayMs ?? 0));
       if (opts.failCreate) throw new Error('connect ECONNREFUSED');

@@ -13,10 +13,12 @@ const FIRE_ID = 'high-latency.3e03c1ad0d5013c4.1795780469137';
 
 function freeGuards(over: Partial<GuardView> = {}): GuardView {
   return {
-    lock: { held: false, holder: undefined, ttlMs: 0 },
-    cooldown: { active: false, holder: undefined, remainingMs: 0, configuredMs: 0 },
-    budget: { runsInWindow: 0, limit: undefined, windowMs: undefined, open: false },
+    blocker: undefined,
+    lock: { holder: undefined, identity: undefined, ttlMs: 0 },
+    cooldown: { holder: undefined, subject: undefined, remainingMs: 0, configuredMs: 0 },
+    budget: { runsInWindow: 0, limit: undefined, windowMs: undefined, reopensInMs: 0 },
     inFlight: { used: 0, max: 10 },
+    share: undefined,
     ...over,
   };
 }
@@ -27,7 +29,7 @@ interface World {
   resolved: Set<string>;
   states: Map<string, string>;
   guards: GuardView;
-  peeks: { target: string }[];
+  peeks: { locks: string[]; host: string }[];
 }
 
 let shipped: Catalog;
@@ -50,11 +52,11 @@ function deps(w: World, over: Partial<SimulateDeps> = {}): SimulateDeps {
   return {
     catalog: () => shipped,
     docker: w.docker,
-    guards: { peek: async (_spec, target) => (w.peeks.push({ target }), w.guards) },
+    guards: { peek: async (r) => (w.peeks.push({ locks: r.locks, host: r.host }), w.guards) },
     reads: {
-      episode: async (id) => w.episodes.get(id),
-      resolved: async (id) => w.resolved.has(id),
-      jobState: async (id) => w.states.get(id) ?? 'unknown',
+      episode: async (_host, id) => w.episodes.get(id),
+      resolved: async (_host, id) => w.resolved.has(id),
+      jobState: async (_host, id) => w.states.get(id) ?? 'unknown',
     },
     config: { dryRun: false, optInLabel: 'remediator.enable', maxInFlight: 10 },
     ...over,
@@ -99,9 +101,18 @@ describe('simulate: matching', () => {
       ),
     ).toEqual([['enqueue'], ['enqueue']]);
     const job = r.alerts[1]!.remediations.find((x) => x.remediation === 'disk-full')!.jobs[0]!;
-    expect(job.target).toMatchObject({ scope: 'host', description: 'the Docker host', key: 'host' });
-    expect(job.worker?.decision).toBe('act');
-    expect(w.docker.calls).toEqual([]); // host scope: nothing to look up
+    // Step 1 looks up the containers that declare a cleanup command (none here: nothing to do);
+    // step 2 prunes host-wide: no lookup.
+    expect(job.steps.map((st) => [st.name, st.decision.decision])).toEqual([
+      ['cleanup', 'act'],
+      ['prune', 'act'],
+    ]);
+    expect(job.steps[1]!.target).toMatchObject({
+      scope: 'host',
+      description: 'the Docker host local',
+      locks: ['host'],
+    });
+    expect(w.docker.calls.map((c) => c.method)).toEqual(['listContainers', 'listContainers']); // one per alert
   });
 });
 
@@ -127,7 +138,10 @@ describe('simulate: the webhook side', () => {
     expect(fire!.worker).toBeUndefined();
     w.states.set(FIRE_ID, 'active');
     [fire] = jobOf(await simulate(fixture('resolved-high-latency'), deps(w)));
-    expect(fire!.webhook).toMatchObject({ decision: 'leave', detail: 'the job is running: it is left to finish' });
+    expect(fire!.webhook).toMatchObject({
+      decision: 'leave',
+      detail: 'the job is running: it stops before its next step',
+    });
   });
 
   it('a resolved alert of a remediation with onResolved also plans the onResolved job', async () => {
@@ -172,34 +186,40 @@ describe('simulate: target and guards, as a worker would decide now', () => {
   });
 
   it.each<[string, Partial<GuardView>, string]>([
-    ['a lock held by another job', { lock: { held: true, holder: 'other-job', ttlMs: 30_000 } }, 'wait'],
+    [
+      'a lock held by another job',
+      { blocker: 'lock', lock: { holder: 'other-job', identity: 'container/api', ttlMs: 30_000 } },
+      'wait',
+    ],
     [
       'an active cooldown',
-      { cooldown: { active: true, holder: 'earlier-job', remainingMs: 60_000, configuredMs: 300_000 } },
+      {
+        blocker: 'cooldown',
+        cooldown: { holder: 'earlier-job', subject: 'container/api', remainingMs: 60_000, configuredMs: 300_000 },
+      },
       'cooldown',
     ],
-    ['a spent budget', { budget: { runsInWindow: 3, limit: 3, windowMs: 3_600_000, open: true } }, 'circuit_open'],
-    ['every in-flight slot taken', { inFlight: { used: 10, max: 10 } }, 'wait'],
+    [
+      'a spent budget',
+      { blocker: 'circuit_open', budget: { runsInWindow: 3, limit: 3, windowMs: 3_600_000, reopensInMs: 60_000 } },
+      'circuit_open',
+    ],
+    ['every in-flight slot taken', { blocker: 'in_flight', inFlight: { used: 10, max: 10 } }, 'wait'],
   ])('%s stops it: %s', async (_name, guards, decision) => {
     const w = world();
     w.guards = freeGuards(guards);
     const [job] = jobOf(await simulate(fixture('firing-high-latency'), deps(w)));
     expect(job!.worker?.decision).toBe(decision);
-    expect(w.peeks).toEqual([{ target: 'container/api' }]);
-  });
-
-  it('the lock or cooldown of the same job (its own rerun) does not stop it', async () => {
-    const w = world();
-    w.guards = freeGuards({
-      lock: { held: true, holder: FIRE_ID, ttlMs: 1_000 },
-      cooldown: { active: true, holder: FIRE_ID, remainingMs: 1_000, configuredMs: 1_000 },
-    });
-    expect(jobOf(await simulate(fixture('firing-high-latency'), deps(w)))[0]!.worker?.decision).toBe('act');
+    // The guards asked are those of what the target resolved to, on its host.
+    expect(w.peeks[0]).toEqual({ locks: ['container/api'], host: 'local' });
   });
 
   it('global dry-run says what it would do and what the guards would say', async () => {
     const w = world();
-    w.guards = freeGuards({ cooldown: { active: true, holder: 'x', remainingMs: 5_000, configuredMs: 60_000 } });
+    w.guards = freeGuards({
+      blocker: 'cooldown',
+      cooldown: { holder: 'x', subject: 'container/api', remainingMs: 5_000, configuredMs: 60_000 },
+    });
     const [job] = jobOf(
       await simulate(
         fixture('firing-high-latency'),
@@ -208,7 +228,7 @@ describe('simulate: target and guards, as a worker would decide now', () => {
     );
     expect(job!.dryRun).toEqual({ global: true, remediation: false });
     expect(job!.worker?.decision).toBe('dry_run');
-    expect(job!.worker?.detail).toMatch(/DRY_RUN=true.*would restart container api.*guards would stop it: cooldown/);
+    expect(job!.worker?.detail).toMatch(/DRY_RUN=true.*would restart api.*guards would stop it: cooldown/);
   });
 
   it('a remediation with dryRun: true and a delay says both', async () => {
@@ -250,6 +270,6 @@ describe('simulate: target and guards, as a worker would decide now', () => {
       await simulate(fixture(name), deps(w));
     }
     expect(w.docker.mutatingCalls()).toEqual([]);
-    expect(new Set(w.docker.calls.map((c) => c.method))).toEqual(new Set(['findContainers']));
+    expect(new Set(w.docker.calls.map((c) => c.method))).toEqual(new Set(['listContainers']));
   });
 });

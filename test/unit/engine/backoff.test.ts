@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../../src/queue/backoff.js';
+import { backoffDelay } from '../../../src/engine/backoff.js';
 
 const retry = { backoffMs: 1_000, maxBackoffMs: 10_000, jitter: 0.2 };
 const noJitter = () => 0;

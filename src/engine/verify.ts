@@ -1,16 +1,23 @@
 import type { ContainerInfo, DockerPort } from '../docker/port.js';
-import { VerificationError } from '../errors.js';
+import { TransientError, VerificationError } from '../errors.js';
 
+/** The container part of a step's verify. */
 export interface VerifyPolicy {
   running: boolean;
   healthy: boolean;
   withinMs: number;
 }
 
+/** Sleep, cut short by `signal`; the listener goes when the sleep ends (polls add no leak). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 function problem(c: ContainerInfo, policy: VerifyPolicy): string | undefined {
@@ -50,6 +57,11 @@ interface PromResponse {
   error?: string;
   data?: { resultType: string; result: unknown };
 }
+
+/**
+ * Stage 5, verify: after a step acted, the targets must be running (and healthy, where they
+ * have a health check), and/or a PromQL query must come back empty (or all true) within a time.
+ */
 
 /** A query result counts as fixed when it is empty, or every value is 1 (a `bool` comparison). */
 export function queryHealthy(data: PromResponse['data']): { ok: boolean; detail: string } {
@@ -101,4 +113,26 @@ export async function verifyQuery(
     await sleep(Math.min(pollMs, withinMs), signal);
   }
   throw new VerificationError(`query not satisfied within ${Math.round(withinMs / 1000)}s: ${query}: ${last}`);
+}
+
+/**
+ * A `when: { query }` holds when the query returns at least one series (or a scalar) with a
+ * non-zero value: `p99_latency_seconds > 2` holds while some series is still above 2.
+ */
+export function queryHoldsIn(data: PromResponse['data']): boolean {
+  if (!data) return false;
+  if (data.resultType === 'scalar') return Number((data.result as [number, string])[1]) !== 0;
+  const series = (data.result as { value?: [number, string] }[]) ?? [];
+  return series.some((s) => Number(s.value?.[1]) !== 0 && !Number.isNaN(Number(s.value?.[1])));
+}
+
+/** Ask Prometheus once whether a `when` query holds; unreachable is an error (the step waits). */
+export async function queryHolds(prometheusUrl: string, query: string, signal?: AbortSignal): Promise<boolean> {
+  const url = new URL('api/v1/query', prometheusUrl.endsWith('/') ? prometheusUrl : `${prometheusUrl}/`);
+  url.searchParams.set('query', query);
+  const timeout = AbortSignal.timeout(10_000);
+  const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  const body = (await res.json()) as PromResponse;
+  if (body.status !== 'success') throw new TransientError(`Prometheus: ${body.error ?? res.status} for ${query}`);
+  return queryHoldsIn(body.data);
 }

@@ -1,5 +1,6 @@
 /**
- * The two calls of Alertmanager's API v2 that remediator makes: create a silence and expire it.
+ * The calls of Alertmanager's API v2 that remediator makes: create and expire a silence, and
+ * ask whether an alert still fires (a runbook's `still_firing`).
  * Credentials in ALERTMANAGER_URL (`http://user:pass@host:9093`) become a basic-auth header,
  * since fetch refuses URLs that carry them; they never appear in an error message.
  */
@@ -27,6 +28,11 @@ export interface AlertmanagerApi {
   createSilence(silence: SilenceRequest): Promise<string>;
   /** Ends the silence now (Alertmanager keeps it, as expired). */
   expireSilence(id: string): Promise<void>;
+  /**
+   * Whether the alert with this fingerprint is among Alertmanager's current alerts (active,
+   * silenced or inhibited all count as firing: a silence hides it, it does not fix it).
+   */
+  isFiring(fingerprint: string, labels: Record<string, string>): Promise<boolean>;
   /** Host of the Alertmanager, for logs (no credentials). */
   readonly host: string;
 }
@@ -66,6 +72,13 @@ export function createAlertmanagerApi(baseUrl: string, opts: { timeoutMs?: numbe
     },
     async expireSilence(id) {
       await call('DELETE', `/api/v2/silence/${encodeURIComponent(id)}`);
+    },
+    async isFiring(fingerprint, labels) {
+      // Filtered by the alert's name and exact labels server-side, then by fingerprint here.
+      const q = new URLSearchParams({ active: 'true', silenced: 'true', inhibited: 'true', unprocessed: 'true' });
+      for (const [name, value] of Object.entries(labels)) q.append('filter', `${name}=${JSON.stringify(value)}`);
+      const alerts = (await call('GET', `/api/v2/alerts?${q.toString()}`)) as { fingerprint?: string }[] | undefined;
+      return (alerts ?? []).some((a) => a.fingerprint === fingerprint);
     },
   };
 }

@@ -1,0 +1,89 @@
+import type { Redis } from 'ioredis';
+import type { JobMemo } from '../actions/types.js';
+import type { StepRecord } from './types.js';
+
+/**
+ * A job's runbook state, durable in one Redis hash per job (the job memo), so a worker that
+ * dies mid-runbook is resumed by another at the step it was in, with that step's attempt count
+ * and the memo its action wrote before acting (which keeps it from acting twice).
+ *   cursor        the step to run next
+ *   started       when a worker first took the job (epoch ms)
+ *   rec:<i>       step i's record, once it ended (JSON)
+ *   att:<i>       failed attempts of step i so far
+ *   at:<i>        when step i first started
+ *   s<i>:<key>    step i's action memo
+ */
+
+export const MEMO_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface JobState {
+  cursor: number;
+  startedAt: number | undefined;
+  records: StepRecord[];
+  attempts: Map<number, number>;
+  stepStartedAt: Map<number, number>;
+}
+
+export function createJobStateStore(redis: Redis, key: string) {
+  const write = async (fields: Record<string, string>) => {
+    await redis.multi().hset(key, fields).expire(key, MEMO_TTL_SECONDS).exec();
+  };
+  return {
+    async load(): Promise<JobState> {
+      const h = await redis.hgetall(key);
+      const records: StepRecord[] = [];
+      const attempts = new Map<number, number>();
+      const stepStartedAt = new Map<number, number>();
+      for (const [field, value] of Object.entries(h)) {
+        const m = /^(rec|att|at):(\d+)$/.exec(field);
+        if (!m) continue;
+        const i = Number(m[2]);
+        if (m[1] === 'rec') records.push(JSON.parse(value) as StepRecord);
+        else if (m[1] === 'att') attempts.set(i, Number(value));
+        else stepStartedAt.set(i, Number(value));
+      }
+      records.sort((a, b) => a.index - b.index);
+      return {
+        cursor: Number(h.cursor ?? 0),
+        startedAt: h.started !== undefined ? Number(h.started) : undefined,
+        records,
+        attempts,
+        stepStartedAt,
+      };
+    },
+    started: (at: number) => write({ started: String(at) }),
+    stepStarted: (i: number, at: number) => write({ [`at:${i}`]: String(at) }),
+    attemptFailed: (i: number, attempts: number) => write({ [`att:${i}`]: String(attempts) }),
+    /** A step ended: its record and the cursor past it, in one write. */
+    stepEnded: (rec: StepRecord) => write({ [`rec:${rec.index}`]: JSON.stringify(rec), cursor: String(rec.index + 1) }),
+    /** The action memo of step i, kept across its attempts. */
+    memo(i: number): JobMemo {
+      return {
+        get: async (field) => (await redis.hget(key, `s${i}:${field}`)) ?? undefined,
+        set: (field, value) => write({ [`s${i}:${field}`]: value }),
+      };
+    },
+  };
+}
+
+export type JobStateStore = ReturnType<typeof createJobStateStore>;
+
+/** A memo in its own hash (the episode's, shared by fire and onResolved jobs). */
+export function hashMemo(redis: Redis, key: string, ttlSeconds: number): JobMemo {
+  return {
+    get: async (field) => (await redis.hget(key, field)) ?? undefined,
+    set: async (field, value) => {
+      await redis.multi().hset(key, field, value).expire(key, ttlSeconds).exec();
+    },
+  };
+}
+
+/** A long-lived per-host store: one key per field (bounded by what actions write there). */
+export function keyMemo(redis: Redis, keyOf: (field: string) => string, ttlSeconds: number): JobMemo {
+  return {
+    get: async (field) => (await redis.get(keyOf(field))) ?? undefined,
+    set: async (field, value) => {
+      await redis.set(keyOf(field), value, 'EX', ttlSeconds);
+    },
+  };
+}

@@ -1,0 +1,268 @@
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { actionIsDisruptive, describeAction, handlerOf } from '../actions/index.js';
+import { namesOf } from '../actions/types.js';
+import { episodeJobId } from '../alertmanager/episode.js';
+import type { StepSpec } from '../catalog/remediation.js';
+import type { DockerPort } from '../docker/port.js';
+import { ExecStillRunningError, PermanentError, VerificationError, coerceError, isPermanent } from '../errors.js';
+import type { Guards, Lease } from '../guards/index.js';
+import { hostKeys } from '../keys.js';
+import type { RemediationEvents, StepRef } from '../lifecycle/events.js';
+import type { Outcome, RemediationJobData } from '../queue/contract.js';
+import { HandedBackError, act, verifyStep } from './act.js';
+import { backoffDelay } from './backoff.js';
+import { decide, type WhenVerdict } from './decide.js';
+import { stepRecord } from './record.js';
+import { renderTarget } from './render.js';
+import { guardRequest, inspectTargets, resolveTargets, type ResolvedTargets } from './resolve.js';
+import { hashMemo, keyMemo, MEMO_TTL_SECONDS, type JobStateStore } from './state.js';
+import type { StepRecord } from './types.js';
+
+/**
+ * One step of a runbook, through its stages: render and resolve its target, decide (taking
+ * every guard at once), act, verify, record. The guards are one scoped resource, given back in
+ * one `finally` whatever path leaves the step. A failure that may pass (Docker unreachable, a
+ * failed verification, a non-zero exit) is retried with the step's own policy: the job goes
+ * back to the queue as delayed, no worker slot held, and resumes here.
+ */
+
+export interface StepDeps {
+  redis: Redis;
+  log: Logger;
+  events: RemediationEvents;
+  guards: Guards;
+  prefix: string;
+  optInLabel: string;
+  maxInFlight: number;
+  serviceShare?: number | undefined;
+  waitMs: number;
+  prometheusUrl?: string | undefined;
+  hostStateTtlSeconds?: number | undefined;
+  wake(host: string, jobIds: string[]): Promise<void>;
+  /** Hand the job back to wait (throws DelayedError); woken early for a lock by its releaser. */
+  waitFor(delayMs: number, lockKey?: string): Promise<never>;
+}
+
+export interface StepRun {
+  job: Job<RemediationJobData>;
+  token: string | undefined;
+  step: StepSpec;
+  ref: StepRef;
+  verdict: WhenVerdict;
+  docker: DockerPort;
+  store: JobStateStore;
+  /** Failed attempts of this step so far. */
+  attempts: number;
+  startedAt: number;
+  shutdown: AbortSignal;
+  dryRun: { global: boolean; remediation: boolean };
+}
+
+/** How a step left: its record, or the end of the job (a guard said so). */
+export type StepEnd =
+  { record: StepRecord } | { finish: { outcome: Outcome; escalation: string | undefined; reason: string } };
+
+function errorKind(err: Error): string {
+  if (err instanceof PermanentError) return err.kind;
+  if (err instanceof VerificationError) return 'verification';
+  return 'transient';
+}
+
+const fireIdOf = (data: RemediationJobData) => episodeJobId(data.remediation.id, data.episode, 'fire');
+
+export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promise<StepEnd> {
+  const { job, step, docker } = s;
+  const data = job.data;
+  const jobId = job.id!;
+  const hk = hostKeys(deps.prefix, data.host);
+  const handler = handlerOf(step.action.type);
+  const isDry = s.dryRun.global || s.dryRun.remediation;
+  const base = { startedAt: s.startedAt, attempts: s.attempts + 1 };
+  const log = deps.log;
+  let resolved: ResolvedTargets | undefined;
+  let lease: Lease | undefined;
+  let keepLocks = false;
+  let didAct = false;
+  try {
+    // render + resolve
+    const rendered = renderTarget(step.target, handler.scope, data.alert, data.host);
+    resolved = await resolveTargets(rendered, handler.scope, docker, {
+      optInLabel: deps.optInLabel,
+      maxContainers: step.target?.maxContainers,
+      disruptive: actionIsDisruptive(step.action.type, step.action),
+    });
+    if (resolved.notOptedIn.length > 0) {
+      log.warn({ notOptedIn: resolved.notOptedIn }, 'matched containers without the opt-in label left alone');
+    }
+    const on =
+      resolved.scope === 'host' || resolved.swarm
+        ? resolved.description
+        : namesOf(resolved.containers) || resolved.description;
+    const request = guardRequest({
+      resolved,
+      jobId,
+      fireJobId: fireIdOf(data),
+      remediation: data.remediation,
+      phase: data.phase,
+      maxInFlight: deps.maxInFlight,
+      serviceShare: deps.serviceShare,
+    });
+
+    // decide (outside a dry run, every guard is taken at once, or none)
+    let view;
+    if (isDry) view = await deps.guards.peek(request);
+    else ({ lease, view } = await deps.guards.acquire(request));
+    const decision = decide({
+      remediation: data.remediation,
+      step,
+      jobId,
+      describe: describeAction(step.action.type, step.action, on),
+      when: s.verdict,
+      targets: { ok: true, description: resolved.description, count: resolved.containers.length },
+      guards: view,
+      dryRun: s.dryRun,
+    });
+    switch (decision.kind) {
+      case 'resolved':
+        return {
+          finish: { outcome: acted ? 'resolved' : 'cancelled', escalation: undefined, reason: decision.detail },
+        };
+      case 'wait': {
+        const delay =
+          decision.on === 'lock' ? (decision.retryInMs ?? deps.waitMs) + 50 : deps.waitMs * (0.5 + Math.random());
+        log.info({ on: decision.on, waitMs: Math.round(delay), why: decision.detail }, 'job waiting');
+        deps.events.emit('job.waiting', {
+          jobId,
+          data,
+          on: decision.on,
+          detail: decision.detail,
+          untilMs: Date.now() + delay,
+        });
+        return await deps.waitFor(
+          delay,
+          decision.on === 'lock' && view.lock.identity ? hk.lock(view.lock.identity) : undefined,
+        );
+      }
+      case 'cooldown':
+        log.info({ remainingMs: decision.remainingMs }, 'in cooldown: not acting');
+        return { finish: { outcome: 'cooldown', escalation: undefined, reason: `not acting: ${decision.detail}` } };
+      case 'circuit_open':
+        return { finish: { outcome: 'circuit_open', escalation: 'circuit_open', reason: decision.detail } };
+      case 'act':
+      case 'dry_run':
+        break;
+      default:
+        throw new Error(`unexpected decision ${decision.kind} after targets resolved`);
+    }
+
+    // act + verify
+    const targets = await inspectTargets(resolved, docker);
+    const names =
+      resolved.scope === 'host'
+        ? [resolved.description]
+        : resolved.swarm
+          ? [resolved.swarm.name]
+          : targets.map((c) => c.name);
+    const ctx = {
+      docker,
+      log: log.child({ step: step.name, action: step.action.type, attempt: s.attempts + 1 }),
+      dryRun: isDry,
+      memo: s.store.memo(step.index),
+      episode: hashMemo(deps.redis, hk.episodeMemo(fireIdOf(data)), MEMO_TTL_SECONDS),
+      hostState: keyMemo(deps.redis, hk.state, deps.hostStateTtlSeconds ?? 90 * 24 * 3600),
+      jobId,
+      host: data.host,
+      attempt: s.attempts,
+      targets,
+      service: resolved.service,
+      swarm: resolved.swarm,
+      optInLabel: deps.optInLabel,
+      verify: step.verify,
+    };
+    if (isDry) {
+      const result = await act(step, ctx, s.shutdown);
+      return {
+        record: stepRecord(step, 'dry_run', {
+          ...base,
+          decision: 'dry_run',
+          summary: `dry run: ${result.summary}`,
+          details: { ...result.details, decision: decision.detail },
+          targets: names,
+        }),
+      };
+    }
+    log.info({ step: step.name, targets: names, waitedMs: Date.now() - data.receivedAt }, 'job running');
+    deps.events.emit('job.acting', { jobId, data, targets: names, action: step.action.type, step: s.ref });
+    didAct = true;
+    const result = await act(step, ctx, s.shutdown);
+    const verification = await verifyStep({
+      step,
+      result,
+      resolved,
+      docker,
+      optInLabel: deps.optInLabel,
+      prometheusUrl: deps.prometheusUrl,
+      source: data.alert,
+      signal: s.shutdown,
+    });
+    return {
+      record: stepRecord(step, result.changed || verification ? 'succeeded' : 'noop', {
+        ...base,
+        decision: 'act',
+        summary: result.summary,
+        details: result.details,
+        before: result.before,
+        after: result.after,
+        verification,
+        targets: names,
+      }),
+    };
+  } catch (raw) {
+    const err = coerceError(raw);
+    if (err.name === 'DelayedError') throw err;
+    if (err instanceof HandedBackError || s.shutdown.aborted) {
+      // Shutdown deadline: give the job back at once. An action that may still be running in
+      // Docker keeps its targets locked for the rerun (the same job, so it takes them again).
+      keepLocks = didAct && !handler.abortable;
+      log.warn({ reason: String(s.shutdown.reason ?? err.message) }, 'job handed back to the queue');
+      return await deps.waitFor(0);
+    }
+    if (err instanceof ExecStillRunningError) keepLocks = true;
+    if (!isPermanent(err) && s.attempts + 1 < step.retry.attempts) {
+      await s.store.attemptFailed(step.index, s.attempts + 1);
+      const delay = backoffDelay(s.attempts + 1, step.retry);
+      log.warn(
+        { step: step.name, err: err.message, attempt: s.attempts + 1, of: step.retry.attempts, retryInMs: delay },
+        'job retrying',
+      );
+      deps.events.emit('job.retrying', {
+        jobId,
+        data,
+        attempt: s.attempts + 1,
+        attempts: step.retry.attempts,
+        reason: err.message,
+        step: s.ref,
+      });
+      return await deps.waitFor(delay);
+    }
+    const failure = (err as { result?: unknown }).result;
+    return {
+      record: stepRecord(step, 'failed', {
+        ...base,
+        decision: isPermanent(err) && !didAct ? errorKind(err) : 'act',
+        summary: err.message,
+        error: err.message,
+        errorKind: errorKind(err),
+        details: failure !== undefined ? { failure } : undefined,
+        targets: resolved?.containers.map((c) => c.name) ?? [],
+      }),
+    };
+  } finally {
+    if (lease) {
+      const woken = await lease.release({ acted: didAct, keepLocks });
+      if (woken.length > 0) await deps.wake(data.host, woken).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The engine's vocabulary: how a step and a job end, and what a step record keeps. The job
+ * result, the history record and the notifications all carry these shapes unchanged.
+ */
+
+/** How one step ended. */
+export type StepOutcome =
+  /** Acted and, where it has a verify, verified. */
+  | 'succeeded'
+  /** Acted (or tried) and failed: the action errored, timed out, or verification failed. */
+  | 'failed'
+  /** Not run: its `when` did not hold. */
+  | 'skipped'
+  /** Ran and found nothing to do (already done, at a bound), with nothing to verify. */
+  | 'noop'
+  /** Dry run: described, the guards asked, nothing done. */
+  | 'dry_run';
+
+/** One step as the job result, history and notifications keep it. */
+export interface StepRecord {
+  index: number;
+  name: string;
+  action: string;
+  outcome: StepOutcome;
+  /** What decide() said before it ran (act, skip, dry_run, refused, not_found, ...). */
+  decision: string;
+  /** One line a human reads: what it did, or why not. */
+  summary: string;
+  /** The step's `when`, for the reader: always, still_firing, previous_failed, query. */
+  when: string;
+  /** Containers (or service, host) acted on. */
+  targets: string[];
+  /** Attempts made (a retry adds one; a rerun after a crash does not). */
+  attempts: number;
+  startedAt: number | undefined;
+  finishedAt: number | undefined;
+  durationMs: number | undefined;
+  details: Record<string, unknown> | undefined;
+  before?: Record<string, unknown> | undefined;
+  after?: Record<string, unknown> | undefined;
+  verification?: { ok: boolean; detail: string; durationMs: number } | undefined;
+  /** Why it failed, for a failed step. */
+  error?: string | undefined;
+  /** The failure's class: transient (retries ran out), verification, refused, not_found, bad_params. */
+  errorKind?: string | undefined;
+}

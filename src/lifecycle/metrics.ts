@@ -1,0 +1,35 @@
+import { primaryAction } from '../catalog/remediation.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RemediationJobData } from '../queue/contract.js';
+import type { RemediationEvents } from './events.js';
+
+/**
+ * The one place job outcomes reach the metrics: a subscriber of the lifecycle. Label values
+ * stay bounded (remediation id, action type, outcome, step name from the catalog).
+ */
+export function subscribeMetrics(events: RemediationEvents, metrics: Metrics): void {
+  const labelsOf = (data: RemediationJobData, action?: string) => ({
+    remediation: data.remediation.id,
+    action: action ?? primaryAction(data.remediation, data.phase),
+  });
+  events.on('job.finished', (e) => {
+    const l = labelsOf(e.data, e.result?.action);
+    metrics.remediations.inc({ ...l, outcome: e.outcome });
+    metrics.duration.observe({ ...l, outcome: e.outcome }, (e.result?.durationMs ?? 0) / 1000);
+    if (e.escalation) metrics.escalations.inc({ remediation: l.remediation, reason: e.escalation });
+  });
+  events.on('job.cancelled', (e) => {
+    metrics.remediations.inc({ ...labelsOf(e.data), outcome: 'cancelled' });
+  });
+  events.on('job.retrying', (e) => {
+    metrics.attempts.inc(labelsOf(e.data, e.step?.action));
+  });
+  events.on('step.finished', (e) => {
+    metrics.steps.inc({
+      remediation: e.data.remediation.id,
+      step: e.step.name,
+      action: e.step.action,
+      outcome: e.record.outcome,
+    });
+  });
+}

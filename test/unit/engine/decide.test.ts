@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import type { StepSpec } from '../../../src/catalog/remediation.js';
+import { afterStep, decide, endOfRunbook, whenVerdict, type DecideInput } from '../../../src/engine/decide.js';
+import type { StepOutcome, StepRecord } from '../../../src/engine/types.js';
+import { unaskedGuardView, type GuardView } from '../../../src/guards/index.js';
+
+// decide() and the runbook reducer are pure: every branch the worker and simulate take.
+
+const remediation = { id: 'r', guards: { cooldownMs: 60_000, budget: { runs: 3, windowMs: 3_600_000 } } };
+const free = (over: Partial<GuardView> = {}): GuardView => ({ ...unaskedGuardView(remediation, 10), ...over });
+
+function input(over: Partial<DecideInput> = {}): DecideInput {
+  return {
+    remediation,
+    step: { name: 'restart', index: 0 },
+    jobId: 'job-1',
+    describe: 'restart api (stop timeout 10s)',
+    when: { holds: true, detail: 'always' },
+    targets: { ok: true, description: 'container api', count: 1 },
+    guards: free(),
+    dryRun: { global: false, remediation: false },
+    ...over,
+  };
+}
+
+const rec = (index: number, outcome: StepOutcome, extra: Partial<StepRecord> = {}): StepRecord => ({
+  index,
+  name: `s${index}`,
+  action: 'restart',
+  outcome,
+  decision: 'act',
+  summary: outcome,
+  when: 'always',
+  targets: [],
+  attempts: 1,
+  startedAt: 0,
+  finishedAt: 1,
+  durationMs: 1,
+  details: undefined,
+  ...extra,
+});
+
+type Flow = Pick<StepSpec, 'onFailure' | 'onSuccess'>;
+const step = (onFailure: Flow['onFailure'], onSuccess: Flow['onSuccess'] = 'stop'): Flow => ({ onFailure, onSuccess });
+
+describe('decide: one step now', () => {
+  it('acts when everything holds', () => {
+    expect(decide(input())).toEqual({ kind: 'act', detail: 'would restart api (stop timeout 10s)' });
+  });
+
+  it('checks in order: when, then targets, then guards, then dry run', () => {
+    const locked = free({ blocker: 'lock', lock: { holder: 'other', identity: 'container/api', ttlMs: 5_000 } });
+    expect(decide(input({ when: { holds: 'resolved', detail: 'gone' }, guards: locked })).kind).toBe('resolved');
+    expect(decide(input({ when: { holds: false, detail: 'no' }, guards: locked })).kind).toBe('skip');
+    expect(decide(input({ targets: { ok: false, kind: 'refused', detail: 'not opted in' }, guards: locked }))).toEqual({
+      kind: 'refused',
+      detail: 'not opted in',
+    });
+    expect(decide(input({ guards: locked }))).toMatchObject({ kind: 'wait', on: 'lock', retryInMs: 5_000 });
+  });
+
+  it.each<[GuardView['blocker'], Partial<GuardView>, string]>([
+    ['resolved', {}, 'resolved'],
+    ['lock', { lock: { holder: 'j2', identity: 'container/api', ttlMs: 1 } }, 'wait'],
+    [
+      'cooldown',
+      { cooldown: { holder: 'j0', subject: 'container/api', remainingMs: 1_000, configuredMs: 60_000 } },
+      'cooldown',
+    ],
+    [
+      'circuit_open',
+      { budget: { runsInWindow: 3, limit: 3, windowMs: 3_600_000, reopensInMs: 60_000 } },
+      'circuit_open',
+    ],
+    ['in_flight', { inFlight: { used: 10, max: 10 } }, 'wait'],
+    ['share', { share: { used: 1, limit: 1 } }, 'wait'],
+  ])('a guard blocker %s is decision %s', (blocker, over, kind) => {
+    expect(decide(input({ guards: free({ blocker, ...over }) })).kind).toBe(kind);
+  });
+
+  it('a dry run is described with what the guards would say, and never acts', () => {
+    const d = decide(input({ dryRun: { global: true, remediation: false }, guards: free({ blocker: 'in_flight' }) }));
+    expect(d.kind).toBe('dry_run');
+    expect(d.detail).toMatch(/DRY_RUN=true.*would restart api.*guards would stop it: wait/);
+  });
+
+  it('a condition not known yet (a later step in simulate) is conditional, never act', () => {
+    const d = decide(input({ when: { holds: 'unknown', detail: 'if the previous step fails' } }));
+    expect(d).toEqual({
+      kind: 'conditional',
+      detail: 'would restart api (stop timeout 10s) (if the previous step fails)',
+    });
+  });
+});
+
+describe('whenVerdict', () => {
+  it('previous_failed follows the last step that ran', () => {
+    const w = { kind: 'previous_failed' } as const;
+    expect(whenVerdict(w, { previous: rec(0, 'failed'), firing: undefined, query: undefined }).holds).toBe(true);
+    expect(whenVerdict(w, { previous: rec(0, 'succeeded'), firing: undefined, query: undefined }).holds).toBe(false);
+    expect(whenVerdict(w, { previous: undefined, firing: undefined, query: undefined }).holds).toBe('unknown');
+  });
+
+  it('still_firing: no longer firing stops the runbook (resolved), not a skip', () => {
+    const w = { kind: 'still_firing' } as const;
+    expect(whenVerdict(w, { previous: undefined, firing: true, query: undefined }).holds).toBe(true);
+    expect(whenVerdict(w, { previous: undefined, firing: false, query: undefined }).holds).toBe('resolved');
+  });
+
+  it('a query holds or not', () => {
+    const w = { kind: 'query', query: 'up == 0' } as const;
+    expect(whenVerdict(w, { previous: undefined, firing: undefined, query: true }).holds).toBe(true);
+    expect(whenVerdict(w, { previous: undefined, firing: undefined, query: false }).holds).toBe(false);
+  });
+});
+
+describe('afterStep and endOfRunbook: the ladder', () => {
+  const ladder = [step('next'), step('next'), step('abort')];
+
+  it('a verified step with onSuccess stop ends the runbook succeeded', () => {
+    expect(afterStep(ladder, 0, [rec(0, 'succeeded')])).toMatchObject({ go: 'end', outcome: 'succeeded' });
+  });
+
+  it('a failed step with onFailure next goes on; the last one failing escalates with its reason', () => {
+    expect(afterStep(ladder, 0, [rec(0, 'failed', { errorKind: 'verification' })])).toEqual({ go: 'next' });
+    const end = afterStep(ladder, 2, [
+      rec(0, 'failed'),
+      rec(1, 'failed'),
+      rec(2, 'failed', { error: 'still slow', errorKind: 'verification' }),
+    ]);
+    expect(end).toEqual({
+      go: 'end',
+      outcome: 'escalated',
+      escalation: 'verification_failed',
+      reason: 'step s2 (3/3): still slow',
+    });
+  });
+
+  it('abort ends at once: refused stays refused, not found is failed, transient escalates', () => {
+    const one = [step('abort')];
+    expect(afterStep(one, 0, [rec(0, 'failed', { errorKind: 'refused' })])).toMatchObject({
+      outcome: 'refused',
+      escalation: undefined,
+    });
+    expect(afterStep(one, 0, [rec(0, 'failed', { errorKind: 'not_found' })])).toMatchObject({ outcome: 'failed' });
+    expect(afterStep(one, 0, [rec(0, 'failed', { errorKind: 'transient' })])).toMatchObject({
+      outcome: 'escalated',
+      escalation: 'retries_exhausted',
+    });
+  });
+
+  it('continue records a failure and goes on: evidence that failed does not fail the runbook', () => {
+    const steps = [step('continue', 'next'), step('abort')];
+    expect(afterStep(steps, 0, [rec(0, 'failed')])).toEqual({ go: 'next' });
+    expect(afterStep(steps, 1, [rec(0, 'failed'), rec(1, 'succeeded')])).toMatchObject({ outcome: 'succeeded' });
+  });
+
+  it('a step without verify (onSuccess next) goes on even when it succeeded', () => {
+    expect(afterStep([step('abort', 'next'), step('abort')], 0, [rec(0, 'succeeded')])).toEqual({ go: 'next' });
+  });
+
+  it('a failure handed on with next that no later step made good escalates at the end', () => {
+    // restart failed (next), the scale-out was skipped by its `when`: a human is needed.
+    expect(endOfRunbook([step('next'), step('abort')], [rec(0, 'failed'), rec(1, 'skipped')])).toMatchObject({
+      outcome: 'escalated',
+    });
+  });
+
+  it('nothing to do anywhere is skipped; any dry-run step makes the job a dry run', () => {
+    expect(endOfRunbook([step('abort', 'next')], [rec(0, 'noop')])).toMatchObject({ outcome: 'skipped' });
+    expect(endOfRunbook([step('abort', 'next'), step('abort')], [rec(0, 'dry_run'), rec(1, 'dry_run')])).toMatchObject({
+      outcome: 'dry_run',
+    });
+  });
+});
