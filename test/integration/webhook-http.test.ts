@@ -1,6 +1,6 @@
 // HTTP semantics of the webhook against a real Redis: auth, validation, limits, 503 when Redis
 // cannot take the alerts, and the health / metrics endpoints.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -50,11 +50,11 @@ describe('authentication', () => {
       dockerHost: inject('dockerHost'),
       remediationsDir: 'remediations',
       worker: false,
-      env: { WEBHOOK_TOKEN: '', WEBHOOK_BASIC_USER: 'am', WEBHOOK_BASIC_PASSWORD: 'basic-secret-pw' },
+      env: { WEBHOOK_TOKEN: '', WEBHOOK_BASIC_USER: 'am', WEBHOOK_BASIC_PASSWORD: 'basic-secret-password' },
     });
     try {
       const good = await b.post(await fixture('firing-disk-full.json'), {
-        authorization: `Basic ${Buffer.from('am:basic-secret-pw').toString('base64')}`,
+        authorization: `Basic ${Buffer.from('am:basic-secret-password').toString('base64')}`,
       });
       expect(good.status).toBe(202);
       const bad = await b.post(await fixture('firing-disk-full.json'), {
@@ -63,6 +63,26 @@ describe('authentication', () => {
       expect(bad.status).toBe(401);
     } finally {
       await b.stop();
+    }
+  });
+
+  it('takes the token from a secret file ending in a newline (WEBHOOK_TOKEN_FILE, trimmed)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rmd-tokfile-'));
+    const file = path.join(dir, 'token');
+    await writeFile(file, `${TOKEN}\n`, { mode: 0o600 });
+    const t = await startHarness({
+      redisUrl: inject('redisUrl'),
+      dockerHost: inject('dockerHost'),
+      remediationsDir: 'remediations',
+      worker: false,
+      env: { WEBHOOK_TOKEN: '', WEBHOOK_TOKEN_FILE: file },
+    });
+    try {
+      // Alertmanager trims its credentials_file too: it sends the token without the newline.
+      expect((await t.post(await fixture('firing-disk-full.json'))).status).toBe(202);
+    } finally {
+      await t.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
