@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './errors.js';
@@ -6,6 +7,20 @@ import { ConfigError } from './errors.js';
  * Configuration comes only from the environment, is validated once at start, frozen and passed
  * down. Every error names the variable so the operator knows what to fix.
  */
+
+/** The shortest webhook token, basic-auth or queue-UI password accepted (README says the same). */
+export const MIN_SECRET_LENGTH = 16;
+const Secret = Type.String({ minLength: MIN_SECRET_LENGTH });
+const SECRET_HINT = `at least ${MIN_SECRET_LENGTH} characters (surrounding whitespace is trimmed)`;
+
+/**
+ * Secrets (and the user names beside them) lose surrounding whitespace: a secret file ends in
+ * a newline, and Alertmanager trims its credentials_file the same way, so an untrimmed value
+ * would make every delivery 401. Each secret may also come from `<NAME>_FILE`.
+ */
+const SECRETS = ['WEBHOOK_TOKEN', 'WEBHOOK_BASIC_PASSWORD', 'ADMIN_PASSWORD'] as const;
+const TRIMMED = new Set<string>([...SECRETS, 'WEBHOOK_BASIC_USER', 'ADMIN_USER']);
+
 const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
 
 const EnvSchema = Type.Object({
@@ -16,9 +31,9 @@ const EnvSchema = Type.Object({
   DOCKER_HOST: Type.Optional(Type.String({ pattern: '^(unix|tcp|http|https|ssh)://' })),
   DOCKER_CERT_PATH: Type.Optional(Type.String({ minLength: 1 })),
   DOCKER_TLS_VERIFY: Type.Optional(Type.String()),
-  WEBHOOK_TOKEN: Type.Optional(Type.String({ minLength: 12 })),
+  WEBHOOK_TOKEN: Type.Optional(Secret),
   WEBHOOK_BASIC_USER: Type.Optional(Type.String({ minLength: 1 })),
-  WEBHOOK_BASIC_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
+  WEBHOOK_BASIC_PASSWORD: Type.Optional(Secret),
   WEBHOOK_AUTH_DISABLED: Type.Optional(Bool),
   WEBHOOK_BODY_LIMIT: Type.Optional(Type.String({ pattern: '^[0-9]{3,9}$' })),
   REMEDIATIONS_DIR: Type.Optional(Type.String({ minLength: 1 })),
@@ -38,7 +53,7 @@ const EnvSchema = Type.Object({
   SLACK_API_URL: Type.Optional(Type.String({ pattern: '^https?://.*/$' })),
   HISTORY_RETENTION_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,9}$' })),
   ADMIN_USER: Type.Optional(Type.String({ minLength: 1 })),
-  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
+  ADMIN_PASSWORD: Type.Optional(Secret),
   MAX_IN_FLIGHT: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
   TARGET_LOCK_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   JOB_LOCK_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
@@ -49,8 +64,8 @@ const hints: Record<string, string> = {
   REDIS_URL: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
   QUEUE_PREFIX: 'letters, digits, _ and - only (no ":")',
   DOCKER_HOST: 'unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host',
-  WEBHOOK_TOKEN: 'at least 12 characters (24+ recommended); Alertmanager sends it as "Authorization: Bearer <token>"',
-  WEBHOOK_BASIC_PASSWORD: 'at least 12 characters',
+  WEBHOOK_TOKEN: `${SECRET_HINT}, e.g. from openssl rand -hex 24; Alertmanager sends it as "Authorization: Bearer <token>"`,
+  WEBHOOK_BASIC_PASSWORD: SECRET_HINT,
   WEBHOOK_AUTH_DISABLED: 'true or false',
   WEBHOOK_BODY_LIMIT: 'a size in bytes, e.g. 1048576',
   WORKER_CONCURRENCY: 'a whole number from 1 to 100',
@@ -67,7 +82,7 @@ const hints: Record<string, string> = {
   SLACK_API_URL: "Slack's Web API base URL ending in '/', e.g. https://slack.com/api/",
   HISTORY_RETENTION_SECONDS: 'seconds, e.g. 7776000 (90 days)',
   ADMIN_USER: 'the queue UI user name',
-  ADMIN_PASSWORD: 'at least 12 characters',
+  ADMIN_PASSWORD: SECRET_HINT,
   MAX_IN_FLIGHT: 'a whole number, e.g. 10',
   TARGET_LOCK_SECONDS: 'seconds a per-target lock lasts before it expires, e.g. 600',
   JOB_LOCK_SECONDS: 'seconds before a job whose worker stopped answering runs again, e.g. 30',
@@ -117,16 +132,44 @@ export interface Config {
 
 const truthy = (v: string | undefined): boolean => v === 'true' || v === '1';
 
+/** `<name>_FILE`: the secret read from that file, trimmed; undefined when the variable is unset. */
+function secretFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const variable = `${name}_FILE`;
+  const file = env[variable]?.trim();
+  if (file === undefined || file === '') return undefined;
+  if ((env[name]?.trim() ?? '') !== '') throw new ConfigError(variable, `set ${name} or ${variable}, not both`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError(variable, `cannot read ${file} (${code})`);
+  }
+  const value = text.trim();
+  if (value === '') throw new ConfigError(variable, `${file} is empty (after trimming whitespace)`);
+  return value;
+}
+
 /** Parse and validate the environment. Throws {@link ConfigError} naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['http', 'worker']): Config {
   const picked: Record<string, string> = {};
   for (const key of Object.keys(EnvSchema.properties)) {
-    const value = env[key];
+    const value = TRIMMED.has(key) ? env[key]?.trim() : env[key];
     if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const fromFile = new Set<string>();
+  for (const name of SECRETS) {
+    const value = secretFile(env, name);
+    if (value === undefined) continue;
+    picked[name] = value;
+    fromFile.add(name);
   }
   const first = Value.Errors(EnvSchema, picked).First();
   if (first) {
     const variable = first.path.replace(/^\//, '') || 'environment';
+    // A secret read from a file is named by the variable the operator set.
+    if (fromFile.has(variable))
+      throw new ConfigError(`${variable}_FILE`, `the file's content is too short (expected ${SECRET_HINT})`);
     throw new ConfigError(variable, `invalid value (expected ${hints[variable] ?? first.message})`);
   }
   const e = picked as Static<typeof EnvSchema>;
@@ -162,7 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
   if (roles.includes('http') && !disabled && e.WEBHOOK_TOKEN === undefined && basic === undefined) {
     throw new ConfigError(
       'WEBHOOK_TOKEN',
-      'not set: the webhook needs a secret (or WEBHOOK_BASIC_USER/WEBHOOK_BASIC_PASSWORD); ' +
+      'not set: the webhook needs a secret (WEBHOOK_TOKEN or WEBHOOK_TOKEN_FILE, or WEBHOOK_BASIC_USER/WEBHOOK_BASIC_PASSWORD); ' +
         'set WEBHOOK_AUTH_DISABLED=true to run without authentication on a trusted network',
     );
   }

@@ -2,7 +2,7 @@ import { processIO } from './cli/io.js';
 import { EXIT } from './cli/term.js';
 import { loadConfig, type Role } from './config.js';
 import { CatalogError, ConfigError, coerceError, UnreachableError, UsageError } from './errors.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, secretsOf } from './observability/logger.js';
 
 const USAGE = `usage: remediator [command]
 
@@ -36,7 +36,8 @@ async function run(command: string): Promise<number> {
   }[command as 'start' | 'serve' | 'worker'];
   const needs: Role[] = [...(roles.http ? (['http'] as const) : []), ...(roles.worker ? (['worker'] as const) : [])];
   const config = loadConfig(process.env, needs);
-  const log = createLogger(config.logLevel);
+  // Every line is scrubbed of the secrets this configuration holds, whatever carries them.
+  const log = createLogger(config.logLevel, { secrets: secretsOf(config) });
   const { createRuntime } = await import('./container.js');
   const runtime = await createRuntime(config, log, roles);
   let stopping = false;

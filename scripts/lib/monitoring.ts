@@ -217,7 +217,7 @@ export function prometheusConfig(o: {
 
 /**
  * alertmanager.yml: every alert goes to remediator's webhook (bearer token read from a file),
- * one group per alert, resolved notifications on. The timings are parameters: the tests use
+ * one group per alert unless `groupBy` says otherwise, resolved notifications on. The timings are parameters: the tests use
  * ~1 s, examples/alertmanager.yml explains production values.
  */
 export function alertmanagerConfig(o: {
@@ -226,11 +226,13 @@ export function alertmanagerConfig(o: {
   groupWait: string;
   groupInterval: string;
   repeatInterval: string;
+  /** Labels that group alerts into one notification; default `['...']` (one group per alert). */
+  groupBy?: string[];
 }): string {
   return stringify({
     route: {
       receiver: 'remediator',
-      group_by: ['...'],
+      group_by: o.groupBy ?? ['...'],
       group_wait: o.groupWait,
       group_interval: o.groupInterval,
       repeat_interval: o.repeatInterval,

@@ -46,8 +46,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onResponse', async (req, reply) => {
     if (req.url.startsWith('/webhook/')) {
       deps.metrics.webhookRequests.inc({ code: String(reply.statusCode) });
+      // The route, never the URL: a query string or an unknown path can carry a token.
       if (reply.statusCode >= 400)
-        req.log.warn({ statusCode: reply.statusCode, url: req.url }, 'webhook request refused');
+        req.log.warn(
+          { statusCode: reply.statusCode, method: req.method, route: req.routeOptions.url ?? '(no route)' },
+          'webhook request refused',
+        );
     }
   });
 

@@ -23,6 +23,12 @@ export function createMetrics() {
       labelNames: ['status'],
       registers: r,
     }),
+    alertsRefused: new Counter({
+      name: 'remediator_alerts_refused_total',
+      help: 'Alerts refused alone (malformed or oversized) while the rest of their delivery was accepted',
+      labelNames: ['reason'],
+      registers: r,
+    }),
     alertsUnmatched: new Counter({
       name: 'remediator_alerts_unmatched_total',
       help: 'Alerts that matched no remediation',

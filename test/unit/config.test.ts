@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type Role } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
@@ -98,7 +101,7 @@ describe('loadConfig: each invalid variable is named', () => {
     ['LOG_LEVEL', 'loud'],
     ['DRY_RUN', 'yes'],
     ['WEBHOOK_TOKEN', 'short'],
-    ['WEBHOOK_TOKEN', 'x'.repeat(11)],
+    ['WEBHOOK_TOKEN', 'x'.repeat(15)],
     ['DOCKER_HOST', '/var/run/docker.sock'],
     ['QUEUE_PREFIX', 'a:b'],
     ['PROMETHEUS_URL', 'prometheus:9090'],
@@ -145,8 +148,8 @@ describe('loadConfig: webhook secret', () => {
   });
 
   it('basic auth alone is a secret', () => {
-    const c = loadConfig({ WEBHOOK_BASIC_USER: 'alertmanager', WEBHOOK_BASIC_PASSWORD: 'long-enough-pw' });
-    expect(c.auth.basic).toEqual({ user: 'alertmanager', password: 'long-enough-pw' });
+    const c = loadConfig({ WEBHOOK_BASIC_USER: 'alertmanager', WEBHOOK_BASIC_PASSWORD: 'long-enough-password' });
+    expect(c.auth.basic).toEqual({ user: 'alertmanager', password: 'long-enough-password' });
   });
 
   it('a basic user without a password names WEBHOOK_BASIC_PASSWORD', () => {
@@ -154,10 +157,12 @@ describe('loadConfig: webhook secret', () => {
   });
 
   it('a basic password without a user names WEBHOOK_BASIC_USER', () => {
-    expect(configError({ ...base, WEBHOOK_BASIC_PASSWORD: 'long-enough-pw' }).variable).toBe('WEBHOOK_BASIC_USER');
+    expect(configError({ ...base, WEBHOOK_BASIC_PASSWORD: 'long-enough-password' }).variable).toBe(
+      'WEBHOOK_BASIC_USER',
+    );
   });
 
-  it('a basic password shorter than 12 characters names WEBHOOK_BASIC_PASSWORD', () => {
+  it('a basic password shorter than 16 characters names WEBHOOK_BASIC_PASSWORD', () => {
     expect(configError({ WEBHOOK_BASIC_USER: 'am', WEBHOOK_BASIC_PASSWORD: 'short' }).variable).toBe(
       'WEBHOOK_BASIC_PASSWORD',
     );
@@ -167,10 +172,111 @@ describe('loadConfig: webhook secret', () => {
 describe('loadConfig: settings that come in pairs', () => {
   it('ADMIN_USER without ADMIN_PASSWORD names ADMIN_PASSWORD, and the reverse names ADMIN_USER', () => {
     expect(configError({ ...base, ADMIN_USER: 'ops' }).variable).toBe('ADMIN_PASSWORD');
-    expect(configError({ ...base, ADMIN_PASSWORD: 'long-enough-pw' }).variable).toBe('ADMIN_USER');
+    expect(configError({ ...base, ADMIN_PASSWORD: 'long-enough-password' }).variable).toBe('ADMIN_USER');
   });
 
   it('SLACK_BOT_TOKEN without SLACK_CHANNEL names SLACK_CHANNEL', () => {
     expect(configError({ ...base, SLACK_BOT_TOKEN: 'xoxb-1-2-abc' }).variable).toBe('SLACK_CHANNEL');
+  });
+});
+
+describe('loadConfig: secrets are at least 16 characters, README and code alike', () => {
+  it.each([
+    ['WEBHOOK_TOKEN', {}],
+    ['WEBHOOK_BASIC_PASSWORD', { WEBHOOK_BASIC_USER: 'am' }],
+    ['ADMIN_PASSWORD', { ADMIN_USER: 'ops' }],
+  ])('%s: 15 characters are refused with a message that says 16, 16 are taken', (variable, pair) => {
+    const err = configError({ ...base, ...pair, [variable]: 'x'.repeat(15) });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toContain('at least 16 characters');
+    expect(err.message).not.toContain('x'.repeat(15));
+    expect(() => loadConfig({ ...base, ...pair, [variable]: 'x'.repeat(16) })).not.toThrow();
+  });
+});
+
+describe('loadConfig: secrets lose surrounding whitespace (a secret file ends in a newline)', () => {
+  it.each([
+    ['WEBHOOK_TOKEN', {}, (c: ReturnType<typeof loadConfig>) => c.auth.token],
+    [
+      'WEBHOOK_BASIC_PASSWORD',
+      { WEBHOOK_BASIC_USER: 'am' },
+      (c: ReturnType<typeof loadConfig>) => c.auth.basic?.password,
+    ],
+    ['ADMIN_PASSWORD', { ADMIN_USER: 'ops' }, (c: ReturnType<typeof loadConfig>) => c.admin?.password],
+  ])('%s is trimmed', (variable, pair, read) => {
+    expect(read(loadConfig({ ...base, ...pair, [variable]: ` \t${TOKEN}\n` }))).toBe(TOKEN);
+  });
+
+  it('user names are trimmed too', () => {
+    const c = loadConfig({
+      ...base,
+      WEBHOOK_BASIC_USER: 'am\n',
+      WEBHOOK_BASIC_PASSWORD: TOKEN,
+      ADMIN_USER: ' ops ',
+      ADMIN_PASSWORD: TOKEN,
+    });
+    expect([c.auth.basic?.user, c.admin?.user]).toEqual(['am', 'ops']);
+  });
+
+  it('counts the length after trimming: 15 characters and a newline are refused', () => {
+    expect(configError({ WEBHOOK_TOKEN: `${'x'.repeat(15)}\n` }).variable).toBe('WEBHOOK_TOKEN');
+  });
+
+  it('a token of whitespace only is not a token: "not set"', () => {
+    expect(configError({ WEBHOOK_TOKEN: ' \n' }).message).toMatch(/^WEBHOOK_TOKEN: not set/);
+  });
+});
+
+describe('loadConfig: <SECRET>_FILE', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rmd-cfg-'));
+  const file = (name: string, text: string) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, text, { mode: 0o600 });
+    return p;
+  };
+
+  it.each([
+    ['WEBHOOK_TOKEN', {}, (c: ReturnType<typeof loadConfig>) => c.auth.token],
+    [
+      'WEBHOOK_BASIC_PASSWORD',
+      { WEBHOOK_BASIC_USER: 'am' },
+      (c: ReturnType<typeof loadConfig>) => c.auth.basic?.password,
+    ],
+    ['ADMIN_PASSWORD', { ADMIN_USER: 'ops' }, (c: ReturnType<typeof loadConfig>) => c.admin?.password],
+  ])('%s_FILE is read and trimmed', (variable, pair, read) => {
+    const env = { ...base, ...pair, [`${variable}_FILE`]: file(`${variable}.txt`, `${TOKEN}\n`) };
+    if (variable === 'WEBHOOK_TOKEN') delete (env as Record<string, string>).WEBHOOK_TOKEN;
+    expect(read(loadConfig(env))).toBe(TOKEN);
+  });
+
+  it('WEBHOOK_TOKEN_FILE alone is the webhook secret', () => {
+    expect(loadConfig({ WEBHOOK_TOKEN_FILE: file('t1', `${TOKEN}\n`) }, ['http']).auth.token).toBe(TOKEN);
+  });
+
+  it('an unreadable file names the variable and the file, not its content', () => {
+    const missing = path.join(dir, 'nope');
+    const err = configError({ WEBHOOK_TOKEN_FILE: missing });
+    expect(err.variable).toBe('WEBHOOK_TOKEN_FILE');
+    expect(err.message).toContain(missing);
+    expect(err.message).toContain('ENOENT');
+  });
+
+  it('an empty file (after trimming) names the variable', () => {
+    const err = configError({ WEBHOOK_TOKEN_FILE: file('empty', '\n\n') });
+    expect(err.variable).toBe('WEBHOOK_TOKEN_FILE');
+    expect(err.message).toMatch(/empty/);
+  });
+
+  it('a file whose content is too short names the _FILE variable and the minimum, never the content', () => {
+    const err = configError({ WEBHOOK_TOKEN_FILE: file('short', 'short-secret\n') });
+    expect(err.variable).toBe('WEBHOOK_TOKEN_FILE');
+    expect(err.message).toContain('at least 16 characters');
+    expect(err.message).not.toContain('short-secret');
+  });
+
+  it('both WEBHOOK_TOKEN and WEBHOOK_TOKEN_FILE set is refused, naming both', () => {
+    const err = configError({ WEBHOOK_TOKEN: TOKEN, WEBHOOK_TOKEN_FILE: file('t2', TOKEN) });
+    expect(err.variable).toBe('WEBHOOK_TOKEN_FILE');
+    expect(err.message).toContain('WEBHOOK_TOKEN or WEBHOOK_TOKEN_FILE');
   });
 });
