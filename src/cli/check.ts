@@ -10,11 +10,12 @@ import { loadConfig } from '../config.js';
 import { CatalogError, type CatalogProblem, UsageError } from '../errors.js';
 
 import type { CliIO } from './io.js';
+import { usageLine } from './help.js';
 import { crossCheck, promtoolCheck, readAlertRules } from './rules.js';
 
 import { EXIT, paintFor, plural } from './term.js';
 
-export const CHECK_USAGE = 'usage: remediator check [--dir DIR] [--rules DIR] [--json]';
+export const CHECK_USAGE = usageLine('check');
 const DEFAULT_RULES_DIR = 'alert-rules';
 
 export interface CheckReport {
