@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   lines.push(
     `  demo          api ${await checked(`${demoApi}/metrics`, 'docker logs demo-api-1')}   queue ${await checked(`${demoQueue}/metrics`, 'docker logs demo-queue-1')}`,
     `  Redis         ${env('REDIS_URL')}      Docker  ${env('DOCKER_HOST')}`,
-    `  logs          ${shown(path.join(RUN, logOf('remediator')))} (JSON, one line per job state change)`,
+    `  logs          ${logOf('remediator')} (JSON, one line per job state change)`,
     '',
     `The CLI finds this stack by itself (npx remediator history, check, simulate FILE); for other tools:`,
     `  set -a; . ${shown(path.join(RUN, 'env'))}; set +a`,
