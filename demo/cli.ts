@@ -208,6 +208,8 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'stop') return stop().then(() => EXIT.ok);
   if (!['latency', 'queue', 'disk', 'status'].includes(cmd ?? '')) throw new Usage(USAGE);
   if ((cmd === 'disk' || cmd === 'status') && arg !== undefined) throw new Usage(`${cmd} takes no argument\n${USAGE}`);
+  if (cmd === 'queue' && arg !== undefined && arg !== 'off' && !/^[1-9][0-9]{0,3}$/.test(arg))
+    throw new Usage(`queue: expected a surge length in seconds (1-3600) or "off", got ${arg}\n${USAGE}`);
   if (cmd === 'latency' && arg !== undefined && arg !== 'off')
     throw new Usage(`latency: expected "off" or nothing\n${USAGE}`);
   const s = loadState();
