@@ -110,7 +110,8 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
   const e = paintFor(io.err, io.env);
   for (const r of report.remediations)
     io.out.write(`${p.green('ok')}  ${r.id}  ${r.action}  match ${r.match.join(', ')}\n`);
-  if (report.remediations.length > 0) io.out.write(`${report.remediations.length} remediation(s) valid in ${dir}\n`);
+  if (report.remediations.length > 0)
+    io.out.write(`${plural(report.remediations.length, 'remediation')} valid in ${dir}\n`);
   if (report.rules.files.length > 0) {
     const how = report.rules.promtool === 'checked' ? 'checked by promtool' : 'parsed only';
     io.out.write(
@@ -122,7 +123,7 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
   for (const n of report.notes) io.err.write(`${e.dim('note')}  ${n}\n`);
   if (!report.valid) {
     io.err.write(
-      `${report.problems.length} problem(s) in ${[dir, report.rules.files.length > 0 ? report.rules.dir : undefined].filter(Boolean).join(' and ')}\n`,
+      `${plural(report.problems.length, 'problem')} in ${[dir, report.rules.files.length > 0 ? report.rules.dir : undefined].filter(Boolean).join(' and ')}\n`,
     );
     return EXIT.problems;
   }
