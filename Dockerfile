@@ -19,8 +19,10 @@ COPY remediations ./remediations
 COPY alert-rules ./alert-rules
 # Non-root. The worker reaches the Docker socket through the socket's group (compose: group_add).
 USER node
-EXPOSE 9095
+# 9095: HTTP (start, serve); 9096: `remediator worker`'s /healthz, /readyz and /metrics.
+EXPOSE 9095 9096
+# Healthy when either listener answers: each role has exactly one of them.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||9095)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "Promise.any([process.env.PORT||9095,process.env.WORKER_PORT||9096].map(p=>fetch('http://127.0.0.1:'+p+'/healthz').then(r=>{if(!r.ok)throw r.status}))).then(()=>process.exit(0),()=>process.exit(1))"
 ENTRYPOINT ["node", "bin/remediator.js"]
 CMD ["start"]

@@ -1,11 +1,20 @@
 // `npm run demo -- latency|queue|disk|status` injects the demo's faults into what `npm run up`
 // started; `start` and `stop` are what up.sh and down.sh call. State lives in
-// $REMEDIATOR_RUN_DIR/demo.json (default .run/), written by `start`.
+// $REMEDIATOR_RUN_DIR/demo.json (default .run/), written by `start`. Exit codes are the CLI's:
+// 0 ok, 1 failed, 2 usage, 69 unavailable (no stack running, Docker out of reach).
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { ensureBusyboxImage } from '../scripts/lib/daemons.js';
-import { alertmanagerConfig, prometheusConfig, shortenRules } from '../scripts/lib/monitoring.js';
+import {
+  alertmanagerConfig,
+  alertmanagerHasUi,
+  prometheusAlertsPage,
+  prometheusConfig,
+  shortenRules,
+  withoutPlaceholderRunbooks,
+} from '../scripts/lib/monitoring.js';
+import { EXIT } from '../src/cli/term.js';
 import {
   buildDemoImage,
   fillDisk,
@@ -34,6 +43,13 @@ interface DemoState {
   fast: boolean;
 }
 
+const USAGE = 'usage: npm run demo -- latency [off] | queue [SECONDS|off] | disk | status';
+
+/** A fault that cannot be injected because what it needs is not there: exit 69. */
+class Unavailable extends Error {}
+/** Wrong arguments: exit 2. */
+class Usage extends Error {}
+
 const env = (name: string, fallback?: string): string => {
   const v = process.env[name] ?? fallback;
   if (v === undefined || v === '') throw new Error(`${name} is not set (up.sh sets it)`);
@@ -50,7 +66,7 @@ const dockerOf = (host: string): Docker => {
   return new Docker({ socketPath: host.slice('unix://'.length) });
 };
 function loadState(): DemoState {
-  if (!existsSync(STATE)) throw new Error(`no demo running (${STATE} missing): run npm run up first`);
+  if (!existsSync(STATE)) throw new Unavailable(`no demo running (${STATE} missing): run npm run up first`);
   return JSON.parse(readFileSync(STATE, 'utf8')) as DemoState;
 }
 
@@ -66,9 +82,11 @@ function writeMonitoringConfig(
   for (const f of readdirSync(path.join(ROOT, 'alert-rules')).filter((n) => /\.ya?ml$/.test(n))) {
     const text = readFileSync(path.join(ROOT, 'alert-rules', f), 'utf8');
     // Fast mode: the demo's three alerts get the test timings (for: 2s, 10 s windows); the rules
-    // that watch remediator itself, and everything in normal mode, stay exactly as shipped.
+    // that watch remediator itself, and everything in normal mode, stay as shipped, but for the
+    // placeholder runbook links (runbooks.example does not exist: no message links there).
     const fast = s.fast && f === 'remediation-targets.yml';
-    writeFileSync(path.join(rulesDir, f), fast ? shortenRules(text, { forDuration: '2s', range: '10s' }) : text);
+    const copy = withoutPlaceholderRunbooks(text);
+    writeFileSync(path.join(rulesDir, f), fast ? shortenRules(copy, { forDuration: '2s', range: '10s' }) : copy);
     ruleFiles.push(path.join(rulesDir, f));
   }
   writeFileSync(
@@ -139,7 +157,14 @@ async function stop(): Promise<void> {
 }
 
 async function status(s: DemoState): Promise<void> {
-  const get = async (url: string): Promise<unknown> => (await fetch(url, { signal: AbortSignal.timeout(3000) })).json();
+  const get = async (url: string): Promise<unknown> => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) }).catch((err: unknown) => {
+      throw new Unavailable(
+        `${url} does not answer (${err instanceof Error ? err.message : String(err)}): is the stack up?`,
+      );
+    });
+    return res.json();
+  };
   const prom = (await get(`${s.prometheusUrl}/api/v1/alerts`)) as {
     data: { alerts: { labels: Record<string, string>; state: string }[] };
   };
@@ -168,12 +193,32 @@ async function status(s: DemoState): Promise<void> {
 
 const WAIT = (s: DemoState, fast: string, slow: string) => (s.fast ? fast : slow);
 
+/** Where to watch: pages that answer, and amtool where Alertmanager has no UI (Debian's). */
+async function watchLine(s: DemoState): Promise<string> {
+  const alerts = await prometheusAlertsPage(s.prometheusUrl);
+  const am = (await alertmanagerHasUi(s.alertmanagerUrl))
+    ? `${s.alertmanagerUrl}/#/alerts`
+    : `amtool --alertmanager.url=${s.alertmanagerUrl} alert query`;
+  return `watch: ${[alerts, am, 'npm run demo -- status'].filter(Boolean).join('   ')}`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, arg] = argv;
-  if (cmd === 'start') return start().then(() => 0);
-  if (cmd === 'stop') return stop().then(() => 0);
+  if (cmd === 'start') return start().then(() => EXIT.ok);
+  if (cmd === 'stop') return stop().then(() => EXIT.ok);
+  if (!['latency', 'queue', 'disk', 'status'].includes(cmd ?? '')) throw new Usage(USAGE);
+  if ((cmd === 'disk' || cmd === 'status') && arg !== undefined) throw new Usage(`${cmd} takes no argument\n${USAGE}`);
+  if (cmd === 'queue' && arg !== undefined && arg !== 'off' && !/^[1-9][0-9]{0,3}$/.test(arg))
+    throw new Usage(`queue: expected a surge length in seconds (1-3600) or "off", got ${arg}\n${USAGE}`);
+  if (cmd === 'latency' && arg !== undefined && arg !== 'off')
+    throw new Usage(`latency: expected "off" or nothing\n${USAGE}`);
   const s = loadState();
   const docker = dockerOf(s.dockerHost);
+  await docker.ping().catch((err: unknown) => {
+    throw new Unavailable(
+      `the demo's Docker Engine (${s.dockerHost}) does not answer (${err instanceof Error ? err.message : String(err)}): is the stack up? npm run up`,
+    );
+  });
   const off = arg === 'off';
   switch (cmd) {
     case 'latency':
@@ -190,7 +235,7 @@ HighLatency fires in ${WAIT(s, '~10 s', '~1.5 min (2m window, for: 1m)')}; remed
       // the scale-back makes the alert fire again (and the remediation's cooldown show).
       const seconds = off ? 0 : Number(arg ?? (s.fast ? 25 : 240));
       if (!off && (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600))
-        throw new Error(`queue: expected a surge length in seconds (1-3600), got ${arg}`);
+        throw new Usage(`queue: expected a surge length in seconds (1-3600), got ${arg}\n${USAGE}`);
       await setQueueSurge(docker, s.names.broker, !off, seconds);
       console.log(
         off
@@ -202,7 +247,7 @@ QueueDepthHigh fires in ${WAIT(s, '~10 s', '~2.5 min (for: 2m)')}; remediator sc
     }
     case 'disk': {
       if (!s.diskDir)
-        throw new Error(
+        throw new Unavailable(
           'the disk fault needs the demo Docker Engine (data root on a small tmpfs) that npm run up starts when no engine is reachable; it never fills a real disk',
         );
       const r = await fillDisk(docker, 'demo');
@@ -214,18 +259,15 @@ QueueDepthHigh fires in ${WAIT(s, '~10 s', '~2.5 min (for: 2m)')}; remediator sc
     case 'status':
       await status(s);
       break;
-    default:
-      console.error('usage: npm run demo -- latency [off] | queue [SECONDS|off] | disk | status');
-      return 64;
   }
-  if (cmd !== 'status') console.log(`watch: ${s.prometheusUrl}/alerts   ${s.alertmanagerUrl}   npm run demo -- status`);
-  return 0;
+  if (cmd !== 'status') console.log(await watchLine(s));
+  return EXIT.ok;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     console.error(`[demo] ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    process.exit(err instanceof Usage ? EXIT.usage : err instanceof Unavailable ? EXIT.unavailable : EXIT.problems);
   },
 );

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops what `npm run up` started, by PID: Alertmanager, Prometheus, the demo containers,
 # node_exporter, remediator, then the Docker Engine (and its tmpfs data root) and Redis it
-# started. Leaves no process, mount or container behind. Redis' AOF stays in .run/.
+# started, and removes .run/env (where the stack was). Leaves no process, mount or container
+# behind. Redis' AOF and the generated secrets (webhook-token, admin-password) stay in .run/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -9,6 +10,8 @@ RUN="${REMEDIATOR_RUN_DIR:-$ROOT/.run}"
 [ -d "$RUN" ] || { echo "[down] nothing to stop ($RUN does not exist)"; exit 0; }
 RUN="$(cd "$RUN" && pwd)"
 export REMEDIATOR_RUN_DIR="$RUN"
+# First: the stack it describes is going away, and the CLI must not read it meanwhile.
+rm -f "$RUN/env"
 
 stop() { # stop NAME PIDFILE SECONDS
   local pidfile="$2"

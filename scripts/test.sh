@@ -9,6 +9,14 @@ bash scripts/ensure-node.sh
 mkdir -p .tmp
 echo "[test] typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "[test] lint"; npx eslint .
+# EBADENGINE: every locked package must run on this Node (a copy of the manifests, offline, so
+# node_modules is left alone). test/unit/engines.test.ts checks the declared floor as well.
+echo "[test] engines"
+engines_dir="$(mktemp -d)"; cp package.json package-lock.json "$engines_dir/"
+if ! (cd "$engines_dir" && npm ci --dry-run --engine-strict --offline --ignore-scripts --no-audit --no-fund >/dev/null 2>.engines.log); then
+  cat "$engines_dir/.engines.log"; rm -rf "$engines_dir"; echo "[test] a locked package does not support Node $(node --version)"; exit 1
+fi
+rm -rf "$engines_dir"
 echo "[test] format"; npx prettier --check . >/dev/null || { echo "[test] not formatted: run npm run format"; npx prettier --list-different .; exit 1; }
 echo "[test] vitest"
 status=0

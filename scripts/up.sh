@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # One command up on a fresh machine: installs what is missing, then starts (private ports and
 # folders under .run/, 127.0.0.1 only) Redis, a Docker Engine where none is reachable,
-# remediator, node_exporter, the demo application, Prometheus loaded with alert-rules/ and
-# Alertmanager whose receiver is remediator's webhook (bearer token from .run/webhook-token).
+# node_exporter, the demo application, Prometheus loaded with alert-rules/, Alertmanager whose
+# receiver is remediator's webhook (bearer token from .run/webhook-token), and remediator with
+# its queue UI on /admin (user admin, password in .run/admin-password). It writes .run/env
+# (where the stack is: the CLI reads it) and prints only the URLs that answer.
 # `npm run down` stops everything this script started.
 #
 #   DEMO_FAST=1 npm run up   test timings (1 s scrape, for: 2s, 10 s windows) instead of the
 #                            rules exactly as shipped (alerts then fire after 1-2 minutes)
+#   SLACK_BOT_TOKEN=xoxb-... SLACK_CHANNEL=#demo npm run up    and remediator tells Slack (any
+#                            variable remediator reads is passed on as it is set here)
 # Ports: PORT (9095), REMEDIATOR_{REDIS,PROMETHEUS,ALERTMANAGER,NODE_EXPORTER,DEMO_API,
 # DEMO_QUEUE}_PORT (16379, 19090, 19093, 19100, 18080, 18081); REMEDIATOR_RUN_DIR (.run).
 set -euo pipefail
@@ -87,67 +91,71 @@ else
 fi
 export DOCKER_HOST REMEDIATOR_DEMO_DISK="$DEMO_DISK"
 
-# --- remediator ------------------------------------------------------------------------------
-[ -f "$RUN/webhook-token" ] || node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))' > "$RUN/webhook-token"
-chmod 600 "$RUN/webhook-token"
-if alive "$RUN/remediator.pid"; then
-  log "remediator already running (pid $(cat "$RUN/remediator.pid"))"
-else
-  start_bg remediator "$RUN/remediator.log" env PORT="$PORT" REDIS_URL="$REDIS_URL" DOCKER_HOST="$DOCKER_HOST" \
-    WEBHOOK_TOKEN="$(cat "$RUN/webhook-token")" REMEDIATIONS_DIR="${REMEDIATIONS_DIR:-$ROOT/remediations}" LOG_FORMAT=json \
-    PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT" ALERTMANAGER_URL="http://127.0.0.1:$AM_PORT" \
-    node "$ROOT/bin/remediator.js" start
-  wait_for 40 curl -fsS "http://127.0.0.1:$PORT/healthz" || { log "remediator did not start: see $RUN/remediator.log"; tail -20 "$RUN/remediator.log"; exit 1; }
-  log "started remediator (http://127.0.0.1:$PORT)"
-fi
+# --- secrets ---------------------------------------------------------------------------------
+# The webhook's bearer token (Alertmanager reads it from the file) and the queue UI's password:
+# 48 random hex characters each, mode 600 from the start.
+secret() { [ -s "$1" ] || (umask 077 && node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))' > "$1"); chmod 600 "$1"; }
+secret "$RUN/webhook-token"
+secret "$RUN/admin-password"
+ADMIN_USER="${ADMIN_USER:-admin}"
 
 # --- node_exporter, the demo, Prometheus, Alertmanager ----------------------------------------
 if ! alive "$RUN/node-exporter.pid"; then
   start_bg node-exporter "$RUN/node-exporter.log" prometheus-node-exporter --web.listen-address="127.0.0.1:$NODE_PORT"
   wait_for 20 curl -fsS "http://127.0.0.1:$NODE_PORT/metrics" || { log "node_exporter did not start: see $RUN/node-exporter.log"; exit 1; }
-  log "started node_exporter (http://127.0.0.1:$NODE_PORT)"
+  log "started node_exporter (127.0.0.1:$NODE_PORT)"
 fi
 # Builds the demo image from busybox, starts it, and writes Prometheus' and Alertmanager's config.
 "$TSX" demo/cli.ts start
+# --web.external-url: the links both put in alerts (generatorURL, externalURL) name the address
+# they are reached at here, not the machine's host name.
 if ! alive "$RUN/prometheus.pid"; then
   start_bg prometheus "$RUN/prometheus.log" prometheus --config.file="$RUN/prometheus/prometheus.yml" \
-    --storage.tsdb.path="$RUN/prometheus/data" --web.listen-address="127.0.0.1:$PROM_PORT"
+    --storage.tsdb.path="$RUN/prometheus/data" --web.listen-address="127.0.0.1:$PROM_PORT" \
+    --web.external-url="http://127.0.0.1:$PROM_PORT"
   wait_for 30 curl -fsS "http://127.0.0.1:$PROM_PORT/-/ready" || { log "Prometheus did not start: see $RUN/prometheus.log"; exit 1; }
-  log "started Prometheus (http://127.0.0.1:$PROM_PORT, rules from alert-rules/${DEMO_FAST:+, fast timings})"
+  log "started Prometheus (127.0.0.1:$PROM_PORT, rules from alert-rules/${DEMO_FAST:+, fast timings})"
 fi
 if ! alive "$RUN/alertmanager.pid"; then
   start_bg alertmanager "$RUN/alertmanager.log" prometheus-alertmanager --config.file="$RUN/alertmanager/alertmanager.yml" \
-    --storage.path="$RUN/alertmanager/data" --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address=
+    --storage.path="$RUN/alertmanager/data" --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= \
+    --web.external-url="http://127.0.0.1:$AM_PORT"
   wait_for 30 curl -fsS "http://127.0.0.1:$AM_PORT/-/ready" || { log "Alertmanager did not start: see $RUN/alertmanager.log"; exit 1; }
-  log "started Alertmanager (http://127.0.0.1:$AM_PORT, receiver: remediator's webhook)"
+  log "started Alertmanager (127.0.0.1:$AM_PORT, receiver: remediator's webhook)"
+fi
+# Debian's Alertmanager has no web UI (its / is a placeholder page): then Slack gets no links to
+# UI pages. The UI's own script is what tells.
+AM_UI=false
+curl -fsS -o /dev/null "http://127.0.0.1:$AM_PORT/script.js" 2>/dev/null && AM_UI=true
+
+# --- remediator ------------------------------------------------------------------------------
+# Last, so it knows what the others serve. Secrets go through the environment of a subshell,
+# never a command line. SLACK_* and the other settings of this shell reach it as they are.
+if alive "$RUN/remediator.pid"; then
+  log "remediator already running (pid $(cat "$RUN/remediator.pid"))"
+else
+  (
+    export PORT REDIS_URL DOCKER_HOST REMEDIATIONS_DIR="${REMEDIATIONS_DIR:-$ROOT/remediations}" LOG_FORMAT=json \
+      PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT" ALERTMANAGER_URL="http://127.0.0.1:$AM_PORT" \
+      ALERTMANAGER_EXTERNAL_URL="http://127.0.0.1:$AM_PORT" ALERTMANAGER_UI="$AM_UI" ADMIN_USER
+    WEBHOOK_TOKEN="$(cat "$RUN/webhook-token")" ADMIN_PASSWORD="$(cat "$RUN/admin-password")"
+    export WEBHOOK_TOKEN ADMIN_PASSWORD
+    start_bg remediator "$RUN/remediator.log" node "$ROOT/bin/remediator.js" start
+  )
+  wait_for 40 curl -fsS "http://127.0.0.1:$PORT/healthz" || { log "remediator did not start: see $RUN/remediator.log"; tail -20 "$RUN/remediator.log"; exit 1; }
+  log "started remediator (127.0.0.1:$PORT)"
 fi
 
-cat > "$RUN/env" <<ENV
-REDIS_URL=$REDIS_URL
-DOCKER_HOST=$DOCKER_HOST
-PORT=$PORT
-PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT
-ALERTMANAGER_URL=http://127.0.0.1:$AM_PORT
-ENV
+# Where this stack is, for `remediator check|simulate|history` (they read it for the variables
+# not set) and for other tools: set -a; . .run/env; set +a. npm run down removes it.
+env_line() { local v="${!1}"; printf "%s='%s'\n" "$1" "${v//\'/\'\\\'\'}"; }
+PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT" ALERTMANAGER_URL="http://127.0.0.1:$AM_PORT"
+REMEDIATIONS_DIR="${REMEDIATIONS_DIR:-$ROOT/remediations}"
+{
+  echo "# The stack npm run up started (npm run down removes this file)."
+  for v in REDIS_URL DOCKER_HOST PORT PROMETHEUS_URL ALERTMANAGER_URL REMEDIATIONS_DIR; do env_line "$v"; done
+} > "$RUN/env"
 
-if [ -n "$DEMO_DISK" ]; then DISK_LINE="npm run demo -- disk       a crashed batch job fills the demo disk ($DEMO_DISK) -> disk_full -> prune"
-else DISK_LINE="(disk fault off: remediator uses your Docker Engine, whose disk the demo never fills)"; fi
-cat <<TXT
-
-remediator is up.
-  webhook       POST http://127.0.0.1:$PORT/webhook/alertmanager   (Authorization: Bearer \$(cat ${RUN#"$ROOT/"}/webhook-token))
-  remediator    http://127.0.0.1:$PORT/healthz   /readyz   /metrics   /api/v1/remediations
-  Prometheus    http://127.0.0.1:$PROM_PORT/alerts   (alert-rules/${DEMO_FAST:+, fast timings})
-  Alertmanager  http://127.0.0.1:$AM_PORT   (receiver: remediator, bearer token from ${RUN#"$ROOT/"}/webhook-token)
-  demo          api http://127.0.0.1:$REMEDIATOR_DEMO_API_PORT/metrics   queue http://127.0.0.1:$REMEDIATOR_DEMO_QUEUE_PORT/metrics
-  Redis         $REDIS_URL      Docker  $DOCKER_HOST
-  logs          ${RUN#"$ROOT/"}/remediator.log (JSON, one line per job state change)
-
-Break something and watch remediator fix it:
-  npm run demo -- latency    the api turns slow -> HighLatency -> restart
-  npm run demo -- queue      a traffic surge -> QueueDepthHigh -> scale the worker out, back in once resolved
-  $DISK_LINE
-  npm run demo -- status     alerts in Prometheus and Alertmanager, demo containers
-
-Stop everything: npm run down
-TXT
+# Every URL below is asked first; only what answers is printed.
+export REDIS_URL DOCKER_HOST ADMIN_USER REMEDIATOR_ROOT="$ROOT"
+"$TSX" scripts/up-summary.ts

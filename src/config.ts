@@ -25,6 +25,7 @@ const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Liter
 
 const EnvSchema = Type.Object({
   PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  WORKER_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   HOST: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   QUEUE_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
@@ -47,6 +48,8 @@ const EnvSchema = Type.Object({
   SHUTDOWN_TIMEOUT_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   PROMETHEUS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   ALERTMANAGER_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  ALERTMANAGER_EXTERNAL_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#@]+(/[^?#]*)?$' })),
+  ALERTMANAGER_UI: Type.Optional(Bool),
   SLACK_BOT_TOKEN: Type.Optional(Type.String({ pattern: '^xox[a-z]-' })),
   SLACK_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   SLACK_CHANNEL: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
@@ -61,6 +64,7 @@ const EnvSchema = Type.Object({
 
 const hints: Record<string, string> = {
   PORT: 'a TCP port number, e.g. 9095',
+  WORKER_PORT: 'a TCP port number, e.g. 9096',
   REDIS_URL: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
   QUEUE_PREFIX: 'letters, digits, _ and - only (no ":")',
   DOCKER_HOST: 'unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host',
@@ -76,6 +80,9 @@ const hints: Record<string, string> = {
   SHUTDOWN_TIMEOUT_SECONDS: 'seconds, e.g. 30',
   PROMETHEUS_URL: 'an http(s):// URL, e.g. http://127.0.0.1:9090',
   ALERTMANAGER_URL: 'an http(s):// URL, e.g. http://127.0.0.1:9093',
+  ALERTMANAGER_EXTERNAL_URL:
+    "Alertmanager's address as people's browsers reach it, an http(s):// URL without credentials or query, e.g. https://alertmanager.example.com",
+  ALERTMANAGER_UI: "true or false (false: the Alertmanager has no web UI, e.g. Debian's package)",
   SLACK_BOT_TOKEN: 'a Slack bot token (xoxb-...)',
   SLACK_WEBHOOK_URL: 'a Slack incoming webhook URL (https://hooks.slack.com/services/...)',
   SLACK_CHANNEL: 'a channel name or id, e.g. #oncall or C0123456',
@@ -93,6 +100,8 @@ export type Role = 'http' | 'worker' | 'cli';
 
 export interface Config {
   readonly port: number;
+  /** Health and metrics listener of `remediator worker` (the worker role alone). */
+  readonly workerPort: number;
   readonly host: string;
   readonly redisUrl: string;
   readonly queuePrefix: string;
@@ -115,6 +124,11 @@ export interface Config {
   readonly prometheusUrl: string | undefined;
   /** Alertmanager API, for silences while remediating. */
   readonly alertmanagerUrl: string | undefined;
+  /**
+   * Where Slack's links into Alertmanager point: `externalUrl` replaces the payload's
+   * externalURL (often an internal host name); without a UI, no UI links are made.
+   */
+  readonly alertmanagerLinks: Readonly<{ externalUrl: string | undefined; ui: boolean }>;
   readonly slack: Readonly<{
     botToken: string | undefined;
     webhookUrl: string | undefined;
@@ -176,6 +190,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
 
   const port = Number(e.PORT ?? 9095);
   if (port > 65535) throw new ConfigError('PORT', `${port} is not a TCP port (0-65535; 0 picks a free one)`);
+  const workerPort = Number(e.WORKER_PORT ?? 9096);
+  if (workerPort > 65535)
+    throw new ConfigError('WORKER_PORT', `${workerPort} is not a TCP port (0-65535; 0 picks a free one)`);
   const concurrency = Number(e.WORKER_CONCURRENCY ?? 4);
   if (concurrency < 1 || concurrency > 100) throw new ConfigError('WORKER_CONCURRENCY', 'must be from 1 to 100');
 
@@ -212,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
 
   return Object.freeze({
     port,
+    workerPort,
     host: e.HOST ?? '127.0.0.1',
     redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',
     queuePrefix: e.QUEUE_PREFIX ?? 'remediator',
@@ -229,6 +247,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     shutdownTimeoutMs: Number(e.SHUTDOWN_TIMEOUT_SECONDS ?? 30) * 1000,
     prometheusUrl: e.PROMETHEUS_URL,
     alertmanagerUrl: e.ALERTMANAGER_URL,
+    alertmanagerLinks: Object.freeze({
+      externalUrl: e.ALERTMANAGER_EXTERNAL_URL,
+      ui: e.ALERTMANAGER_UI === undefined ? true : truthy(e.ALERTMANAGER_UI),
+    }),
     slack: Object.freeze({
       botToken: e.SLACK_BOT_TOKEN,
       webhookUrl: e.SLACK_WEBHOOK_URL,

@@ -12,6 +12,7 @@ import { createEvents, type RemediationEvents } from './lifecycle/events.js';
 import { createGuards, type Guards } from './guards/index.js';
 import { createHistoryStore, subscribeHistory, type HistoryStore } from './history/index.js';
 import { buildApp } from './http/app.js';
+import { buildWorkerApp } from './http/worker-app.js';
 import type { Notifications } from './notify/index.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createAlertmanagerApi } from './alertmanager/api.js';
@@ -206,6 +207,20 @@ export async function createRuntime(
       })
     : undefined;
 
+  // `remediator worker` alone: a listener of its own for health checks and its metrics (the
+  // counters of what it did live only in this process); no webhook, no API.
+  const workerApp =
+    roles.worker && !roles.http
+      ? buildWorkerApp({
+          log,
+          metrics,
+          catalog: () => catalog,
+          readiness: { redis: () => producerRedis.ping(), docker: docker ? () => docker.ping() : undefined },
+          refreshQueueMetrics,
+          lifecycle,
+        })
+      : undefined;
+
   return {
     config,
     log,
@@ -270,6 +285,10 @@ export async function createRuntime(
         if (config.admin) log.info({ path: '/admin' }, 'queue UI on /admin (basic auth: ADMIN_USER)');
         else log.info('queue UI off: set ADMIN_USER and ADMIN_PASSWORD to serve it on /admin');
       }
+      if (workerApp) {
+        await workerApp.listen({ port: config.workerPort, host: config.host });
+        log.info({ port: config.workerPort, host: config.host }, 'worker health and metrics listening');
+      }
     },
     async stop() {
       lifecycle.draining = true;
@@ -277,6 +296,8 @@ export async function createRuntime(
       log.info({ deadlineMs: config.shutdownTimeoutMs }, 'stopping');
       if (app) await settledWithin(app.close(), 5_000);
       if (worker) await worker.close(config.shutdownTimeoutMs);
+      // After the worker: health checks and scrapes see it draining (503 on /readyz) until then.
+      if (workerApp) await settledWithin(workerApp.close(), 5_000);
       // The last jobs' silences get expired before the connection closes.
       if (silences) await settledWithin(silences.settled(), 5_000);
       // After the worker: its last job.finished events still reach the notification queue.

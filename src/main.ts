@@ -1,39 +1,28 @@
-import { processIO } from './cli/io.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { commandHelp, isCommand, OVERVIEW, usageLine, version, wantsHelp, type CommandName } from './cli/help.js';
+import { processIO, type CliIO } from './cli/io.js';
+import { withStackEnv } from './cli/stack-env.js';
 import { EXIT } from './cli/term.js';
 import { loadConfig, type Role } from './config.js';
 import { CatalogError, ConfigError, coerceError, UnreachableError, UsageError } from './errors.js';
 import { createLogger, secretsOf } from './observability/logger.js';
 
-const USAGE = `usage: remediator [command]
-
-commands:
-  start      HTTP webhook and worker in one process (default)
-  serve      HTTP webhook only (enqueues jobs)
-  worker     worker only (runs jobs against Docker)
-  check      validate remediations/ and alert-rules/ [--dir DIR] [--rules DIR] [--json]
-  simulate   FILE|-  what a payload would do now: matches, targets, guards [--json] [--dir DIR]
-  history    past remediations [--alertname --remediation --target --outcome --since --until
-             --limit --cursor] [--json]
-
-exit codes: 0 ok, 1 problems found, 2 usage, 78 configuration.
-SIGHUP (or a file change) reloads remediations/ in a running start/serve/worker.
-
-configuration comes from the environment: PORT, HOST, REDIS_URL, DOCKER_HOST, WEBHOOK_TOKEN,
-REMEDIATIONS_DIR, WORKER_CONCURRENCY, LOG_LEVEL, DRY_RUN (see README.md).`;
-
 // One-shot commands load only what they use: a CLI should answer quickly.
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  check: async (argv) => (await import('./cli/check.js')).checkCommand(argv, processIO()),
-  simulate: async (argv) => (await import('./cli/simulate.js')).simulateCommand(argv, processIO()),
-  history: async (argv) => (await import('./cli/history.js')).historyCommand(argv, processIO()),
+const ONE_SHOT: Partial<Record<CommandName, (argv: string[], io: CliIO) => Promise<number>>> = {
+  check: async (argv, io) => (await import('./cli/check.js')).checkCommand(argv, io),
+  simulate: async (argv, io) => (await import('./cli/simulate.js')).simulateCommand(argv, io),
+  history: async (argv, io) => (await import('./cli/history.js')).historyCommand(argv, io),
 };
 
-async function run(command: string): Promise<number> {
+const PACKAGE_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+async function run(command: 'start' | 'serve' | 'worker'): Promise<number> {
   const roles = {
     start: { http: true, worker: true },
     serve: { http: true, worker: false },
     worker: { http: false, worker: true },
-  }[command as 'start' | 'serve' | 'worker'];
+  }[command];
   const needs: Role[] = [...(roles.http ? (['http'] as const) : []), ...(roles.worker ? (['worker'] as const) : [])];
   const config = loadConfig(process.env, needs);
   // Every line is scrubbed of the secrets this configuration holds, whatever carries them.
@@ -67,39 +56,71 @@ async function run(command: string): Promise<number> {
   return -1; // keep running
 }
 
+/** Node's parseArgs messages carry a tip about `--` that only confuses; keep the first sentence. */
+function parseErrorText(err: Error): string {
+  return err.message.split(/\.\s/)[0]!.replace(/\.$/, '');
+}
+
 async function main(): Promise<void> {
-  const [command = 'start', ...rest] = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  const [command = 'start', ...rest] = argv;
+  const out = process.stdout;
   try {
-    if (command === 'help' || command === '--help' || command === '-h') {
-      process.stdout.write(`${USAGE}\n`);
+    if (command === '--version' || command === '-V' || command === 'version') {
+      out.write(`remediator ${version()}\n`);
       return;
     }
-    if (Object.hasOwn(COMMANDS, command)) {
-      process.exitCode = await COMMANDS[command]!(rest);
+    if (command === 'help' || command === '--help' || command === '-h') {
+      const topic = rest[0];
+      if (topic !== undefined && !isCommand(topic)) {
+        process.stderr.write(`remediator help: unknown command "${topic}"\n${OVERVIEW}\n`);
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      out.write(`${topic ? commandHelp(topic) : OVERVIEW}\n`);
+      return;
+    }
+    if (!isCommand(command)) {
+      process.stderr.write(`remediator: unknown command "${command}"\n${OVERVIEW}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    if (wantsHelp(rest)) {
+      out.write(`${commandHelp(command)}\n`);
+      return;
+    }
+    const oneShot = ONE_SHOT[command];
+    if (oneShot) {
+      const io = processIO();
+      const stack = withStackEnv(io.env, { cwd: process.cwd(), packageRoot: PACKAGE_ROOT });
+      if (stack.note) io.err.write(`${stack.note}\n`);
+      process.exitCode = await oneShot(rest, { ...io, env: stack.env });
       // A one-shot command is done: a socket a library still holds must not keep it alive.
       setTimeout(() => process.exit(), 2_000).unref();
       return;
     }
-    if (command === 'start' || command === 'serve' || command === 'worker') {
-      await run(command);
-      return;
-    }
-    process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
-    process.exitCode = EXIT.usage;
+    if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"\n${usageLine(command)}`);
+    await run(command as 'start' | 'serve' | 'worker');
   } catch (err) {
     const code = (err as { code?: unknown } | undefined)?.code;
-    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_'))) {
-      process.stderr.write(`remediator ${command}: ${(err as Error).message}\n`);
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      const usage = isCommand(command) ? usageLine(command) : OVERVIEW;
+      process.stderr.write(
+        `remediator ${command}: ${parseErrorText(err as Error)}\n${usage}\n(remediator ${command} --help says more)\n`,
+      );
+      process.exitCode = EXIT.usage;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`remediator ${command}: ${err.message}\n`);
       process.exitCode = EXIT.usage;
     } else if (err instanceof UnreachableError) {
       process.stderr.write(`remediator ${command}: ${err.message}\n`);
-      process.exitCode = EXIT.problems;
+      process.exitCode = EXIT.unavailable;
     } else if (err instanceof ConfigError) {
       process.stderr.write(`remediator: configuration error: ${err.message}\n`);
-      process.exitCode = 78; // EX_CONFIG
+      process.exitCode = EXIT.config;
     } else if (err instanceof CatalogError) {
       process.stderr.write(`remediator: ${err.message}\n`);
-      process.exitCode = 78;
+      process.exitCode = EXIT.config;
     } else {
       process.stderr.write(`remediator: ${coerceError(err).stack ?? String(err)}\n`);
       process.exitCode = 1;

@@ -1,14 +1,13 @@
 // Starts the real monitoring programs (Debian's prometheus, prometheus-alertmanager and
 // prometheus-node-exporter) on 127.0.0.1 with private ports and data folders, for the
 // end-to-end tests and the demo. Same rules as daemons.ts: argv arrays (no shell), direct
-// children whose pid we know, a readiness wait, stop() by pid. It also holds the
-// configuration builders, so the tests and `npm run up` run the same configuration.
+// children whose pid we know, a readiness wait, stop() by pid; and the probes that tell which
+// of their pages answer. The configuration builders are in monitoring-config.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse, stringify } from 'yaml';
 import { freePort } from './daemons.js';
 
 const SETPRIV = '/usr/bin/setpriv';
@@ -185,87 +184,32 @@ export async function startNodeExporter(opts: { dir: string; port?: number; args
   );
 }
 
-// ---- configuration --------------------------------------------------------------------------
+// The configuration builders live in monitoring-config.ts (pure); re-exported for callers.
+export * from './monitoring-config.js';
 
-export interface ScrapeJob {
-  job: string;
-  targets: string[];
-  /** Keep only series whose `label` matches `regex` (e.g. one mountpoint of node_exporter). */
-  keep?: { label: string; regex: string };
-}
-
-/** prometheus.yml: scrape and evaluation interval, rule files, the Alertmanager, the jobs. */
-export function prometheusConfig(o: {
-  interval: string;
-  ruleFiles: string[];
-  alertmanager: string;
-  jobs: ScrapeJob[];
-}): string {
-  return stringify({
-    global: { scrape_interval: o.interval, evaluation_interval: o.interval, scrape_timeout: o.interval },
-    rule_files: o.ruleFiles,
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [o.alertmanager] }] }] },
-    scrape_configs: o.jobs.map((j) => ({
-      job_name: j.job,
-      static_configs: [{ targets: j.targets }],
-      ...(j.keep && {
-        metric_relabel_configs: [{ source_labels: [j.keep.label], regex: j.keep.regex, action: 'keep' }],
-      }),
-    })),
-  });
-}
+// ---- probes ---------------------------------------------------------------------------------
 
 /**
- * alertmanager.yml: every alert goes to remediator's webhook (bearer token read from a file),
- * one group per alert unless `groupBy` says otherwise, resolved notifications on. The timings are parameters: the tests use
- * ~1 s, examples/alertmanager.yml explains production values.
+ * The first of `urls` that answers 2xx (redirects followed), or undefined. What `up` and the
+ * demo print: Debian's Prometheus 2.42 serves /classic/alerts but no /alerts, so the page
+ * to show depends on the build.
  */
-export function alertmanagerConfig(o: {
-  webhookUrl: string;
-  tokenFile: string;
-  groupWait: string;
-  groupInterval: string;
-  repeatInterval: string;
-  /** Labels that group alerts into one notification; default `['...']` (one group per alert). */
-  groupBy?: string[];
-}): string {
-  return stringify({
-    route: {
-      receiver: 'remediator',
-      group_by: o.groupBy ?? ['...'],
-      group_wait: o.groupWait,
-      group_interval: o.groupInterval,
-      repeat_interval: o.repeatInterval,
-    },
-    receivers: [
-      {
-        name: 'remediator',
-        webhook_configs: [
-          {
-            url: o.webhookUrl,
-            send_resolved: true,
-            max_alerts: 100,
-            http_config: { authorization: { type: 'Bearer', credentials_file: o.tokenFile } },
-          },
-        ],
-      },
-    ],
-  });
-}
-
-/**
- * A copy of a rule file with shorter timings, for tests and the fast demo: every `for:` becomes
- * `forDuration` and every range selector (`[2m]`) becomes `range`. Thresholds, labels and
- * annotations stay as they are; nothing else changes.
- */
-export function shortenRules(text: string, o: { forDuration: string; range: string }): string {
-  const doc = parse(text) as { groups: { name: string; rules: Record<string, unknown>[] }[] };
-  if (!Array.isArray(doc?.groups)) throw new Error('not a Prometheus rule file: no "groups" list');
-  for (const g of doc.groups) {
-    for (const r of g.rules) {
-      if (r.for !== undefined) r.for = o.forDuration;
-      if (typeof r.expr === 'string') r.expr = r.expr.replace(/\[\s*[0-9]+(ms|s|m|h|d|w|y)\s*\]/g, `[${o.range}]`);
-    }
+export async function firstAnswering(urls: string[], init: RequestInit = {}): Promise<string | undefined> {
+  for (const url of urls) {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+    await res?.body?.cancel();
+    if (res && res.status >= 200 && res.status < 300) return url;
   }
-  return stringify(doc);
+  return undefined;
 }
+
+/** Prometheus' alerts page: the current UI's, else the classic one (Debian's package). */
+export const prometheusAlertsPage = (base: string): Promise<string | undefined> =>
+  firstAnswering([`${base}/alerts`, `${base}/classic/alerts`]);
+
+/**
+ * Whether an Alertmanager serves its web UI. Debian's package has none: `/` is a placeholder
+ * page (200) and the UI's script.js is missing, so the UI's own file is what is asked.
+ */
+export const alertmanagerHasUi = async (base: string): Promise<boolean> =>
+  (await firstAnswering([`${base}/script.js`])) !== undefined;

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { plural } from '../plural.js';
 import { defineAction } from './types.js';
 
 export const PruneParams = Type.Object(
@@ -29,7 +30,7 @@ function pruneWhat(p: Prune) {
   };
 }
 
-/** "stopped opted-in containers, dangling images, buildCache". */
+/** "stopped opted-in containers, dangling images, the build cache". */
 function pruneList(p: Prune): string {
   return Object.entries(pruneWhat(p))
     .filter(([, v]) => v !== false)
@@ -63,7 +64,7 @@ export const prune = defineAction(PruneParams, {
     ctx.log.info({ bytesReclaimed: report.bytesReclaimed }, 'docker pruned');
     const mb = (report.bytesReclaimed / 1_048_576).toFixed(1);
     return {
-      summary: `pruned ${list}: ${mb} MiB reclaimed (${report.containersDeleted.length} containers, ${report.imagesDeleted} images)`,
+      summary: `pruned ${list}: ${mb} MiB reclaimed (${plural(report.containersDeleted.length, 'container')}, ${plural(report.imagesDeleted, 'image')})`,
       changed: report.bytesReclaimed > 0 || report.containersDeleted.length > 0 || report.imagesDeleted > 0,
       details: { ...report },
     };

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { ContainerInfo } from '../docker/port.js';
 import { RefusedError } from '../errors.js';
+import { plural } from '../plural.js';
 import { defineAction, type ActionContext, type ActionResult, type ParamProblem } from './types.js';
 
 export const ScaleParams = Type.Object(
@@ -78,7 +79,7 @@ export const scale = defineAction(ScaleParams, {
   },
   describe: (p, on) =>
     p.replicas !== undefined
-      ? `scale ${on} to ${p.replicas} replicas (bounded ${p.min ?? 1}..${p.max})`
+      ? `scale ${on} to ${plural(p.replicas, 'replica')} (bounded ${p.min ?? 1}..${p.max})`
       : `scale ${on} by ${p.by ?? 1} (at most ${p.max}, at least ${p.min ?? 1})`,
   async run(params, ctx): Promise<ActionResult> {
     const service = ctx.service!;
@@ -110,7 +111,7 @@ export const scale = defineAction(ScaleParams, {
       const why =
         asked > params.max ? ` (bounded by max ${params.max})` : asked < min ? ` (bounded by min ${min})` : '';
       return {
-        summary: `${service.name} already has ${running.length} running replicas${why}`,
+        summary: `${service.name} already has ${plural(running.length, 'running replica')}${why}`,
         changed: false,
         details: { ...details, after: running.length },
       };
@@ -124,7 +125,7 @@ export const scale = defineAction(ScaleParams, {
     }
     if (ctx.dryRun) {
       return {
-        summary: `would scale ${service.name} from ${running.length} to ${wanted} replicas`,
+        summary: `would scale ${service.name} from ${running.length} to ${plural(wanted, 'replica')}`,
         changed: false,
         details,
       };
@@ -133,7 +134,7 @@ export const scale = defineAction(ScaleParams, {
       const created = await scaleOut(ctx, running, wanted);
       const after = running.length + created.length;
       return {
-        summary: `scaled ${service.name} from ${running.length} to ${after} replicas`,
+        summary: `scaled ${service.name} from ${running.length} to ${plural(after, 'replica')}`,
         changed: true,
         details: { ...details, after, created },
       };
@@ -141,7 +142,7 @@ export const scale = defineAction(ScaleParams, {
     const removed = await scaleIn(ctx, running, wanted);
     const after = running.length - removed.length;
     return {
-      summary: `scaled ${service.name} from ${running.length} to ${after} replicas`,
+      summary: `scaled ${service.name} from ${running.length} to ${plural(after, 'replica')}`,
       changed: removed.length > 0,
       details: { ...details, after, removed },
     };

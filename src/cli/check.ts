@@ -5,10 +5,11 @@ import { primaryAction, type Remediation } from '../catalog/remediation.js';
 import { loadConfig } from '../config.js';
 import { CatalogError, type CatalogProblem, UsageError } from '../errors.js';
 import type { CliIO } from './io.js';
+import { usageLine } from './help.js';
 import { crossCheck, promtoolCheck, readAlertRules } from './rules.js';
 import { EXIT, paintFor, plural } from './term.js';
 
-export const CHECK_USAGE = 'usage: remediator check [--dir DIR] [--rules DIR] [--json]';
+export const CHECK_USAGE = usageLine('check');
 const DEFAULT_RULES_DIR = 'alert-rules';
 
 export interface CheckReport {
@@ -117,7 +118,8 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
   const e = paintFor(io.err, io.env);
   for (const r of report.remediations)
     io.out.write(`${p.green('ok')}  ${r.id}  ${r.action}  match ${r.match.join(', ')}\n`);
-  if (report.remediations.length > 0) io.out.write(`${report.remediations.length} remediation(s) valid in ${dir}\n`);
+  if (report.remediations.length > 0)
+    io.out.write(`${plural(report.remediations.length, 'remediation')} valid in ${dir}\n`);
   if (report.rules.files.length > 0) {
     const how = report.rules.promtool === 'checked' ? 'checked by promtool' : 'parsed only';
     io.out.write(
@@ -129,7 +131,7 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
   for (const n of report.notes) io.err.write(`${e.dim('note')}  ${n}\n`);
   if (!report.valid) {
     io.err.write(
-      `${report.problems.length} problem(s) in ${[dir, report.rules.files.length > 0 ? report.rules.dir : undefined].filter(Boolean).join(' and ')}\n`,
+      `${plural(report.problems.length, 'problem')} in ${[dir, report.rules.files.length > 0 ? report.rules.dir : undefined].filter(Boolean).join(' and ')}\n`,
     );
     return EXIT.problems;
   }

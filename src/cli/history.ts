@@ -8,13 +8,12 @@ import {
   type RawHistoryFilter,
 } from '../history/index.js';
 import { connectRedis, type CliIO } from './io.js';
+import { usageLine } from './help.js';
+
 import { EXIT, paintFor, plural, table, type Paint } from './term.js';
 import { HistoryFilterError, UsageError } from '../errors.js';
 
-export const HISTORY_USAGE =
-  'usage: remediator history [--alertname NAME] [--remediation ID] [--target NAME] [--outcome OUTCOME]\n' +
-  '                          [--since TIME] [--until TIME] [--limit N] [--cursor C] [--json]\n' +
-  '  TIME: an ISO date, epoch ms, or an age such as 30m, 2h, 7d';
+export const HISTORY_USAGE = usageLine('history');
 
 const FILTERS = ['alertname', 'remediation', 'target', 'outcome', 'since', 'until', 'limit', 'cursor'] as const;
 
@@ -52,7 +51,7 @@ export function renderHistory(page: HistoryPage, p: Paint, nextCommand: string |
   return `${lines.join('\n')}\n`;
 }
 
-/** `remediator history`: exit 0 with a page (even an empty one), 1 when Redis is unreachable, 2 for a bad filter. */
+/** `remediator history`: exit 0 with a page (even an empty one), 69 when Redis is unreachable, 2 for a bad filter. */
 export async function historyCommand(argv: string[], io: CliIO): Promise<number> {
   const options = Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }]));
   const { values, positionals } = parseArgs({

@@ -12,16 +12,18 @@ import { hostKeys } from '../keys.js';
 import { REMEDIATION_QUEUE } from '../queue/contract.js';
 import { createSimulateReads, parsePayload, simulate } from '../simulate/index.js';
 import { connectRedis, readAll, type CliIO } from './io.js';
+import { usageLine } from './help.js';
+
 import { renderSimulation } from './simulate-view.js';
 import { EXIT, paintFor } from './term.js';
 
-export const SIMULATE_USAGE = 'usage: remediator simulate FILE|- [--json] [--dir DIR]';
+export const SIMULATE_USAGE = usageLine('simulate');
 const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 
 /**
  * `remediator simulate FILE|-`: what remediator would do with an Alertmanager payload now.
  * Reads Redis (episodes, guards, job states) and lists containers in Docker; writes nothing
- * and enqueues nothing. Exit 0 with a plan, 1 when the payload is invalid or Redis is
+ * and enqueues nothing. Exit 0 with a plan, 1 when the payload is invalid, 69 when Redis is
  * unreachable, 2 for wrong arguments, 78 for a bad environment.
  */
 export async function simulateCommand(argv: string[], io: CliIO): Promise<number> {

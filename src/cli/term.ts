@@ -6,10 +6,12 @@
 /** Exit codes of every command: scripts branch on these. */
 export const EXIT = {
   ok: 0,
-  /** Problems found: invalid remediations, an invalid payload, an unreachable dependency. */
+  /** Problems found: invalid remediations or rules, an invalid payload. */
   problems: 1,
   /** Wrong flags or arguments. */
   usage: 2,
+  /** EX_UNAVAILABLE: a service the command needs (Redis, the Docker Engine) cannot be reached. */
+  unavailable: 69,
   /** EX_CONFIG: the environment is wrong (names the variable). */
   config: 78,
 } as const;
@@ -82,5 +84,5 @@ export function humanDuration(ms: number): string {
   return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
 }
 
-/** Plural: `1 alert`, `3 alerts`. */
-export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+/** Plural: `1 alert`, `3 alerts` (the one helper every message uses). */
+export { plural } from '../plural.js';

@@ -60,23 +60,42 @@ export function orderedLabels(labels: Record<string, string>): [string, string][
   return entries.sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-function matcherFilter(labels: Record<string, string>): string {
+function matchers(labels: Record<string, string>): string[] {
   const q = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
   const picked = [
     ['alertname', labels.alertname ?? ''] as [string, string],
     ...orderedLabels(labels).filter(([k]) => KEY_LABELS.includes(k)),
   ];
-  return `{${picked.map(([k, v]) => `${k}=${q(v)}`).join(',')}}`;
+  return picked.map(([k, v]) => `${k}=${q(v)}`);
 }
 
-/** Links: the rule's graph, the alert and a pre-filled silence in Alertmanager, the runbook. */
-export function alertLinks(data: RemediationJobData): string[] {
-  const base = data.group.externalURL?.replace(/\/+$/, '');
-  const filter = encodeURIComponent(matcherFilter(data.alert.labels));
+/**
+ * Where the Alertmanager links point (ALERTMANAGER_EXTERNAL_URL, ALERTMANAGER_UI): a base that
+ * replaces the payload's externalURL, and whether that Alertmanager has its web UI at all.
+ */
+export interface AlertmanagerLinks {
+  externalUrl: string | undefined;
+  ui: boolean;
+}
+
+/**
+ * Links: the rule's graph, the alert and a pre-filled silence in Alertmanager, the runbook.
+ * Without a web UI (Debian's package has none) the UI pages would all be a placeholder: the
+ * alert links to the API's JSON instead, and there is no silence link.
+ */
+export function alertLinks(
+  data: RemediationJobData,
+  am: AlertmanagerLinks = { externalUrl: undefined, ui: true },
+): string[] {
+  const base = (am.externalUrl ?? data.group.externalURL)?.replace(/\/+$/, '');
+  const m = matchers(data.alert.labels);
+  const filter = encodeURIComponent(`{${m.join(',')}}`);
+  const apiFilter = m.map((x) => `filter=${encodeURIComponent(x)}`).join('&');
   const out = [
     link(data.alert.generatorURL, 'Source'),
-    base ? link(`${base}/#/alerts?filter=${filter}`, 'Alertmanager') : undefined,
-    base ? link(`${base}/#/silences/new?filter=${filter}`, 'Silence') : undefined,
+    base && am.ui ? link(`${base}/#/alerts?filter=${filter}`, 'Alertmanager') : undefined,
+    base && !am.ui ? link(`${base}/api/v2/alerts?${apiFilter}`, 'Alertmanager (API)') : undefined,
+    base && am.ui ? link(`${base}/#/silences/new?filter=${filter}`, 'Silence') : undefined,
     link(data.alert.annotations.runbook_url, 'Runbook'),
   ];
   return out.filter((l): l is string => l !== undefined);
@@ -128,7 +147,12 @@ function labelLines(labels: Record<string, string>): string | undefined {
 }
 
 /** The parent message of a thread (also the body of every incoming-webhook message). */
-export function renderParent(view: ThreadView, data: RemediationJobData, jobId: string): SlackMessage {
+export function renderParent(
+  view: ThreadView,
+  data: RemediationJobData,
+  jobId: string,
+  am?: AlertmanagerLinks,
+): SlackMessage {
   const alertname = data.alert.labels.alertname ?? 'alert';
   const state = STATE_LABEL[view.state];
   const summary = data.alert.annotations.summary;
@@ -154,7 +178,7 @@ export function renderParent(view: ThreadView, data: RemediationJobData, jobId: 
   blocks.push({ type: 'section', fields: fields.map((f) => ({ ...f, text: cut(f.text, LIMITS.field) })) });
   const labels = labelLines(data.alert.labels);
   if (labels) blocks.push({ type: 'section', text: mrkdwn(labels) });
-  const links = alertLinks(data);
+  const links = alertLinks(data, am);
   // One element per link: each URL is bounded, so none is ever cut in the middle of its markup.
   blocks.push({ type: 'context', elements: [...links, `job \`${escCut(jobId, 300)}\``].map(mrkdwn) });
   const text = cut(`${state.text}: ${esc(alertname)}${summary ? ` — ${esc(summary)}` : ''}`, 500);

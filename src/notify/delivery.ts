@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { coerceError, SlackRateLimitedError, SlackPermanentError } from '../errors.js';
-import { fitMessage, renderParent, type SlackMessage } from './blocks.js';
+
+import { fitMessage, renderParent, type AlertmanagerLinks, type SlackMessage } from './blocks.js';
+
 import { notificationJobId, notifyKeys, type NotificationJobData } from './contract.js';
 import { renderEscalation, renderReply } from './details.js';
 import { type SlackTransport } from './transport.js';
@@ -24,6 +26,8 @@ export interface DeliveryDeps {
   defaultChannel: string | undefined;
   ttlSeconds: number;
   log: Logger;
+  /** ALERTMANAGER_EXTERNAL_URL / ALERTMANAGER_UI for the parent's links. */
+  alertmanagerLinks?: AlertmanagerLinks | undefined;
 }
 
 export interface DeliveryResult {
@@ -102,7 +106,7 @@ export function createDelivery(deps: DeliveryDeps) {
     const rec = await load(n.thread);
     if (n.event.kind === 'resolved' && !rec.exists) return { delivered: 0, note: 'no thread for this episode' };
     const { view, changed } = applyEvent(rec.view, n);
-    const parent = fitMessage(renderParent(view, n.data, n.thread));
+    const parent = fitMessage(renderParent(view, n.data, n.thread, deps.alertmanagerLinks));
     const reply = renderReply(n.event, n.data, n.jobId);
     const escalation = renderEscalation(n.event, n.data, n.jobId);
     const channel = rec.channel ?? n.data.remediation.notify.channel ?? deps.defaultChannel ?? '';

@@ -5,6 +5,7 @@ import type { RemediationJobData, RemediationJobResult } from '../queue/contract
 import { LIMITS, STEP_MARK, mrkdwn, type Block, type SlackMessage } from './blocks.js';
 import type { NotifyEvent } from './contract.js';
 import { bytes, codeBlock, cut, defang, duration, esc, escCut, mention } from './mrkdwn.js';
+import { plural } from '../plural.js';
 import { STATE_LABEL, escalationReason, needsHuman } from './view.js';
 
 /**
@@ -25,12 +26,13 @@ export function detailLines(details: Record<string, unknown>): string[] {
   const reclaimed = num(details.bytesReclaimed);
   if (reclaimed !== undefined) {
     const parts = [
-      Array.isArray(details.containersDeleted) && `${details.containersDeleted.length} containers`,
-      num(details.imagesDeleted) !== undefined && `${details.imagesDeleted} images`,
-      num(details.buildCacheDeleted) !== undefined && `${details.buildCacheDeleted} build cache entries`,
+      Array.isArray(details.containersDeleted) && plural(details.containersDeleted.length, 'container'),
+      num(details.imagesDeleted) !== undefined && plural(details.imagesDeleted as number, 'image'),
+      num(details.buildCacheDeleted) !== undefined &&
+        plural(details.buildCacheDeleted as number, 'build cache entry', 'build cache entries'),
       Array.isArray(details.volumesDeleted) &&
         details.volumesDeleted.length > 0 &&
-        `${details.volumesDeleted.length} volumes`,
+        plural(details.volumesDeleted.length, 'volume'),
     ].filter(Boolean);
     lines.push(`*Reclaimed:* ${bytes(reclaimed)}${parts.length ? ` (${parts.join(', ')} removed)` : ''}`);
   }

@@ -17,7 +17,8 @@ import { settledWithin } from '../time.js';
  * neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL set, this is off and nothing is queued.
  */
 export interface NotificationsDeps {
-  config: Pick<Config, 'slack' | 'redisUrl' | 'queuePrefix' | 'episodeTtlSeconds'>;
+  config: Pick<Config, 'slack' | 'redisUrl' | 'queuePrefix' | 'episodeTtlSeconds'> &
+    Partial<Pick<Config, 'alertmanagerLinks'>>;
   log: Logger;
   events: RemediationEvents;
   /** Run the consumer here (the worker role). */
@@ -83,6 +84,7 @@ export function createNotifications(deps: NotificationsDeps): Notifications | un
         defaultChannel: config.slack.defaultChannel,
         ttlSeconds: config.episodeTtlSeconds,
         log,
+        alertmanagerLinks: config.alertmanagerLinks,
       });
       worker = new Worker<NotificationJobData, DeliveryResult>(NOTIFY_QUEUE, processor, {
         connection: workerRedis,

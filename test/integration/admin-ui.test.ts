@@ -1,6 +1,7 @@
 // The queue UI under /admin in a real headless browser (Debian chromium driven by
 // playwright-core): with the admin credentials it shows the queues and the reason of a job that
-// failed through the real pipeline; without them, or with the webhook's, it is refused.
+// failed through the real pipeline; without them, or with the webhook's, it is refused. The
+// page may reach nothing but remediator itself: a request to any other host fails the test.
 import Docker from 'dockerode';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -23,6 +24,20 @@ const p = uniquePrefix('admin');
 let h: Harness;
 let browser: Browser;
 let failedReason: string;
+/** Requests the browser tried to send anywhere but 127.0.0.1 (aborted, and a failure). */
+const external: string[] = [];
+
+/** A browser context that lets requests reach 127.0.0.1 only, and records any other. */
+async function localContext(options: Parameters<Browser['newContext']>[0]) {
+  const context = await browser.newContext(options);
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (new URL(url).hostname === '127.0.0.1') return route.continue();
+    external.push(url);
+    return route.abort('blockedbyclient');
+  });
+  return context;
+}
 
 beforeAll(async () => {
   [h, browser] = await Promise.all([
@@ -46,14 +61,16 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Checked here as well, for requests a refusal test's page made.
+  expect(external, 'requests to hosts other than 127.0.0.1').toEqual([]);
   await browser?.close();
   await h?.stop();
   await removeContainers(docker, p);
 });
 
 describe('queue UI in a browser', () => {
-  it("with the admin credentials: loads, shows the queue and a failed job's reason", async () => {
-    const context = await browser.newContext({ httpCredentials: ADMIN });
+  it("with the admin credentials: loads, shows the queue and a failed job's reason, asking no other host", async () => {
+    const context = await localContext({ httpCredentials: ADMIN });
     try {
       const page = await context.newPage();
       const res = await page.goto(`${h.url}/admin`);
@@ -62,6 +79,8 @@ describe('queue UI in a browser', () => {
       await page.goto(`${h.url}/admin/queue/remediations?status=failed`);
       await page.getByText(failedReason).first().waitFor({ timeout: 20_000 });
       expect(await page.title()).toMatch(/remediator/);
+      // bull-board's page links Google Fonts; remediator strips that, so nothing leaves the machine.
+      expect(external).toEqual([]);
     } finally {
       await context.close();
     }
@@ -73,7 +92,7 @@ describe('queue UI in a browser', () => {
    * way no queue data may have reached the page.
    */
   async function refusal(options: Parameters<Browser['newContext']>[0]): Promise<string> {
-    const context = await browser.newContext(options);
+    const context = await localContext(options);
     try {
       const page = await context.newPage();
       const served: string[] = [];

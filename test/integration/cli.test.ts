@@ -1,6 +1,8 @@
-// The real `remediator` binary as a user runs it: check, configuration errors, and start ->
-// fixture over HTTP -> container restarted -> SIGTERM -> clean exit.
+// The real `remediator` binary as a user runs it: --version and --help, the exit codes of
+// README.md's table (and `npm run demo`'s), check, configuration errors, and start -> fixture
+// over HTTP -> container restarted -> SIGTERM -> clean exit.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,21 +17,94 @@ import { BIN, spawnRemediator } from '../support/process.js';
 const run = promisify(execFile);
 const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info' };
 
-async function cli(args: string[], env: Record<string, string> = {}) {
+async function exec(file: string, args: string[], env: Record<string, string>, cwd?: string) {
   try {
-    const r = await run(process.execPath, [BIN, ...args], { env: { ...baseEnv, ...env }, timeout: 30_000 });
+    const r = await run(file, args, { env: { ...baseEnv, ...env }, timeout: 30_000, cwd });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+const cli = (args: string[], env: Record<string, string> = {}) => exec(process.execPath, [BIN, ...args], env);
+const ROOT = path.join(import.meta.dirname, '..', '..');
+const COMMANDS = ['start', 'serve', 'worker', 'check', 'simulate', 'history'];
+
+describe('remediator --version and --help', () => {
+  it('--version prints the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await cli([flag]);
+      expect(r).toMatchObject({ code: 0, stdout: `remediator ${version}\n`, stderr: '' });
+    }
+  });
+
+  it('--help lists every command and the exit codes', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    expect(r.stdout).toContain('0 ok, 1 problems found');
+    expect(r.stdout).toContain('69 unavailable');
+  });
+
+  it.each(COMMANDS)('remediator %s --help prints its usage and exits 0 (so do -h and help CMD)', async (c) => {
+    // -h and `help CMD` once each: every run of the binary costs a Node start.
+    const other = c === 'check' ? [[c, '-h']] : c === 'history' ? [['help', c]] : [];
+    for (const args of [[c, '--help'], ...other]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`^usage: remediator ${c}\\b`));
+      expect(r.stdout).toContain('exit codes: 0 ok');
+    }
+  });
+});
+
+describe('exit codes, as README.md lists them', () => {
+  it("2 for usage: an unknown command, an unknown option (with the usage, not Node's tip), an extra argument", async () => {
+    const unknown = await cli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    for (const c of ['check', 'simulate', 'history']) {
+      const r = await cli([c, '--bogus']);
+      expect(r.code, c).toBe(2);
+      expect(r.stderr).toContain(`remediator ${c}: Unknown option '--bogus'\nusage: remediator ${c}`);
+      expect(r.stderr).not.toContain('To specify a positional argument');
+    }
+    const extra = await cli(['worker', 'now']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain('unexpected argument "now"');
+  });
+
+  it('69 when Redis cannot be reached (history, simulate), naming where it looked', async () => {
+    const env = { REDIS_URL: 'redis://127.0.0.1:1' };
+    const history = await cli(['history'], env);
+    expect(history.code).toBe(69);
+    expect(history.stderr).toContain('cannot reach Redis at 127.0.0.1:1 (REDIS_URL)');
+    const simulate = await cli(['simulate', path.join(FIXTURES, 'firing-disk-full.json')], env);
+    expect(simulate.code).toBe(69);
+  });
+
+  it('npm run demo keeps the same scheme: 2 for usage, 69 when no stack is up', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'rmd-demo-'));
+    const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+    const demo = (args: string[]) => exec(tsx, ['demo/cli.ts', ...args], { REMEDIATOR_RUN_DIR: empty }, ROOT);
+    const usage = await demo(['frobnicate']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('usage: npm run demo -- latency');
+    const seconds = await demo(['queue', 'lots']);
+    expect(seconds.code).toBe(2);
+    const none = await demo(['latency']);
+    expect(none.code).toBe(69);
+    expect(none.stderr).toContain('no demo running');
+  });
+});
 
 describe('remediator check', () => {
   it('accepts the shipped remediations (exit 0)', async () => {
     const r = await cli(['check']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/3 remediation\(s\) valid/);
+    expect(r.stdout).toMatch(/3 remediations valid/);
   });
 
   it('reports every invalid file with its path and reason (exit 1)', async () => {

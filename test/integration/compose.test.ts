@@ -1,12 +1,29 @@
 // docker-compose.yml is for users' machines (no registry here); Debian's docker-compose checks
-// that it is valid and that it keeps the safety properties we promise.
+// that it is valid and that it keeps the safety properties we promise. Its worker is then run
+// for real, as the file runs it (the real binary, the file's environment), to prove its health
+// check can pass and Prometheus can scrape it.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
+import { freePort } from '../../scripts/lib/daemons.js';
+import { uniquePrefix } from '../support/docker.js';
+import { spawnRemediator } from '../support/process.js';
 
 const run = promisify(execFile);
+const TOKEN_ENV = { ...process.env, WEBHOOK_TOKEN: 'compose-check-token-123456' };
+
+type ComposeService = {
+  command?: string[] | string;
+  environment?: Record<string, string>;
+  volumes?: (string | { source?: string; target?: string })[];
+};
+async function composeConfig(env: NodeJS.ProcessEnv = TOKEN_ENV): Promise<Record<string, ComposeService>> {
+  const { stdout } = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { env });
+  return (parse(stdout) as { services: Record<string, ComposeService> }).services;
+}
 
 describe('docker-compose.yml', () => {
   it('is valid for docker-compose, hands the Docker socket only to the worker, and keeps Redis durable', async () => {
@@ -102,6 +119,101 @@ describe('docker-compose.yml', () => {
     await expect(run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { env })).rejects.toThrow(
       /WEBHOOK_TOKEN/,
     );
+  });
+});
+
+describe('docker-compose.yml passes the settings through', () => {
+  it('SLACK_*, ADMIN_* and the other documented variables reach the processes that read them', async () => {
+    const set = {
+      SLACK_BOT_TOKEN: 'xoxb-compose-1',
+      SLACK_CHANNEL: '#ops',
+      SLACK_API_URL: 'http://127.0.0.1:1/api/',
+      ADMIN_USER: 'ops',
+      ADMIN_PASSWORD: 'admin-password-0123456',
+      ALERTMANAGER_EXTERNAL_URL: 'https://am.example.com',
+      HISTORY_RETENTION_SECONDS: '86400',
+      DRY_RUN: 'true',
+      MAX_IN_FLIGHT: '3',
+    };
+    const services = await composeConfig({ ...TOKEN_ENV, ...set });
+    const api = services['remediator-api']!.environment!;
+    const worker = services['remediator-worker']!.environment!;
+    for (const env of [api, worker])
+      expect(env).toMatchObject({
+        SLACK_BOT_TOKEN: set.SLACK_BOT_TOKEN,
+        SLACK_CHANNEL: set.SLACK_CHANNEL,
+        SLACK_API_URL: set.SLACK_API_URL,
+        ALERTMANAGER_EXTERNAL_URL: set.ALERTMANAGER_EXTERNAL_URL,
+        HISTORY_RETENTION_SECONDS: '86400',
+        DRY_RUN: 'true',
+      });
+    // The queue UI is served by HTTP; the worker never gets its password.
+    expect(api).toMatchObject({ ADMIN_USER: 'ops', ADMIN_PASSWORD: set.ADMIN_PASSWORD });
+    expect(worker.ADMIN_PASSWORD).toBeUndefined();
+    expect(worker.MAX_IN_FLIGHT).toBe('3');
+  });
+
+  it('Prometheus scrapes the worker too (job remediator), on the port the worker listens on', async () => {
+    const worker = (await composeConfig())['remediator-worker']!.environment!;
+    const prom = parse(readFileSync('demo/compose/prometheus.yml', 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = prom.scrape_configs
+      .find((j) => j.job_name === 'remediator')
+      ?.static_configs.flatMap((c) => c.targets);
+    expect(targets).toEqual(['remediator-api:9095', `remediator-worker:${worker.WORKER_PORT}`]);
+  });
+});
+
+describe('remediator worker as docker-compose.yml runs it', () => {
+  it('answers its health check and Prometheus on WORKER_PORT (and serves nothing else)', async () => {
+    const service = (await composeConfig())['remediator-worker']!;
+    expect([service.command].flat()).toEqual(['worker']);
+    const composed = service.environment!;
+    // Only what must differ on this machine: the Compose network's names and the image's paths
+    // (Redis, Docker, remediations), 127.0.0.1 instead of 0.0.0.0, a free port, a private queue.
+    const port = await freePort();
+    const here: Record<string, string> = {
+      REDIS_URL: inject('redisUrl'),
+      DOCKER_HOST: inject('dockerHost'),
+      REMEDIATIONS_DIR: path.resolve('remediations'),
+      HOST: '127.0.0.1',
+      WORKER_PORT: String(port),
+      QUEUE_PREFIX: uniquePrefix('compose').replace(/-$/, ''),
+    };
+    for (const k of Object.keys(here)) expect(composed, `docker-compose.yml sets ${k}`).toHaveProperty(k);
+    const proc = spawnRemediator('worker', { ...composed, ...here });
+    try {
+      await proc.waitForLine((l) => l.msg === 'worker health and metrics listening');
+      const url = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${url}/readyz`);
+      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { redis: 'ok', docker: 'ok', rules: 'ok' } });
+      expect(ready.status).toBe(200);
+      const metrics = await fetch(`${url}/metrics`);
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      // The counters RemediatorRemediationsFailing reads live in the worker: here they are.
+      expect(text).toContain('# TYPE remediator_remediations_total counter');
+      expect(text).toContain('# TYPE remediator_escalations_total counter');
+      // No webhook and no API on the worker's port.
+      const post = await fetch(`${url}/webhook/alertmanager`, { method: 'POST', body: '{}' });
+      expect(post.status).toBe(404);
+      for (const p of ['/api/v1/remediations', '/admin']) expect((await fetch(`${url}${p}`)).status).toBe(404);
+
+      // The image's HEALTHCHECK, as the Dockerfile writes it (PORT=9095 is set by the image).
+      const check = /^\s*CMD node -e "(.*)"\s*$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
+      expect(check, 'HEALTHCHECK CMD node -e "..." in Dockerfile').toBeDefined();
+      const closed = await freePort();
+      const env = { PATH: process.env.PATH ?? '', PORT: String(closed), WORKER_PORT: String(port) };
+      await expect(run(process.execPath, ['-e', check!], { env, timeout: 10_000 })).resolves.toBeDefined();
+      await expect(
+        run(process.execPath, ['-e', check!], { env: { ...env, WORKER_PORT: String(closed) }, timeout: 10_000 }),
+      ).rejects.toThrow();
+    } finally {
+      proc.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+    }
   });
 });
 

@@ -320,7 +320,7 @@ describe('remediator simulate (CLI)', () => {
     expect(usage.stderr).toMatch(/usage: remediator simulate FILE\|-/);
   });
 
-  it('Redis out of reach is an error that says where it looked (main exits 1 with it)', async () => {
+  it('Redis out of reach is an error that says where it looked (main exits 69 with it)', async () => {
     const r = cli([path.join(FIXTURES, 'firing-disk-full.json')], '', { REDIS_URL: 'redis://127.0.0.1:1' });
     await expect(r).rejects.toThrow(UnreachableError);
     await expect(r).rejects.toThrow(/cannot reach Redis at 127\.0\.0\.1:1 \(REDIS_URL\)/);

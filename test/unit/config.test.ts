@@ -280,3 +280,28 @@ describe('loadConfig: <SECRET>_FILE', () => {
     expect(err.message).toContain('WEBHOOK_TOKEN or WEBHOOK_TOKEN_FILE');
   });
 });
+
+describe('loadConfig: the worker listener and Alertmanager links', () => {
+  it('WORKER_PORT defaults to 9096 and is a TCP port, named when it is not', () => {
+    expect(loadConfig(base).workerPort).toBe(9096);
+    expect(loadConfig({ ...base, WORKER_PORT: '19096' }).workerPort).toBe(19096);
+    expect(configError({ ...base, WORKER_PORT: '70000' }).variable).toBe('WORKER_PORT');
+    expect(configError({ ...base, WORKER_PORT: 'nine' }).variable).toBe('WORKER_PORT');
+  });
+
+  it('ALERTMANAGER_EXTERNAL_URL and ALERTMANAGER_UI set where Slack links point', () => {
+    expect(loadConfig(base).alertmanagerLinks).toEqual({ externalUrl: undefined, ui: true });
+    expect(
+      loadConfig({ ...base, ALERTMANAGER_EXTERNAL_URL: 'http://127.0.0.1:19093', ALERTMANAGER_UI: 'false' })
+        .alertmanagerLinks,
+    ).toEqual({ externalUrl: 'http://127.0.0.1:19093', ui: false });
+  });
+
+  it('ALERTMANAGER_EXTERNAL_URL must be a plain http(s) URL: no credentials (they would be posted to Slack), no query', () => {
+    for (const bad of ['127.0.0.1:9093', 'http://user:pw@am:9093', 'https://am/?x=1', 'ftp://am'])
+      expect(configError({ ...base, ALERTMANAGER_EXTERNAL_URL: bad }).message).toMatch(
+        /^ALERTMANAGER_EXTERNAL_URL: invalid value \(expected Alertmanager's address/,
+      );
+    expect(configError({ ...base, ALERTMANAGER_UI: 'no' }).variable).toBe('ALERTMANAGER_UI');
+  });
+});

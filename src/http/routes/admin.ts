@@ -16,6 +16,10 @@ export interface AdminDeps {
 
 export const ADMIN_BASE_PATH = '/admin';
 
+/** The page without `<link href="http(s)://...">` elements (stylesheets, preconnects to other hosts). */
+export const withoutExternalLinks = (html: string): string =>
+  html.replace(/<link\b[^>]*\bhref=["']?(?:https?:)?\/\/[^>]*>[ \t]*\n?/gi, '');
+
 /**
  * The queue UI (bull-board) under /admin, behind basic auth. The hook sits in this plugin's
  * own context, so it covers the page, its API and its static files, and nothing else.
@@ -33,6 +37,13 @@ export const adminRoutes =
           .code(401)
           .send({ error: 'unauthorized', message: 'the queue UI needs the ADMIN_USER / ADMIN_PASSWORD credentials' });
       }
+    });
+    // bull-board's page links its fonts from Google: a request to a third party from the
+    // operator's browser, on a page that may sit on a network without internet. Absolute
+    // <link>s go; the UI falls back to the system fonts and loads everything else from here.
+    app.addHook('onSend', async (_req, reply, payload) => {
+      const type = String(reply.getHeader('content-type') ?? '');
+      return typeof payload === 'string' && type.startsWith('text/html') ? withoutExternalLinks(payload) : payload;
     });
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(base);

@@ -11,8 +11,11 @@ async function check(fn: () => Promise<unknown>, ms = 1_000): Promise<string> {
   }
 }
 
+/** What the health routes read: shared by the HTTP app and the worker's own listener. */
+export type HealthDeps = Pick<AppDeps, 'readiness' | 'catalog' | 'lifecycle' | 'metrics' | 'refreshQueueMetrics'>;
+
 export const healthRoutes =
-  (deps: AppDeps): FastifyPluginAsync =>
+  (deps: HealthDeps): FastifyPluginAsync =>
   async (app) => {
     // Liveness: the process answers. Nothing external, so a Redis outage does not restart it.
     app.get('/healthz', async () => ({ status: 'ok' }));

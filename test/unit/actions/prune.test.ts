@@ -53,6 +53,22 @@ describe('prune action', () => {
     expect(result.details.bytesReclaimed).toBe(50 * MiB);
   });
 
+  it('says 1 container, 1 image (not "1 containers")', async () => {
+    const docker = new FakeDocker();
+    docker.pruneReport = {
+      containersDeleted: ['c1'],
+      imagesDeleted: 1,
+      buildCacheDeleted: 0,
+      networksDeleted: [],
+      volumesDeleted: [],
+      bytesReclaimed: MiB,
+    };
+    const result = await prune.run({ type: 'prune' }, actionContext(docker));
+    expect(result.summary).toBe(
+      'pruned stopped opted-in containers, dangling images, the build cache: 1.0 MiB reclaimed (1 container, 1 image)',
+    );
+  });
+
   it('reports changed false when nothing was reclaimed', async () => {
     const docker = new FakeDocker();
     const result = await prune.run({ type: 'prune' }, actionContext(docker));

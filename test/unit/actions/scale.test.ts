@@ -67,6 +67,18 @@ describe('scale action: out', () => {
     expect(result.summary).toContain('bounded by max 4');
   });
 
+  it('counts in words a person reads: 1 running replica, 1 replica', async () => {
+    const docker = new FakeDocker([replica(1)]);
+    const at = await scale.run(
+      { type: 'scale', by: 1, max: 1 },
+      actionContext(docker, { service, targets: await targetsOf(docker) }),
+    );
+    expect(at.summary).toBe('worker already has 1 running replica (bounded by max 1)');
+    expect(scale.describe({ type: 'scale', replicas: 1, max: 4 }, 'service worker')).toBe(
+      'scale service worker to 1 replica (bounded 1..4)',
+    );
+  });
+
   it('numbers a new replica after the highest number the service has, stopped replicas included', async () => {
     const docker = new FakeDocker([replica(1), replica(5, { running: false })]);
     const targets = (await targetsOf(docker)).filter((c) => c.running);

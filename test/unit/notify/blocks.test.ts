@@ -181,6 +181,28 @@ describe('the parent message', () => {
     expect(all).toContain('job `high-latency.3e03c1ad0d5013c4.1795780469137`');
   });
 
+  it('ALERTMANAGER_EXTERNAL_URL replaces the payload externalURL (often an internal host name)', () => {
+    const d = jobData();
+    const links = alertLinks(d, { externalUrl: 'https://am.example.com/am/', ui: true });
+    expect(links[0]).toMatch(/^<https:\/\/am\.example\.com\/am\/#\/alerts\?filter=%7Balertname%3D%22HighLatency%22/);
+    expect(links[1]).toMatch(/^<https:\/\/am\.example\.com\/am\/#\/silences\/new\?filter=/);
+    expect(links.join(' ')).not.toContain('vm:19093');
+    const msg = renderParent(viewAfter(d, [{ kind: 'queued' }]), d, 'j', {
+      externalUrl: 'https://am.example.com',
+      ui: true,
+    });
+    expect(JSON.stringify(msg)).toContain('https://am.example.com/#/alerts');
+  });
+
+  it('without an Alertmanager UI: the alert links to the API, and there is no silence link', () => {
+    const d = jobData();
+    const links = alertLinks(d, { externalUrl: 'http://127.0.0.1:19093', ui: false });
+    expect(links).toEqual([
+      '<http://127.0.0.1:19093/api/v2/alerts?filter=alertname%3D%22HighLatency%22&amp;filter=severity%3D%22critical%22&amp;filter=instance%3D%22api%3A8000%22&amp;filter=container%3D%22api%22|Alertmanager (API)>',
+    ]);
+    expect(links.join(' ')).not.toMatch(/silence|#\//i);
+  });
+
   it('leaves out links it cannot build safely (no generatorURL, no externalURL, a javascript: runbook)', () => {
     const d = jobData();
     d.alert.generatorURL = '';

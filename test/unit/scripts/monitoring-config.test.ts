@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { alertmanagerConfig, prometheusConfig, shortenRules } from '../../../scripts/lib/monitoring.js';
+import {
+  alertmanagerConfig,
+  prometheusConfig,
+  shortenRules,
+  spokenDuration,
+  withoutPlaceholderRunbooks,
+} from '../../../scripts/lib/monitoring-config.js';
 import { ROOT } from '../fixtures.js';
 
 type Rules = {
@@ -20,6 +26,10 @@ type Rules = {
 };
 const shipped = readFileSync(path.join(ROOT, 'alert-rules', 'remediation-targets.yml'), 'utf8');
 
+/** The text with its timing phrases blanked: what must stay the same when timings change. */
+const untimed = (s: string | undefined) =>
+  s?.replace(/\b((?:over|in) the last|for at least) [0-9]+ (second|minute|hour|day)s?\b/g, '$1 <T>');
+
 describe('shortenRules', () => {
   it('shortens every for: and range window, and changes nothing else', () => {
     const before = parse(shipped) as Rules;
@@ -32,15 +42,56 @@ describe('shortenRules', () => {
       expect(r.for).toBe(orig.for === undefined ? undefined : '2s');
       expect(r.expr).toBe(orig.expr.replace(/\[[0-9]+[smhdwy]\]/g, '[10s]'));
       expect(r.labels).toEqual(orig.labels);
-      expect(r.annotations).toEqual(orig.annotations);
+      expect(r.annotations?.summary).toBe(orig.annotations?.summary);
+      expect(r.annotations?.runbook_url).toBe(orig.annotations?.runbook_url);
+      expect(untimed(r.annotations?.description)).toBe(untimed(orig.annotations?.description));
     }
     const latency = b.find((r) => r.alert === 'HighLatency')!;
     expect(latency.expr).toContain('rate(http_request_duration_seconds_bucket[10s])');
     expect(latency.expr).toContain('> 1'); // the threshold stays
   });
 
+  it('says the new timings in the descriptions people read: no "over the last 2 minutes" in fast mode', () => {
+    const after = parse(shortenRules(shipped, { forDuration: '2s', range: '10s' })) as Rules;
+    const described = Object.fromEntries(
+      after.groups.flatMap((g) => g.rules).map((r) => [r.alert, r.annotations?.description ?? '']),
+    );
+    expect(described.HighLatency).toContain('over the last 10 seconds, above the 1s objective, for at least 2 seconds');
+    expect(described.QueueDepthHigh).toContain('for at least 2 seconds');
+    expect(described.disk_full).toContain('for at least 2 seconds');
+    for (const text of Object.values(described)) expect(text).not.toMatch(/\b[0-9]+ (minute|hour)s?\b/);
+    expect(spokenDuration('1m')).toBe('1 minute');
+    expect(spokenDuration('10s')).toBe('10 seconds');
+  });
+
+  it('leaves a phrase alone when the rule has no such timing (no for:, no range window)', () => {
+    const rules =
+      'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n' +
+      '        annotations:\n          description: down for at least 5 minutes over the last 5 minutes\n';
+    const after = parse(shortenRules(rules, { forDuration: '2s', range: '10s' })) as Rules;
+    expect(after.groups[0]!.rules[0]!.annotations?.description).toBe(
+      'down for at least 5 minutes over the last 5 minutes',
+    );
+  });
+
   it('names the problem when the text is not a rule file', () => {
     expect(() => shortenRules('receivers: []\n', { forDuration: '2s', range: '10s' })).toThrow(/no "groups" list/);
+  });
+});
+
+describe('withoutPlaceholderRunbooks (the demo copy of alert-rules/)', () => {
+  it('drops runbook_url values on runbooks.example, and nothing else', () => {
+    const before = parse(shipped) as Rules;
+    const after = parse(withoutPlaceholderRunbooks(shipped)) as Rules;
+    const a = before.groups.flatMap((g) => g.rules);
+    const b = after.groups.flatMap((g) => g.rules);
+    expect(a.some((r) => r.annotations?.runbook_url?.startsWith('https://runbooks.example/'))).toBe(true);
+    for (const [i, r] of b.entries()) {
+      const { runbook_url: _gone, ...rest } = a[i]!.annotations ?? {};
+      expect(r).toEqual({ ...a[i], annotations: rest });
+    }
+    const own = shipped.replace(/https:\/\/runbooks\.example\//g, 'https://wiki.internal/');
+    expect(withoutPlaceholderRunbooks(own)).toBe(own);
   });
 });
 

@@ -1,0 +1,90 @@
+/**
+ * What `remediator --help`, `remediator <command> --help` and `--version` print. Kept apart from
+ * the commands so help and version load nothing else (no Redis client, no Docker, no catalog).
+ */
+import { readFileSync } from 'node:fs';
+
+/** Every command of the CLI, in the order the overview lists them. */
+export const COMMANDS = ['start', 'serve', 'worker', 'check', 'simulate', 'history'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+export const isCommand = (s: string): s is CommandName => (COMMANDS as readonly string[]).includes(s);
+
+/** The exit-code table, the same words in every usage text and in README.md. */
+export const EXIT_CODES_TEXT =
+  'exit codes: 0 ok, 1 problems found (invalid files or payload), 2 usage, 69 unavailable (Redis or\n' +
+  'Docker out of reach), 78 configuration (the message names the variable).';
+
+const ENV_NOTE =
+  'Configuration comes from the environment (README.md lists every variable). check, simulate and\n' +
+  'history also read .run/env of a stack `npm run up` started, for the variables not set.';
+
+const RUNTIME = (what: string, extra: string) =>
+  `${what}\n\nSIGTERM/SIGINT stop it gracefully; SIGHUP (or a file change) reloads remediations/.\n${extra}`;
+
+export const USAGE: Record<CommandName, string> = {
+  start: `usage: remediator start\n\n${RUNTIME(
+    'HTTP (webhook, /healthz, /readyz, /metrics, /api/v1, /admin) and the worker in one process.',
+    'Needs WEBHOOK_TOKEN (or WEBHOOK_BASIC_USER/WEBHOOK_BASIC_PASSWORD), REDIS_URL, DOCKER_HOST; listens on HOST:PORT.',
+  )}`,
+  serve: `usage: remediator serve\n\n${RUNTIME(
+    'HTTP only (webhook, /healthz, /readyz, /metrics, /api/v1, /admin): enqueues jobs, never calls Docker.',
+    'Stateless: run several behind a load balancer. Needs WEBHOOK_TOKEN and REDIS_URL; listens on HOST:PORT.',
+  )}`,
+  worker: `usage: remediator worker\n\n${RUNTIME(
+    'The worker only: runs jobs against the Docker Engine and delivers Slack notifications.',
+    'Serves /healthz, /readyz and /metrics (nothing else) on HOST:WORKER_PORT (default 9096).\n' +
+      'Needs REDIS_URL and DOCKER_HOST (the one process that needs the Docker socket).',
+  )}`,
+  check:
+    'usage: remediator check [--dir DIR] [--rules DIR] [--json]\n\n' +
+    'Validate remediations/ (or --dir, REMEDIATIONS_DIR) and alert-rules/ (or --rules; with promtool when\n' +
+    'installed), and warn about remediations no rule triggers and rules no remediation handles.\n' +
+    'Exit 0 when valid (warnings allowed), 1 when anything is invalid.',
+  simulate:
+    'usage: remediator simulate FILE|- [--json] [--dir DIR]\n\n' +
+    'What an Alertmanager payload (a file, or - for stdin) would do now: matches, targets, guards and\n' +
+    "the worker's decision. Reads Redis and lists containers; writes nothing, enqueues nothing.\n" +
+    'Needs REDIS_URL and DOCKER_HOST (without Docker, targets are not looked up).',
+  history:
+    'usage: remediator history [--alertname NAME] [--remediation ID] [--target NAME] [--outcome OUTCOME]\n' +
+    '                          [--since TIME] [--until TIME] [--limit N] [--cursor C] [--json]\n' +
+    '  TIME: an ISO date, epoch ms, or an age such as 30m, 2h, 7d\n\n' +
+    'Past remediations, newest first, from Redis (kept HISTORY_RETENTION_SECONDS). Needs REDIS_URL.',
+};
+
+/** The first line of a command's usage: what an error message repeats. */
+export const usageLine = (c: CommandName): string => USAGE[c].split('\n\n')[0]!;
+
+export const OVERVIEW = `usage: remediator [command] [options]
+       remediator <command> --help | --version
+
+commands:
+  start      HTTP webhook and worker in one process (default)
+  serve      HTTP webhook only (enqueues jobs)
+  worker     worker only (runs jobs against Docker; health and metrics on WORKER_PORT)
+  check      validate remediations/ and alert-rules/ [--dir DIR] [--rules DIR] [--json]
+  simulate   FILE|-  what a payload would do now: matches, targets, guards [--json] [--dir DIR]
+  history    past remediations [--alertname --remediation --target --outcome --since --until
+             --limit --cursor] [--json]
+
+${EXIT_CODES_TEXT}
+
+${ENV_NOTE}`;
+
+/** The text for `remediator <command> --help`: the usage, then the shared notes. */
+export function commandHelp(c: CommandName): string {
+  return `${USAGE[c]}\n\n${EXIT_CODES_TEXT}\n\n${ENV_NOTE}`;
+}
+
+/** The version in package.json (src/ and dist/ both sit one folder below it). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** True when the arguments ask for help (before a `--`, which ends the options). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
