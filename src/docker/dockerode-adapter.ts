@@ -1,19 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { BadParamsError, TargetNotFoundError, TransientError } from '../errors.js';
+import { TargetNotFoundError } from '../errors.js';
+import { cloneOptions, toInfo } from './container-config.js';
+import { call, dockerMessage, mapDockerError, type DockerodeError } from './dockerode-errors.js';
+import { execIn } from './dockerode-exec.js';
+import { swarmMethods } from './dockerode-swarm.js';
+import { demuxLogs, statsOf, tailText, type RawStats } from './evidence.js';
 import type {
   ContainerInfo,
   ContainerQuery,
+  CreateFromOptions,
   DockerPort,
-  ExecOptions,
-  ExecResult,
-  HealthStatus,
   PruneOptions,
   PruneReport,
   ReplicaOptions,
+  ResourceUpdate,
 } from './port.js';
+
+export { mapDockerError } from './dockerode-errors.js';
 
 export interface DockerConnection {
   dockerHost: string;
@@ -46,81 +51,73 @@ export function dockerOptions(conn: DockerConnection): Docker.DockerOptions {
   return options;
 }
 
-interface DockerodeError {
-  statusCode?: number;
-  code?: string;
-  json?: { message?: string } | null;
-  reason?: string;
-  message?: string;
-}
-
-/** Decide at the throw site whether retrying can help. */
-export function mapDockerError(err: unknown, what: string): Error {
-  const e = (err ?? {}) as DockerodeError;
-  const detail = e.json?.message ?? e.reason ?? e.message ?? String(err);
-  if (e.statusCode === 404) return new TargetNotFoundError(`${what}: not found (${detail})`);
-  if (e.statusCode === 400) return new BadParamsError(`${what}: rejected by Docker (${detail})`);
-  return new TransientError(`${what}: ${detail}`, { cause: err });
-}
-
-function healthOf(state: Docker.ContainerInspectInfo['State']): HealthStatus {
-  const status = (state as { Health?: { Status?: string } }).Health?.Status;
-  return status === 'healthy' || status === 'unhealthy' || status === 'starting' ? status : 'none';
-}
-
-function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
-  return {
-    id: i.Id,
-    name: i.Name.replace(/^\//, ''),
-    image: i.Config.Image,
-    labels: i.Config.Labels ?? {},
-    state: i.State.Status,
-    running: i.State.Running,
-    health: healthOf(i.State),
-    startedAt: i.State.StartedAt,
-    restartCount: i.RestartCount ?? 0,
+/** Docker answers some repeats with an error; for remediator they are the state it wanted. */
+function unlessAlready(pattern: RegExp) {
+  return (err: DockerodeError) => {
+    if (!pattern.test(dockerMessage(err))) throw err;
   };
 }
 
-/** Keeps only the last `max` bytes written to it: exec output stays bounded in memory and in Redis. */
-class TailBuffer {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-  constructor(private readonly max: number) {}
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    while (this.size > this.max && this.chunks.length > 0) {
-      const head = this.chunks[0]!;
-      const excess = this.size - this.max;
-      this.truncated = true;
-      if (head.length <= excess) {
-        this.chunks.shift();
-        this.size -= head.length;
-      } else {
-        this.chunks[0] = head.subarray(excess);
-        this.size -= excess;
-      }
-    }
+/** The update body Docker wants, with only the fields that change. */
+function updateBody(c: ResourceUpdate): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const fields = [
+    ['nanoCpus', 'NanoCpus'],
+    ['cpuShares', 'CpuShares'],
+    ['cpuQuota', 'CpuQuota'],
+    ['cpuPeriod', 'CpuPeriod'],
+    ['memory', 'Memory'],
+    ['memorySwap', 'MemorySwap'],
+    ['memoryReservation', 'MemoryReservation'],
+    ['pidsLimit', 'PidsLimit'],
+  ] as const;
+  for (const [ours, theirs] of fields) if (c[ours] !== undefined) body[theirs] = c[ours];
+  if (c.restartPolicy) {
+    body.RestartPolicy = { Name: c.restartPolicy.name, MaximumRetryCount: c.restartPolicy.maximumRetryCount };
   }
-  toString(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
+  return body;
 }
 
 export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { raw: Docker } {
   const docker = new Docker(dockerOptions(conn));
 
-  async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  const rawInspect = (id: string) => call(`inspect ${id}`, () => docker.getContainer(id).inspect());
+  const inspect = async (id: string) => toInfo(await rawInspect(id));
+
+  /** An image's config, or undefined when it is no longer on the engine. */
+  async function imageConfig(ref: string): Promise<Record<string, unknown> | undefined> {
     try {
-      return await fn();
+      return (await docker.getImage(ref).inspect()).Config as unknown as Record<string, unknown>;
     } catch (err) {
-      throw mapDockerError(err, what);
+      if ((err as DockerodeError).statusCode === 404) return undefined;
+      throw mapDockerError(err, `inspect image ${ref}`);
     }
   }
 
-  const inspect = (id: string) => call(`inspect ${id}`, async () => toInfo(await docker.getContainer(id).inspect()));
+  const connectNetwork: DockerPort['connectNetwork'] = (id, network, o) =>
+    call(`connect ${id} to network ${network}`, async () => {
+      const endpoint = { Aliases: o.aliases, ...(o.ipv4Address ? { IPAMConfig: { IPv4Address: o.ipv4Address } } : {}) };
+      await docker
+        .getNetwork(network)
+        .connect({ Container: id, EndpointConfig: endpoint })
+        .catch(unlessAlready(/already exists in network/));
+    });
+
+  /** Create (not start) a container like the source; networks beyond the first are connected after. */
+  async function clone(sourceId: string, o: CreateFromOptions & { dropPortBindings?: boolean }): Promise<string> {
+    const src = await rawInspect(sourceId);
+    const oldImage = o.image !== undefined ? await imageConfig(src.Image) : undefined;
+    const { create, connectAfter } = cloneOptions(src, o, oldImage);
+    const created = await call(`create ${o.name} from ${src.Name}`, () => docker.createContainer(create));
+    try {
+      for (const n of connectAfter) await connectNetwork(created.id, n.name, n);
+    } catch (err) {
+      // Half-built: never leave it holding the name.
+      await created.remove({ force: true }).catch(() => undefined);
+      throw err;
+    }
+    return created.id;
+  }
 
   return {
     raw: docker,
@@ -163,92 +160,79 @@ export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { r
       }),
     kill: (id, signal) => call(`kill ${id}`, async () => void (await docker.getContainer(id).kill({ signal }))),
 
-    async exec(id: string, o: ExecOptions): Promise<ExecResult> {
-      const container = docker.getContainer(id);
-      const exec = await call(`exec in ${id}`, () =>
-        container.exec({
-          Cmd: o.cmd,
-          AttachStdout: true,
-          AttachStderr: true,
-          User: o.user,
-          WorkingDir: o.workdir,
-          Env: o.env,
-        }),
-      );
-      const stream = await call(`exec in ${id}`, () => exec.start({ hijack: true, stdin: false }));
-      const out = new TailBuffer(o.maxOutputBytes);
-      const err = new TailBuffer(o.maxOutputBytes);
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      stdout.on('data', (c: Buffer) => out.push(c));
-      stderr.on('data', (c: Buffer) => err.push(c));
-      docker.modem.demuxStream(stream, stdout, stderr);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          stream.destroy();
-          reject(new TransientError(`exec in ${id}: no exit after ${o.timeoutMs} ms (${o.cmd.join(' ')})`));
-        }, o.timeoutMs);
-        const onAbort = () => {
-          clearTimeout(timer);
-          stream.destroy();
-          reject(new TransientError(`exec in ${id}: aborted`));
-        };
-        o.signal?.addEventListener('abort', onAbort, { once: true });
-        stream.on('end', () => {
-          clearTimeout(timer);
-          o.signal?.removeEventListener('abort', onAbort);
-          resolve();
-        });
-        stream.on('error', (e) => {
-          clearTimeout(timer);
-          reject(mapDockerError(e, `exec in ${id}`));
-        });
-      });
-      // The stream can end a moment before the engine records the exit code.
-      let info = await call(`exec inspect in ${id}`, () => exec.inspect());
-      for (let i = 0; info.Running && i < 50; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        info = await call(`exec inspect in ${id}`, () => exec.inspect());
-      }
-      return {
-        exitCode: info.ExitCode ?? -1,
-        stdout: out.toString(),
-        stderr: err.toString(),
-        truncated: out.truncated || err.truncated,
-      };
-    },
+    exec: (id, o) => execIn(docker, id, o),
 
     async createReplica(sourceId: string, o: ReplicaOptions): Promise<ContainerInfo> {
-      const src = await call(`inspect ${sourceId}`, () => docker.getContainer(sourceId).inspect());
       // Host port bindings cannot be shared by two replicas; the replica serves via the network.
-      const { PortBindings: _ports, ...hostConfig } = src.HostConfig as Docker.HostConfig & { PortBindings?: unknown };
-      const networks = src.NetworkSettings?.Networks ?? {};
-      const mode = hostConfig.NetworkMode ?? 'default';
-      const endpoints: Record<string, Docker.EndpointSettings> = {};
-      if (!['none', 'host', 'default', 'bridge'].includes(mode) && !mode.startsWith('container:')) {
-        for (const [net, ep] of Object.entries(networks)) endpoints[net] = { Aliases: ep.Aliases ?? [] };
-      }
-      const created = await call(`create replica of ${src.Name}`, () =>
-        docker.createContainer({
-          name: o.name,
-          Image: src.Config.Image,
-          Cmd: src.Config.Cmd,
-          Entrypoint: src.Config.Entrypoint,
-          Env: src.Config.Env,
-          WorkingDir: src.Config.WorkingDir,
-          User: src.Config.User,
-          Labels: { ...src.Config.Labels, ...o.labels },
-          Healthcheck: (src.Config as { Healthcheck?: Docker.HealthConfig }).Healthcheck,
-          StopSignal: (src.Config as { StopSignal?: string }).StopSignal,
-          HostConfig: hostConfig,
-          NetworkingConfig: Object.keys(endpoints).length > 0 ? { EndpointsConfig: endpoints } : undefined,
-        }),
-      );
-      await call(`start replica ${o.name}`, () => created.start());
-      return inspect(created.id);
+      const id = await clone(sourceId, { name: o.name, labels: o.labels, dropPortBindings: true });
+      await call(`start replica ${o.name}`, () => docker.getContainer(id).start());
+      return inspect(id);
     },
 
+    createFrom: async (sourceId, o) => inspect(await clone(sourceId, o)),
+
     remove: (id) => call(`remove ${id}`, async () => void (await docker.getContainer(id).remove({ force: true }))),
+
+    update: (id, changes) =>
+      call(`update ${id}`, async () => void (await docker.getContainer(id).update(updateBody(changes)))),
+    rename: (id, name) =>
+      call(`rename ${id} to ${name}`, async () => void (await docker.getContainer(id).rename({ name }))),
+    pause: (id) =>
+      call(`pause ${id}`, async () => {
+        await docker
+          .getContainer(id)
+          .pause()
+          .catch(unlessAlready(/is already paused/));
+      }),
+    unpause: (id) =>
+      call(`unpause ${id}`, async () => {
+        await docker
+          .getContainer(id)
+          .unpause()
+          .catch(unlessAlready(/is not paused/));
+      }),
+
+    connectNetwork,
+    disconnectNetwork: (id, network, force) =>
+      call(`disconnect ${id} from network ${network}`, async () => {
+        await docker
+          .getNetwork(network)
+          .disconnect({ Container: id, Force: force })
+          .catch(unlessAlready(/is not connected to/));
+      }),
+    async findNetworks(labels) {
+      const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+      const list = await call('list networks', () => docker.listNetworks({ filters: { label } }));
+      return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
+    },
+
+    async logs(id, o) {
+      const info = await rawInspect(id);
+      const body = await call(`logs of ${id}`, () =>
+        docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: o.tailLines }),
+      );
+      return tailText(demuxLogs(body as unknown as Buffer, info.Config.Tty), o.tailLines, o.maxBytes);
+    },
+    stats: (id) =>
+      call(`stats of ${id}`, async () => statsOf((await docker.getContainer(id).stats({ stream: false })) as RawStats)),
+    top: (id) =>
+      call(`top of ${id}`, async () => {
+        const r = (await docker.getContainer(id).top()) as { Titles?: string[]; Processes?: string[][] };
+        return { titles: r.Titles ?? [], processes: r.Processes ?? [] };
+      }),
+
+    inspectImage: (ref) =>
+      call(`inspect image ${ref}`, async () => {
+        const i = await docker.getImage(ref).inspect();
+        return { id: i.Id, tags: i.RepoTags ?? [] };
+      }),
+    engineInfo: () =>
+      call('engine info', async () => {
+        const i = (await docker.info()) as { NCPU?: number; MemTotal?: number };
+        return { cpus: i.NCPU ?? 1, memoryBytes: i.MemTotal ?? 0 };
+      }),
+
+    ...swarmMethods(docker),
 
     async prune(o: PruneOptions): Promise<PruneReport> {
       const report: PruneReport = {
