@@ -36,6 +36,7 @@ function networksOf(i: Docker.ContainerInspectInfo): NetworkAttachment[] {
       return {
         name,
         networkId: ep.NetworkID,
+        endpointId: ep.EndpointID,
         // Docker adds the container's short id itself; copying it would alias the old container.
         aliases: ((ep.Aliases ?? []) as string[]).filter((a) => a !== own),
         ipv4Address: ipam?.IPv4Address || undefined,

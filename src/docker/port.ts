@@ -11,6 +11,8 @@ export interface NetworkAttachment {
   /** The network's name (the key of `NetworkSettings.Networks`). */
   name: string;
   networkId: string;
+  /** Changes on every connect: tells a reconnect that already happened from one still to do. */
+  endpointId: string;
   /** Aliases given by the user or Compose; Docker's own short-id alias is left out. */
   aliases: string[];
   /** A static IPv4 address asked for at creation (IPAMConfig), kept on reconnect. */

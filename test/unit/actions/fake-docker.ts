@@ -289,6 +289,7 @@ export class FakeDocker implements DockerPort {
       labels: { ...source.labels, ...o.labels },
       restartCount: 0,
       healthLog: [],
+      networks: source.networks.map((n) => ({ ...n, endpointId: `ep-${++seq}` })),
     };
     this.setRunning(created, false);
     created.state = 'created';
@@ -352,7 +353,13 @@ export class FakeDocker implements DockerPort {
     this.record('connectNetwork', id, network, o);
     const c = this.get(id);
     if (!c.networks.some((n) => n.name === network)) {
-      c.networks.push({ name: network, networkId: `net-${network}`, aliases: o.aliases, ipv4Address: o.ipv4Address });
+      c.networks.push({
+        name: network,
+        networkId: `net-${network}`,
+        endpointId: `ep-${++seq}`,
+        aliases: o.aliases,
+        ipv4Address: o.ipv4Address,
+      });
       c.networks.sort((a, b) => a.name.localeCompare(b.name));
     }
     this.done('connectNetwork');
