@@ -8,8 +8,15 @@
  * Every phase is written to the job memo before it runs and checked against Docker on a rerun,
  * so a worker that dies at any point leaves a state the next run finishes or rolls back.
  */
-import type { ContainerInfo } from '../docker/port.js';
-import { PermanentError, RolledBackError, TransientError, isPermanent } from '../errors.js';
+import type { ContainerInfo, DockerPort } from '../docker/port.js';
+import {
+  PermanentError,
+  RolledBackError,
+  TransientError,
+  coerceError,
+  isPermanent,
+  type PermanentKind,
+} from '../errors.js';
 import { inspectIfThere, readJson, upPolicy, waitUp, writeJson } from './support.js';
 import type { ActionContext, ActionResult } from './types.js';
 
@@ -35,8 +42,11 @@ export interface RecreatePlan {
   wasRunning: boolean;
   newId?: string | undefined;
   newImage?: string | undefined;
-  phase: 'planned' | 'created' | 'verified' | 'done' | 'rolled-back';
+  phase: 'planned' | 'created' | 'verified' | 'done' | 'rolling-back' | 'rolled-back';
+  /** How it was verified, or why it was rolled back. */
   detail?: string | undefined;
+  /** Set when the cause of a rollback cannot pass by retrying (no such image): its kind. */
+  permanent?: PermanentKind | undefined;
 }
 
 /** What one container's recreate did. */
@@ -55,8 +65,26 @@ export interface Recreated {
 
 const planKey = (name: string) => `recreate:${name}`;
 
+const ASIDE = '-remediator-old-';
+
 /** The aside name of the old container while its replacement is verified. */
-export const asideName = (c: Pick<ContainerInfo, 'name' | 'id'>) => `${c.name}-remediator-old-${c.id.slice(0, 12)}`;
+export const asideName = (c: Pick<ContainerInfo, 'name' | 'id'>) => `${c.name}${ASIDE}${c.id.slice(0, 12)}`;
+
+/** The name a container had before a recreate put it aside (its own name otherwise). */
+export function originalName(c: Pick<ContainerInfo, 'name' | 'id'>): string {
+  const suffix = `${ASIDE}${c.id.slice(0, 12)}`;
+  return c.name.endsWith(suffix) && c.name.length > suffix.length ? c.name.slice(0, -suffix.length) : c.name;
+}
+
+/**
+ * For the engine's resolve step: a container name that resolves to nothing may belong to a
+ * recreate that died between renaming the old container aside and creating the new one. The
+ * aside container is that target: the rerun finds its plan and finishes or rolls back.
+ */
+export async function findAside(docker: DockerPort, name: string): Promise<ContainerInfo | undefined> {
+  const found = await docker.findContainers({ namePrefix: `${name}${ASIDE}` });
+  return found.find((c) => originalName(c) === name);
+}
 
 /**
  * An unfinished plan for this container name (an earlier run died, or its rollback failed), or
@@ -127,17 +155,18 @@ class NotUpError extends Error {}
  * when the cause cannot pass by retrying (no such image): rolled back too.
  */
 export async function recreateContainer(ctx: ActionContext, c: ContainerInfo, o: RecreateOptions): Promise<Recreated> {
-  let plan = await currentPlan(ctx, c.name);
+  // A target found aside (a rerun after a crash) is the container of its original name.
+  let plan = await currentPlan(ctx, originalName(c));
   if (!plan) {
     plan = {
       attempt: ctx.attempt,
-      name: c.name,
+      name: originalName(c),
       oldId: c.id,
       oldImage: c.image,
       oldImageId: c.imageId,
       image: o.image ?? c.image,
       imageOverride: o.image !== undefined,
-      tempName: asideName(c),
+      tempName: asideName({ name: originalName(c), id: c.id }),
       wasRunning: c.running,
       phase: 'planned',
     };
@@ -153,32 +182,33 @@ export async function recreateContainer(ctx: ActionContext, c: ContainerInfo, o:
     detail: plan.detail ?? '',
     already,
   });
-  if (plan.phase === 'rolled-back') throw rolledBack(plan, plan.detail ?? 'rolled back earlier');
+  if (plan.phase === 'rolled-back') throw failure(plan);
   if (plan.phase === 'done') return outcome(true);
-  if (plan.phase !== 'verified') {
+  if (plan.phase === 'planned' || plan.phase === 'created') {
     try {
       await forward(ctx, plan, o);
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      try {
-        await rollBack(ctx, plan);
-      } catch (undo) {
-        // The memo keeps the plan unfinished: the next run tries the rollback again.
-        const why = undo instanceof Error ? undo.message : String(undo);
-        throw new TransientError(
-          `recreate of ${plan.name} failed (${reason}) and its rollback did not finish (${why}); the old container is ${plan.oldId.slice(0, 12)}`,
-        );
-      }
-      await save(ctx, { ...plan, phase: 'rolled-back', detail: reason });
-      if (err instanceof Error && !(err instanceof NotUpError) && isPermanent(err)) {
-        const kind = err instanceof PermanentError ? err.kind : 'refused';
-        throw new PermanentError(
-          kind,
-          `recreate of ${plan.name} rolled back: ${reason}; the old one is back under its own name`,
-        );
-      }
-      throw rolledBack(plan, reason);
+      const e = coerceError(err);
+      plan.phase = 'rolling-back';
+      plan.detail = e.message;
+      if (!(e instanceof NotUpError) && isPermanent(e))
+        plan.permanent = e instanceof PermanentError ? e.kind : 'refused';
+      // A memo that cannot be written must not stop the rollback: the old container comes first.
+      await save(ctx, plan).catch((m: Error) => ctx.log.error({ err: m.message }, 'recreate memo not written'));
     }
+  }
+  if (plan.phase === 'rolling-back') {
+    try {
+      await rollBack(ctx, plan);
+    } catch (undo) {
+      // The plan stays 'rolling-back' in the memo: the next run tries the rollback again.
+      throw new TransientError(
+        `recreate of ${plan.name} failed (${plan.detail}) and its rollback did not finish (${coerceError(undo).message}); the old container is ${plan.oldId.slice(0, 12)}`,
+      );
+    }
+    plan.phase = 'rolled-back';
+    await save(ctx, plan);
+    throw failure(plan);
   }
   // Verified: now, and only now, the old container goes.
   if (await inspectIfThere(ctx, plan.oldId)) await ctx.docker.remove(plan.oldId);
@@ -186,6 +216,18 @@ export async function recreateContainer(ctx: ActionContext, c: ContainerInfo, o:
   await save(ctx, plan);
   ctx.log.info({ containerId: plan.newId, container: plan.name, replaced: plan.oldId }, 'container recreated');
   return outcome(false);
+}
+
+/** The error a rolled-back recreate ends with (the same on every rerun). */
+function failure(plan: RecreatePlan): Error {
+  const reason = plan.detail ?? 'rolled back earlier';
+  if (plan.permanent) {
+    return new PermanentError(
+      plan.permanent,
+      `recreate of ${plan.name} rolled back: ${reason}; the old one is back under its own name`,
+    );
+  }
+  return rolledBack(plan, reason);
 }
 
 function rolledBack(plan: RecreatePlan, reason: string): RolledBackError {

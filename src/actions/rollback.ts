@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox';
 import type { ContainerInfo } from '../docker/port.js';
 import { RefusedError, TargetNotFoundError } from '../errors.js';
 import { ROLLBACK_IMAGE_LABEL, imageHistory, markRolledBack, previousImage, recordImage } from './image-history.js';
-import { currentPlan, recreateContainer, type Recreated } from './recreate-core.js';
+import { currentPlan, originalName, recreateContainer, type Recreated } from './recreate-core.js';
 import { keepsOld, recreatedResult } from './recreate.js';
 import { assertOptedIn } from './support.js';
 import { rollbackService } from './swarm.js';
@@ -78,7 +78,7 @@ export const rollback = defineAction(RollbackParams, {
     const choices: Record<string, Choice> = {};
     for (const c of ctx.targets) {
       // A rerun resumes with the image chosen first: the history has moved on since.
-      const pending = ctx.dryRun ? undefined : await currentPlan(ctx, c.name);
+      const pending = ctx.dryRun ? undefined : await currentPlan(ctx, originalName(c));
       const choice = pending
         ? { image: pending.image, imageId: '', source: 'the interrupted run' }
         : await choose(ctx, c);

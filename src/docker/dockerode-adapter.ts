@@ -126,7 +126,9 @@ export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { r
 
     async findContainers(query: ContainerQuery) {
       const filters: Record<string, string[]> = {};
-      if (query.name !== undefined) filters.name = [`^/${query.name.replace(/[.]/g, '\\.')}$`];
+      const esc = (n: string) => n.replace(/[.]/g, '\\.');
+      if (query.name !== undefined) filters.name = [`^/${esc(query.name)}$`];
+      else if (query.namePrefix !== undefined) filters.name = [`^/${esc(query.namePrefix)}`];
       if (query.labels) filters.label = Object.entries(query.labels).map(([k, v]) => `${k}=${v}`);
       const list = await call('list containers', () => docker.listContainers({ all: query.all ?? true, filters }));
       const infos = await Promise.all(

@@ -80,6 +80,8 @@ export interface ContainerInfo {
 export interface ContainerQuery {
   /** Exact container name. */
   name?: string;
+  /** Names starting with this (a recreate's aside container: `<name>-remediator-old-<id>`). */
+  namePrefix?: string;
   /** Every label must be present with this value. */
   labels?: Record<string, string>;
   /** Include stopped containers (default true). */

@@ -136,6 +136,8 @@ export class FakeDocker implements DockerPort {
   readonly healthOnStart = new Map<string, HealthStatus>();
   /** Throw a CrashError right after the n-th mutating call from now (it did happen). */
   crashAfterMutations: number | undefined;
+  /** After a crash every call fails (the process is gone) until revive(): a catch cannot clean up. */
+  dead = false;
   pruneReport: PruneReport = {
     containersDeleted: [],
     imagesDeleted: 0,
@@ -173,7 +175,13 @@ export class FakeDocker implements DockerPort {
     return [...this.containers.values()].find((c) => c.name === name);
   }
 
+  /** The worker process comes back: calls work again (the rerun). */
+  revive(): void {
+    this.dead = false;
+  }
+
   private record(method: keyof DockerPort, ...args: unknown[]): void {
+    if (this.dead) throw new CrashError(`${method} (the worker is dead)`);
     this.calls.push({ method, args });
     const failure = this.failures.get(method);
     if (failure) throw failure;
@@ -185,6 +193,7 @@ export class FakeDocker implements DockerPort {
     this.crashAfterMutations--;
     if (this.crashAfterMutations <= 0) {
       this.crashAfterMutations = undefined;
+      this.dead = true;
       throw new CrashError(method);
     }
   }
@@ -214,6 +223,7 @@ export class FakeDocker implements DockerPort {
     this.record('findContainers', query);
     return [...this.containers.values()]
       .filter((c) => query.name === undefined || c.name === query.name)
+      .filter((c) => query.namePrefix === undefined || c.name.startsWith(query.namePrefix))
       .filter((c) => Object.entries(query.labels ?? {}).every(([k, v]) => c.labels[k] === v))
       .filter((c) => query.all !== false || c.running)
       .map((c) => structuredClone(c));
