@@ -97,10 +97,11 @@ export function wanted(ask: Ask, current: number): number | undefined {
 
 /**
  * Docker refuses a memory limit above the current swap limit unless the swap changes with it.
- * Keep the swap room the container had; with none set, Docker's own default (twice the memory).
+ * Keep the swap room the container had; without a finite one, Docker's own default at create
+ * (twice the memory). Never -1: on the engines tested (cgroup v1) Docker stores an unlimited
+ * swap but the kernel keeps the old one, and a larger memory limit then fails.
  */
 export function swapFor(newMemory: number, current: ResourceLimits): number {
-  if (current.memorySwap === -1) return -1;
   if (current.memorySwap > 0 && current.memory > 0) return newMemory + Math.max(0, current.memorySwap - current.memory);
   return newMemory * 2;
 }
@@ -108,7 +109,8 @@ export function swapFor(newMemory: number, current: ResourceLimits): number {
 /**
  * What to send to put a recorded value back. Docker's update reads 0 as "unchanged", so an
  * unset original gets what has the same effect: the engine's CPUs and memory, -1 (unlimited),
- * the kernel defaults (1024 shares, a 100 ms period).
+ * the kernel defaults (1024 shares, a 100 ms period). An unset swap gives 0: the caller sets
+ * it from the memory restored, as a finite value.
  */
 export function restoreValue(
   limit: Exclude<keyof ResourceLimits, 'restartPolicy'>,
@@ -125,8 +127,10 @@ export function restoreValue(
       return 1024;
     case 'cpuPeriod':
       return 100_000;
+    case 'memorySwap':
+      return 0; // follows memory: the caller derives it (swapFor), never -1
     default:
-      return -1; // cpuQuota, memorySwap, memoryReservation, pidsLimit: unlimited
+      return -1; // cpuQuota, memoryReservation, pidsLimit: unlimited
   }
 }
 

@@ -39,8 +39,8 @@ export const UpdateParams = Type.Object(
     cpuPeriod: Type.Optional(bounded(Type.Integer({ minimum: 1000, maximum: 1_000_000 }))),
     /** Bytes or `256m`; at least 6m (Docker's minimum). Swap follows unless memorySwap is given. */
     memory: Type.Optional(bounded(Size)),
-    /** Memory + swap; -1 for unlimited swap. */
-    memorySwap: Type.Optional(Type.Union([Size, Type.Literal(-1)])),
+    /** Memory + swap (finite: an unlimited swap does not reliably apply on update). */
+    memorySwap: Type.Optional(Size),
     memoryReservation: Type.Optional(bounded(Size)),
     pidsLimit: Type.Optional(bounded(Type.Integer({ minimum: 1, maximum: 4_194_304 }))),
     restartPolicy: Type.Optional(
@@ -99,7 +99,7 @@ function check(p: Update): ParamProblem[] {
   }
   if (typeof p.memory !== 'object' && p.memory !== undefined) {
     const mem = bytesOf(p.memory);
-    if (p.memorySwap !== undefined && p.memorySwap !== -1 && bytesOf(p.memorySwap) < mem)
+    if (p.memorySwap !== undefined && bytesOf(p.memorySwap) < mem)
       problems.push({ path: '/memorySwap', reason: 'memory + swap must not be less than memory' });
     if (
       p.memoryReservation !== undefined &&
@@ -142,7 +142,7 @@ function changeFor(p: Update, c: ContainerInfo): ResourceUpdate {
     const v = p[f];
     if (v === undefined) continue;
     const limit = FIELDS[f].limit;
-    const to = f === 'memorySwap' && v === -1 ? -1 : wanted(askOf(f, v as Bounded<number | string>), cur[limit]);
+    const to = wanted(askOf(f, v as Bounded<number | string>), cur[limit]);
     if (to !== undefined && !sameValue(limit, cur[limit], to)) change[limit] = to;
   }
   if (change.nanoCpus !== undefined && (cur.cpuQuota > 0 || cur.cpuPeriod > 0))
@@ -171,8 +171,12 @@ async function restoreFor(ctx: ActionContext, c: ContainerInfo): Promise<Resourc
     const v = recorded[k]!;
     change[k] = k === 'restartPolicy' ? v : restoreValue(k, v as number, engine);
   }
-  if (change.memory !== undefined && change.memorySwap === undefined)
-    change.memorySwap = swapFor(change.memory as number, c.limits);
+  // An unset swap follows the memory restored (finite: see swapFor).
+  if (change.memorySwap === 0) delete change.memorySwap;
+  if (change.memory !== undefined && change.memorySwap === undefined) {
+    const memory = change.memory as number;
+    change.memorySwap = recorded.memory !== undefined && recorded.memory <= 0 ? memory * 2 : swapFor(memory, c.limits);
+  }
   return change as ResourceUpdate;
 }
 

@@ -34,7 +34,8 @@ describe('update values', () => {
   it('keeps the swap room when memory changes', () => {
     expect(swapFor(200 * MiB, limits({ memory: 100 * MiB, memorySwap: 150 * MiB }))).toBe(250 * MiB);
     expect(swapFor(200 * MiB, limits({ memory: 0, memorySwap: 0 }))).toBe(400 * MiB);
-    expect(swapFor(200 * MiB, limits({ memory: 100 * MiB, memorySwap: -1 }))).toBe(-1);
+    // Never -1: an unlimited swap is stored by Docker but not applied by the kernel on update.
+    expect(swapFor(200 * MiB, limits({ memory: 100 * MiB, memorySwap: -1 }))).toBe(400 * MiB);
   });
 
   it('restores unset values with what Docker accepts and means the same', () => {
@@ -45,6 +46,7 @@ describe('update values', () => {
     expect(restoreValue('cpuPeriod', 0, engine)).toBe(100_000);
     expect(restoreValue('cpuQuota', 0, engine)).toBe(-1);
     expect(restoreValue('pidsLimit', 0, engine)).toBe(-1);
+    expect(restoreValue('memorySwap', 0, engine)).toBe(0);
     expect(restoreValue('memory', 64 * MiB, engine)).toBe(64 * MiB);
   });
 });

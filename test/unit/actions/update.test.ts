@@ -142,9 +142,13 @@ describe('update action: restore', () => {
     // The fake engine has 4 CPUs and 8 GiB.
     expect(docker.callsTo('update').at(-1)).toEqual([
       'id-api',
-      { nanoCpus: 4e9, memory: 8 * 1024 ** 3, memorySwap: -1, pidsLimit: -1 },
+      { nanoCpus: 4e9, memory: 8 * 1024 ** 3, memorySwap: 16 * 1024 ** 3, pidsLimit: -1 },
     ]);
-    expect(docker.containers.get('id-api')!.limits).toMatchObject({ nanoCpus: 4e9, pidsLimit: 0, memorySwap: -1 });
+    expect(docker.containers.get('id-api')!.limits).toMatchObject({
+      nanoCpus: 4e9,
+      pidsLimit: 0,
+      memorySwap: 16 * 1024 ** 3,
+    });
   });
 
   it('with nothing recorded for the container, changes nothing and says so', async () => {
