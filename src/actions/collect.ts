@@ -6,6 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { ContainerInfo } from '../docker/port.js';
+import { assertOptedIn } from './support.js';
 import { defineAction, type ActionContext } from './types.js';
 
 export const CollectParams = Type.Object(
@@ -101,6 +102,7 @@ export const collect = defineAction(CollectParams, {
   verifies: 'none',
   describe: (p, on) => `collect ${what(p)} of ${on}`,
   async run(params, ctx) {
+    assertOptedIn(ctx);
     const names = ctx.targets.map((c) => c.name).join(', ');
     if (ctx.dryRun) return { summary: `would collect ${what(params)} of ${names}`, changed: false, details: {} };
     const failed: string[] = [];

@@ -11,6 +11,7 @@
 import type { ContainerInfo, DockerPort } from '../docker/port.js';
 import {
   PermanentError,
+  RefusedError,
   RolledBackError,
   TransientError,
   coerceError,
@@ -158,6 +159,11 @@ export async function recreateContainer(ctx: ActionContext, c: ContainerInfo, o:
   // A target found aside (a rerun after a crash) is the container of its original name.
   let plan = await currentPlan(ctx, originalName(c));
   if (!plan) {
+    if (c.autoRemove) {
+      throw new RefusedError(
+        `${c.name} runs with --rm (AutoRemove): stopping it deletes it, so it cannot be kept until its replacement is verified`,
+      );
+    }
     plan = {
       attempt: ctx.attempt,
       name: originalName(c),

@@ -79,6 +79,7 @@ export function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
     networkMode: i.HostConfig.NetworkMode ?? 'default',
     networks: networksOf(i),
     limits: limitsOf(i.HostConfig),
+    autoRemove: i.HostConfig.AutoRemove ?? false,
     healthLog: (state.Health?.Log ?? []).slice(-5).map((p) => ({
       start: p.Start ?? '',
       exitCode: p.ExitCode ?? -1,

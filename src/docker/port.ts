@@ -74,6 +74,8 @@ export interface ContainerInfo {
   /** User-defined networks (not none/host/bridge), sorted by name. */
   networks: NetworkAttachment[];
   limits: ResourceLimits;
+  /** `--rm`: Docker deletes it when it stops (a recreate could not keep it aside). */
+  autoRemove: boolean;
   healthLog: HealthProbe[];
 }
 

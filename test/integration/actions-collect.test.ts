@@ -86,4 +86,11 @@ describe('collect on the real engine', () => {
       `collected logs (last 200 lines, at most 16 KiB), inspect, stats, top of ${prefix}done; could not read ${prefix}done: top`,
     );
   });
+
+  it('refuses a container without the opt-in label', async () => {
+    const id = await createTestContainer(raw, { name: `${prefix}other` });
+    await expect(
+      collect.run({ type: 'collect' }, realContext(port, { targets: [await port.inspect(id)] })),
+    ).rejects.toThrow(/not opted in/);
+  });
 });

@@ -178,6 +178,30 @@ describe('rollback on the real engine', () => {
     expect(r.summary).toContain(`(image ${repo}:2 -> ${repo}:1)`);
   });
 
+  it('refuses a container without the opt-in label, and in dry run says from and to without acting', async () => {
+    const name = `${prefix}rbother`;
+    const c = await raw.createContainer({
+      name,
+      Image: `${repo}:2`,
+      Labels: { [ROLLBACK_IMAGE_LABEL]: `${repo}:1` },
+      HostConfig: { Init: true, NetworkMode: 'none' },
+    });
+    await c.start();
+    await expect(
+      rollback.run({ type: 'rollback' }, realContext(port, { targets: [await port.inspect(c.id)] })),
+    ).rejects.toThrow(/not opted in/);
+    const id = await run(`${prefix}rbdry`, `${repo}:2`, { [ROLLBACK_IMAGE_LABEL]: `${repo}:1` });
+    const dry = await rollback.run(
+      { type: 'rollback' },
+      realContext(port, { targets: [await port.inspect(id)], dryRun: true }),
+    );
+    expect(dry.summary).toBe(
+      `would roll back ${prefix}rbdry from ${repo}:2 to ${repo}:1 (label ${ROLLBACK_IMAGE_LABEL}), keeping the old container until the new one is up within 60s`,
+    );
+    expect((await raw.getContainer(name).inspect()).Id).toBe(c.id);
+    expect((await raw.getContainer(`${prefix}rbdry`).inspect()).Id).toBe(id);
+  });
+
   it('follows the label remediator.rollback.image', async () => {
     const name = `${prefix}rblabel`;
     const id = await run(name, `${repo}:2`, { [ROLLBACK_IMAGE_LABEL]: `${repo}:1` });

@@ -136,6 +136,14 @@ describe('pause and unpause on the real engine', () => {
     expect((await raw.getContainer(id).inspect()).State).toMatchObject({ Paused: false, Status: 'running' });
   });
 
+  it('refuses a container without the opt-in label and leaves it running', async () => {
+    const id = await createTestContainer(raw, { name: `${prefix}nopause` });
+    await expect(
+      pause.run({ type: 'pause' }, realContext(port, { targets: [await port.inspect(id)] })),
+    ).rejects.toThrow(/not opted in/);
+    expect((await raw.getContainer(id).inspect()).State.Paused).toBe(false);
+  });
+
   it('the adapter treats pausing a paused container and unpausing a running one as done', async () => {
     const id = await createTestContainer(raw, { name: `${prefix}pause2`, labels: OPT_IN });
     await port.unpause(id);

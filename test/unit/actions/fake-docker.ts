@@ -86,6 +86,7 @@ export function container(name: string, over: Partial<ContainerInfo> = {}): Cont
     networkMode: 'none',
     networks: [],
     healthLog: [],
+    autoRemove: false,
     ...over,
     limits: {
       nanoCpus: 0,

@@ -114,6 +114,15 @@ describe('collect action', () => {
     expect(c!.stats).toBeUndefined();
   });
 
+  it('refuses a container without the opt-in label', async () => {
+    const api = container('api', { labels: { 'remediator.enable': 'false' } });
+    const docker = new FakeDocker([api]);
+    await expect(collect.run({ type: 'collect' }, actionContext(docker, { targets: [api] }))).rejects.toThrow(
+      /not opted in/,
+    );
+    expect(docker.calls).toEqual([]);
+  });
+
   it('in dry run reads nothing and says what it would collect', async () => {
     const api = container('api');
     const docker = new FakeDocker([api]);

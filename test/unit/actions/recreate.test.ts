@@ -172,6 +172,16 @@ describe('recreate action', () => {
     expect(docker.byName('api')!.labels[RECREATED_FROM_LABEL]).not.toBe('id-api');
   });
 
+  it('refuses a container started with --rm: stopping it would delete it before the new one is verified', async () => {
+    const { docker } = world();
+    const rm = container('job', { autoRemove: true });
+    docker.containers.set(rm.id, rm);
+    await expect(recreate.run({ type: 'recreate' }, actionContext(docker, { targets: [rm] }))).rejects.toThrow(
+      /runs with --rm \(AutoRemove\)/,
+    );
+    expect(docker.mutatingCalls()).toEqual([]);
+  });
+
   it('refuses a container without the opt-in label, before any Docker call', async () => {
     const { docker } = world();
     const stranger = container('db', { labels: { 'remediator.enable': 'no' } });

@@ -146,6 +146,12 @@ describe('rollback action (container)', () => {
     }
   });
 
+  it('describes itself for a human', () => {
+    expect(rollback.describe({ type: 'rollback' }, 'api')).toBe(
+      'roll api back to the image it ran before (label remediator.rollback.image, else the recorded history; Swarm: PreviousSpec), keeping the old container until the new one is verified',
+    );
+  });
+
   it('in dry run makes no mutating call and says from and to', async () => {
     const { api, docker, hostState } = await upgraded();
     const r = await rollback.run(
