@@ -61,8 +61,16 @@ function notUp(c: ContainerInfo, policy: UpPolicy): string | undefined {
 }
 
 /**
- * Wait until the container runs (and is healthy, where it has a check) within the policy's
- * time. Gives up early when it exited and no restart policy will bring it back.
+ * How long a container without a health check must stay up (same start, no restart) before
+ * it counts as up: "running" right after a start says nothing about a process that dies in a
+ * second, and the old container is removed on the strength of it. At most half the wait.
+ */
+export const SETTLE_MS = 3_000;
+
+/**
+ * Wait until the container runs (and is healthy, where it has a check; else has stayed up for
+ * the settle time) within the policy's time. Gives up early when it exited and no restart
+ * policy will bring it back.
  */
 export async function waitUp(
   ctx: ActionContext,
@@ -70,9 +78,15 @@ export async function waitUp(
   policy: UpPolicy,
 ): Promise<{ ok: true; detail: string } | { ok: false; reason: string }> {
   const started = Date.now();
+  const settleMs = Math.min(SETTLE_MS, Math.floor(policy.withinMs / 2));
+  let upSince: { at: number; startedAt: string } | undefined;
   for (;;) {
     const c = await ctx.docker.inspect(id);
-    const why = notUp(c, policy);
+    let why = notUp(c, policy);
+    if (why === undefined && c.health === 'none') {
+      if (upSince?.startedAt !== c.startedAt) upSince = { at: Date.now(), startedAt: c.startedAt };
+      if (Date.now() - upSince.at < settleMs) why = `${c.name} up for less than ${settleMs} ms`;
+    }
     if (why === undefined)
       return { ok: true, detail: `${c.name} ${c.state}${c.health !== 'none' ? `/${c.health}` : ''}` };
     const exited = !c.running && c.state !== 'created' && c.state !== 'restarting';
@@ -85,6 +99,3 @@ export async function waitUp(
     await sleep(Math.min(250, policy.withinMs), ctx.signal);
   }
 }
-
-/** Docker's name rule, for names the actions make up (renamed old containers). */
-export const NAME_RULE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

@@ -46,6 +46,11 @@ beforeAll(async () => {
   const base = { Cmd: CMD, Volumes: { '/data': {} }, Healthcheck: healthy };
   images.v1 = await deriveImage(raw, `${repo}:1`, { ...base, Labels: { version: '1' } });
   images.v2 = await deriveImage(raw, `${repo}:2`, { ...base, Labels: { version: '2' } });
+  // No health check, and its process dies a second after it starts.
+  images.dies = await deriveImage(raw, `${repo}:dies`, {
+    Cmd: ['sh', '-c', 'sleep 1; exit 1'],
+    Labels: { version: 'dies' },
+  });
   images.bad = await deriveImage(raw, `${repo}:bad`, {
     ...base,
     Labels: { version: 'bad' },
@@ -54,7 +59,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await removeContainers(raw, prefix);
-  for (const tag of ['1', '2', 'bad'])
+  for (const tag of ['1', '2', 'bad', 'dies'])
     await raw
       .getImage(`${repo}:${tag}`)
       .remove({ force: true })
@@ -131,6 +136,25 @@ describe('recreate on the real engine', () => {
     expect(back.Image).toBe(images.v1);
     const mine = await raw.listContainers({ all: true, filters: { name: [name] } });
     expect(mine.map((c) => c.Names[0])).toEqual([`/${name}`]);
+  });
+
+  it('an image without a health check whose process dies soon after it starts is rolled back too', async () => {
+    const name = `${prefix}dies`;
+    const c = await raw.createContainer({
+      name,
+      Image: `${repo}:1`,
+      Labels: OPT_IN,
+      HostConfig: { Init: true, NetworkMode: 'none' },
+    });
+    await c.start();
+    await expect(
+      recreate.run(
+        { type: 'recreate', image: `${repo}:dies` },
+        realContext(port, { targets: [await port.inspect(c.id)], verify: { ...VERIFY, withinMs: 10_000 } }),
+      ),
+    ).rejects.toThrow(/rolled back: .*exited \(exit code 1\)/);
+    const back = await raw.getContainer(name).inspect();
+    expect([back.Id, back.State.Running, back.Image]).toEqual([c.id, true, images.v1]);
   });
 
   it('in dry run changes nothing and says what it would do', async () => {

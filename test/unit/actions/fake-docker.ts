@@ -135,6 +135,8 @@ export class FakeDocker implements DockerPort {
   readonly failures = new Map<keyof DockerPort, Error>();
   /** The health a container of this image reports once started (default: healthy if it has a check). */
   readonly healthOnStart = new Map<string, HealthStatus>();
+  /** Containers of these images exit (code 1) right after their first inspect once started. */
+  readonly diesAfterStart = new Set<string>();
   /** Throw a CrashError right after the n-th mutating call from now (it did happen). */
   crashAfterMutations: number | undefined;
   /** After a crash every call fails (the process is gone) until revive(): a catch cannot clean up. */
@@ -232,7 +234,11 @@ export class FakeDocker implements DockerPort {
 
   async inspect(id: string): Promise<ContainerInfo> {
     this.record('inspect', id);
-    return structuredClone(this.get(id));
+    const c = this.get(id);
+    const seen = structuredClone(c);
+    if (c.running && this.diesAfterStart.has(c.image))
+      Object.assign(c, { running: false, state: 'exited', exitCode: 1 });
+    return seen;
   }
 
   async restart(id: string, timeoutSeconds: number): Promise<void> {

@@ -82,6 +82,22 @@ describe('recreate action', () => {
     ]);
   });
 
+  it('without a health check, a new container must stay up a moment: one that dies right after its start is rolled back', async () => {
+    const api = container('api');
+    const docker = new FakeDocker([api]);
+    docker.addImage('example/app:2');
+    docker.diesAfterStart.add('example/app:2');
+    const err = await recreate
+      .run(
+        { type: 'recreate', image: 'example/app:2' },
+        actionContext(docker, { targets: [api], verify: { ...FAST, withinMs: 2_000 } }),
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RolledBackError);
+    expect((err as Error).message).toMatch(/api is exited \(exit code 1\)/);
+    expect([...docker.containers.values()].map((c) => [c.id, c.name, c.running])).toEqual([['id-api', 'api', true]]);
+  });
+
   it('rolls back without stopping the old container when the new one cannot even be created (no such image)', async () => {
     const { api, docker } = world();
     const err = await recreate
