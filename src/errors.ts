@@ -158,6 +158,21 @@ export class ExecStillRunningError extends PermanentError {
   }
 }
 
+/**
+ * A recreate (or rollback) whose new container did not come up in time: it was removed and the
+ * old one renamed back and started. A failed attempt (retried like a failed verification);
+ * `result` is the ActionResult saying "rolled back", for the history and the Slack thread.
+ */
+export class RolledBackError extends TransientError {
+  constructor(
+    message: string,
+    readonly result: unknown,
+  ) {
+    super(message);
+    this.name = 'RolledBackError';
+  }
+}
+
 /** A peer asked us to slow down (Slack's 429): wait `retryAfterMs`, spend no attempt. */
 export class RateLimitedError extends Error {
   constructor(

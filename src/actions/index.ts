@@ -1,11 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { collect, CollectParams } from './collect.js';
 import { exec, ExecParams } from './exec.js';
 import { kill, KillParams } from './kill.js';
+import { network, NetworkParams } from './network.js';
+import { pause, PauseParams } from './pause.js';
 import { prune, PruneParams } from './prune.js';
+import { recreate, RecreateParams } from './recreate.js';
+import { redeploy, RedeployParams } from './redeploy.js';
 import { restart, RestartParams } from './restart.js';
+import { rollback, RollbackParams } from './rollback.js';
 import { scale, ScaleParams } from './scale.js';
 import { start, StartParams } from './start.js';
 import { stop, StopParams } from './stop.js';
+import { unpause, UnpauseParams } from './unpause.js';
+import { update, UpdateParams } from './update.js';
 import { isDisruptive, type ActionContext, type ActionHandler, type ActionResult } from './types.js';
 
 /** Every action a remediation file may name, as one schema discriminated by `type`. */
@@ -17,6 +25,14 @@ export const ActionSchema = Type.Union([
   ExecParams,
   ScaleParams,
   PruneParams,
+  PauseParams,
+  UnpauseParams,
+  UpdateParams,
+  NetworkParams,
+  RecreateParams,
+  RollbackParams,
+  RedeployParams,
+  CollectParams,
 ]);
 export type ActionParams = Static<typeof ActionSchema>;
 export type ActionType = ActionParams['type'];
@@ -36,6 +52,14 @@ export const actions: { [K in ActionType]: ActionHandler<ParamMap[K]> } = {
   exec,
   scale,
   prune,
+  pause,
+  unpause,
+  update,
+  network,
+  recreate,
+  rollback,
+  redeploy,
+  collect,
 };
 
 export const ACTION_TYPES = Object.keys(actions) as ActionType[];

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { ContainerInfo } from '../docker/port.js';
 import { RefusedError } from '../errors.js';
 import { plural } from '../plural.js';
+import { scaleService } from './swarm.js';
 import { defineAction, type ActionContext, type ActionResult, type ParamProblem } from './types.js';
 
 export const ScaleParams = Type.Object(
@@ -82,6 +83,8 @@ export const scale = defineAction(ScaleParams, {
       ? `scale ${on} to ${plural(p.replicas, 'replica')} (bounded ${p.min ?? 1}..${p.max})`
       : `scale ${on} by ${p.by ?? 1} (at most ${p.max}, at least ${p.min ?? 1})`,
   async run(params, ctx): Promise<ActionResult> {
+    // A Swarm service scales through its spec; a Compose service by cloning replicas.
+    if (ctx.swarm) return scaleService(params, ctx);
     const service = ctx.service!;
     const projects = [...new Set(ctx.targets.map((c) => c.labels[PROJECT_LABEL] ?? ''))];
     if (projects.length > 1) {

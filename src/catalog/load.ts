@@ -36,6 +36,7 @@ export interface LoadOptions {
 }
 
 function describe(e: ValueError): string {
+  if (e.message === 'Expected union value' && typeof e.schema.description === 'string') return e.schema.description;
   if (e.message === 'Expected union value') {
     if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout)$/.test(e.path)) {
       return 'expected a duration such as "30s", "5m", "1h" or a number of seconds';

@@ -1,21 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import type { SwarmServiceRef } from '../actions/types.js';
-import { BadParamsError, PermanentError, TargetNotFoundError, TransientError } from '../errors.js';
+import { PermanentError, TargetNotFoundError, TransientError } from '../errors.js';
+import { cloneOptions, toInfo } from './container-config.js';
+import { call, dockerMessage, mapDockerError, type DockerodeError } from './dockerode-errors.js';
 import { supervisedExec } from './exec.js';
+import { swarmMethods } from './dockerode-swarm.js';
+import { demuxLogs, statsOf, tailText, type RawStats } from './evidence.js';
 import type {
   ContainerInfo,
   ContainerQuery,
   ContainerSummary,
+  CreateFromOptions,
   DockerPort,
   ExecOptions,
   ExecResult,
-  HealthStatus,
   PruneOptions,
   PruneReport,
   ReplicaOptions,
+  ResourceUpdate,
 } from './port.js';
+
+export { mapDockerError } from './dockerode-errors.js';
 
 export interface DockerConnection {
   dockerHost: string;
@@ -48,58 +54,45 @@ export function dockerOptions(conn: DockerConnection): Docker.DockerOptions {
   return options;
 }
 
-interface DockerodeError {
-  statusCode?: number;
-  code?: string;
-  json?: { message?: string } | null;
-  reason?: string;
-  message?: string;
-}
-
-/** Decide at the throw site whether retrying can help. */
-export function mapDockerError(err: unknown, what: string): Error {
-  const e = (err ?? {}) as DockerodeError;
-  const detail = e.json?.message ?? e.reason ?? e.message ?? String(err);
-  if (e.statusCode === 404) return new TargetNotFoundError(`${what}: not found (${detail})`);
-  if (e.statusCode === 400) return new BadParamsError(`${what}: rejected by Docker (${detail})`);
-  return new TransientError(`${what}: ${detail}`, { cause: err });
-}
-
-function healthOf(state: Docker.ContainerInspectInfo['State']): HealthStatus {
-  const status = (state as { Health?: { Status?: string } }).Health?.Status;
-  return status === 'healthy' || status === 'unhealthy' || status === 'starting' ? status : 'none';
-}
-
-function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
-  return {
-    id: i.Id,
-    name: i.Name.replace(/^\//, ''),
-    image: i.Config.Image,
-    labels: i.Config.Labels ?? {},
-    state: i.State.Status,
-    running: i.State.Running,
-    health: healthOf(i.State),
-    startedAt: i.State.StartedAt,
-    restartCount: i.RestartCount ?? 0,
+/** Docker answers some repeats with an error; for remediator they are the state it wanted. */
+function unlessAlready(pattern: RegExp) {
+  return (err: DockerodeError) => {
+    if (!pattern.test(dockerMessage(err))) throw err;
   };
+}
+
+/** The update body Docker wants, with only the fields that change. */
+function updateBody(c: ResourceUpdate): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const fields = [
+    ['nanoCpus', 'NanoCpus'],
+    ['cpuShares', 'CpuShares'],
+    ['cpuQuota', 'CpuQuota'],
+    ['cpuPeriod', 'CpuPeriod'],
+    ['memory', 'Memory'],
+    ['memorySwap', 'MemorySwap'],
+    ['memoryReservation', 'MemoryReservation'],
+    ['pidsLimit', 'PidsLimit'],
+  ] as const;
+  for (const [ours, theirs] of fields) if (c[ours] !== undefined) body[theirs] = c[ours];
+  if (c.restartPolicy) {
+    body.RestartPolicy = { Name: c.restartPolicy.name, MaximumRetryCount: c.restartPolicy.maximumRetryCount };
+  }
+  return body;
 }
 
 export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { raw: Docker } {
   const docker = new Docker(dockerOptions(conn));
 
-  async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw mapDockerError(err, what);
-    }
-  }
+  const rawInspect = (id: string) => call(`inspect ${id}`, () => docker.getContainer(id).inspect());
+  const inspect = async (id: string) => toInfo(await rawInspect(id));
 
-  const inspect = (id: string) => call(`inspect ${id}`, async () => toInfo(await docker.getContainer(id).inspect()));
-
+  /** One list call, no inspect: enough to know what a target resolves to (names, labels, state). */
   async function listContainers(query: ContainerQuery): Promise<ContainerSummary[]> {
     const filters: Record<string, string[]> = {};
-    if (query.name !== undefined) filters.name = [`^/${query.name.replace(/[.]/g, '\\.')}$`];
+    const esc = (n: string) => n.replace(/[.]/g, '\\.');
+    if (query.name !== undefined) filters.name = [`^/${esc(query.name)}$`];
+    else if (query.namePrefix !== undefined) filters.name = [`^/${esc(query.namePrefix)}`];
     const labels = [...Object.entries(query.labels ?? {}).map(([k, v]) => `${k}=${v}`), ...(query.labelKeys ?? [])];
     if (labels.length > 0) filters.label = labels;
     const list = await call('list containers', () => docker.listContainers({ all: query.all ?? true, filters }));
@@ -114,6 +107,41 @@ export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { r
       }))
       .filter((c) => query.name === undefined || c.name === query.name)
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** An image's config, or undefined when it is no longer on the engine. */
+  async function imageConfig(ref: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return (await docker.getImage(ref).inspect()).Config as unknown as Record<string, unknown>;
+    } catch (err) {
+      if ((err as DockerodeError).statusCode === 404) return undefined;
+      throw mapDockerError(err, `inspect image ${ref}`);
+    }
+  }
+
+  const connectNetwork: DockerPort['connectNetwork'] = (id, network, o) =>
+    call(`connect ${id} to network ${network}`, async () => {
+      const endpoint = { Aliases: o.aliases, ...(o.ipv4Address ? { IPAMConfig: { IPv4Address: o.ipv4Address } } : {}) };
+      await docker
+        .getNetwork(network)
+        .connect({ Container: id, EndpointConfig: endpoint })
+        .catch(unlessAlready(/already exists in network/));
+    });
+
+  /** Create (not start) a container like the source; networks beyond the first are connected after. */
+  async function clone(sourceId: string, o: CreateFromOptions & { dropPortBindings?: boolean }): Promise<string> {
+    const src = await rawInspect(sourceId);
+    const oldImage = o.image !== undefined ? await imageConfig(src.Image) : undefined;
+    const { create, connectAfter } = cloneOptions(src, o, oldImage);
+    const created = await call(`create ${o.name} from ${src.Name}`, () => docker.createContainer(create));
+    try {
+      for (const n of connectAfter) await connectNetwork(created.id, n.name, n);
+    } catch (err) {
+      // Half-built: never leave it holding the name.
+      await created.remove({ force: true }).catch(() => undefined);
+      throw err;
+    }
+    return created.id;
   }
 
   return {
@@ -131,13 +159,6 @@ export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { r
         ),
       );
       return infos.filter((c): c is ContainerInfo => c !== undefined).sort((a, b) => a.name.localeCompare(b.name));
-    },
-
-    async findService(name: string): Promise<SwarmServiceRef | undefined> {
-      const list = await call('list services', () => docker.listServices({ filters: { name: [name] } }));
-      const svc = list.find((s) => s.Spec?.Name === name);
-      if (!svc?.ID) return undefined;
-      return { id: svc.ID, name, version: svc.Version?.Index ?? 0, labels: svc.Spec?.Labels ?? {} };
     },
 
     inspect,
@@ -170,36 +191,76 @@ export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { r
       }),
 
     async createReplica(sourceId: string, o: ReplicaOptions): Promise<ContainerInfo> {
-      const src = await call(`inspect ${sourceId}`, () => docker.getContainer(sourceId).inspect());
       // Host port bindings cannot be shared by two replicas; the replica serves via the network.
-      const { PortBindings: _ports, ...hostConfig } = src.HostConfig as Docker.HostConfig & { PortBindings?: unknown };
-      const networks = src.NetworkSettings?.Networks ?? {};
-      const mode = hostConfig.NetworkMode ?? 'default';
-      const endpoints: Record<string, Docker.EndpointSettings> = {};
-      if (!['none', 'host', 'default', 'bridge'].includes(mode) && !mode.startsWith('container:')) {
-        for (const [net, ep] of Object.entries(networks)) endpoints[net] = { Aliases: ep.Aliases ?? [] };
-      }
-      const created = await call(`create replica of ${src.Name}`, () =>
-        docker.createContainer({
-          name: o.name,
-          Image: src.Config.Image,
-          Cmd: src.Config.Cmd,
-          Entrypoint: src.Config.Entrypoint,
-          Env: src.Config.Env,
-          WorkingDir: src.Config.WorkingDir,
-          User: src.Config.User,
-          Labels: { ...src.Config.Labels, ...o.labels },
-          Healthcheck: (src.Config as { Healthcheck?: Docker.HealthConfig }).Healthcheck,
-          StopSignal: (src.Config as { StopSignal?: string }).StopSignal,
-          HostConfig: hostConfig,
-          NetworkingConfig: Object.keys(endpoints).length > 0 ? { EndpointsConfig: endpoints } : undefined,
-        }),
-      );
-      await call(`start replica ${o.name}`, () => created.start());
-      return inspect(created.id);
+      const id = await clone(sourceId, { name: o.name, labels: o.labels, dropPortBindings: true });
+      await call(`start replica ${o.name}`, () => docker.getContainer(id).start());
+      return inspect(id);
     },
 
+    createFrom: async (sourceId, o) => inspect(await clone(sourceId, o)),
+
     remove: (id) => call(`remove ${id}`, async () => void (await docker.getContainer(id).remove({ force: true }))),
+
+    update: (id, changes) =>
+      call(`update ${id}`, async () => void (await docker.getContainer(id).update(updateBody(changes)))),
+    rename: (id, name) =>
+      call(`rename ${id} to ${name}`, async () => void (await docker.getContainer(id).rename({ name }))),
+    pause: (id) =>
+      call(`pause ${id}`, async () => {
+        await docker
+          .getContainer(id)
+          .pause()
+          .catch(unlessAlready(/is already paused/));
+      }),
+    unpause: (id) =>
+      call(`unpause ${id}`, async () => {
+        await docker
+          .getContainer(id)
+          .unpause()
+          .catch(unlessAlready(/is not paused/));
+      }),
+
+    connectNetwork,
+    disconnectNetwork: (id, network, force) =>
+      call(`disconnect ${id} from network ${network}`, async () => {
+        await docker
+          .getNetwork(network)
+          .disconnect({ Container: id, Force: force })
+          .catch(unlessAlready(/is not connected to/));
+      }),
+    async findNetworks(labels) {
+      const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+      const list = await call('list networks', () => docker.listNetworks({ filters: { label } }));
+      return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
+    },
+
+    async logs(id, o) {
+      const info = await rawInspect(id);
+      const body = await call(`logs of ${id}`, () =>
+        docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: o.tailLines }),
+      );
+      return tailText(demuxLogs(body as unknown as Buffer, info.Config.Tty), o.tailLines, o.maxBytes);
+    },
+    stats: (id) =>
+      call(`stats of ${id}`, async () => statsOf((await docker.getContainer(id).stats({ stream: false })) as RawStats)),
+    top: (id) =>
+      call(`top of ${id}`, async () => {
+        const r = (await docker.getContainer(id).top()) as { Titles?: string[]; Processes?: string[][] };
+        return { titles: r.Titles ?? [], processes: r.Processes ?? [] };
+      }),
+
+    inspectImage: (ref) =>
+      call(`inspect image ${ref}`, async () => {
+        const i = await docker.getImage(ref).inspect();
+        return { id: i.Id, tags: i.RepoTags ?? [] };
+      }),
+    engineInfo: () =>
+      call('engine info', async () => {
+        const i = (await docker.info()) as { NCPU?: number; MemTotal?: number };
+        return { cpus: i.NCPU ?? 1, memoryBytes: i.MemTotal ?? 0 };
+      }),
+
+    ...swarmMethods(docker),
 
     async prune(o: PruneOptions): Promise<PruneReport> {
       const report: PruneReport = {

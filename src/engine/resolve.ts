@@ -1,6 +1,7 @@
 import type { GuardRequest } from '../guards/index.js';
 import type { ActionScope, ServiceRef, SwarmServiceRef } from '../actions/types.js';
 import type { ContainerInfo, ContainerSummary, DockerPort } from '../docker/port.js';
+import { originalName } from '../actions/recreate-core.js';
 import { RefusedError, TargetNotFoundError } from '../errors.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, type RenderedTarget } from './render.js';
 
@@ -118,6 +119,17 @@ async function resolveSwarm(rendered: RenderedTarget, docker: DockerPort, o: Res
   };
 }
 
+/**
+ * A container by name; when there is none, the one a recreate put aside under that name (a
+ * worker died between the rename and the new container's create: its rerun must find it).
+ */
+async function byName(docker: DockerPort, name: string): Promise<ContainerSummary[]> {
+  const found = await docker.listContainers({ name });
+  if (found.length > 0) return found;
+  const aside = await docker.listContainers({ namePrefix: `${name}-remediator-old-` });
+  return aside.filter((c) => originalName(c) === name);
+}
+
 /** Find the rendered target on its host and keep only containers that opted in. */
 export async function resolveTargets(
   rendered: RenderedTarget,
@@ -141,7 +153,7 @@ export async function resolveTargets(
   if (scope === 'service') return resolveService(rendered, docker, o);
   const found =
     rendered.container !== undefined
-      ? await docker.listContainers({ name: rendered.container })
+      ? await byName(docker, rendered.container)
       : rendered.withLabel !== undefined
         ? await docker.listContainers({ labelKeys: [rendered.withLabel] })
         : await docker.listContainers({ labels: rendered.selector! });

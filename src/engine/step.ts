@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { actionIsDisruptive, describeAction, handlerOf } from '../actions/index.js';
+import { recordSeen } from '../actions/record-seen.js';
 import { namesOf } from '../actions/types.js';
 import { episodeJobId } from '../alertmanager/episode.js';
 import type { StepSpec } from '../catalog/remediation.js';
@@ -159,6 +160,9 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
 
     // act + verify
     const targets = await inspectTargets(resolved, docker);
+    // What rollback (images) and network reconnect (networks) read later: recorded as seen.
+    const hostState = keyMemo(deps.redis, hk.state, deps.hostStateTtlSeconds ?? 90 * 24 * 3600);
+    if (!isDry) for (const c of targets) await recordSeen(hostState, c).catch(() => undefined);
     const names =
       resolved.scope === 'host'
         ? [resolved.description]
@@ -171,7 +175,7 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
       dryRun: isDry,
       memo: s.store.memo(step.index),
       episode: hashMemo(deps.redis, hk.episodeMemo(fireIdOf(data)), MEMO_TTL_SECONDS),
-      hostState: keyMemo(deps.redis, hk.state, deps.hostStateTtlSeconds ?? 90 * 24 * 3600),
+      hostState,
       jobId,
       host: data.host,
       attempt: s.attempts,

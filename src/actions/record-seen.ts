@@ -1,0 +1,13 @@
+/**
+ * What the engine calls for every opted-in container it resolves: the host-level memory that
+ * `rollback` (images) and `network reconnect` (networks) read later. One call, two records.
+ */
+import type { ContainerInfo } from '../docker/port.js';
+import { recordImage } from './image-history.js';
+import { recordNetworks } from './network-state.js';
+import type { JobMemo } from './types.js';
+
+export async function recordSeen(hostState: JobMemo, container: ContainerInfo, now: Date = new Date()): Promise<void> {
+  await recordImage(hostState, container, now);
+  await recordNetworks(hostState, container);
+}
