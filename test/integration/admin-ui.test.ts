@@ -57,7 +57,7 @@ beforeAll(async () => {
   const job = await h.waitForJob(res.body.jobs[0].jobId);
   expect(await job.getState()).toBe('failed');
   failedReason = job.failedReason;
-  expect(failedReason).toBe(`container ${p}gone not found on this Docker host`);
+  expect(failedReason).toBe(`step restart (1/2): container ${p}gone not found on Docker host local`);
 });
 
 afterAll(async () => {
