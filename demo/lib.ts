@@ -230,7 +230,7 @@ async function fault(docker: Docker, container: string, args: string[]): Promise
 }
 
 /** Latency fault in the api: every request takes delaySeconds until it is turned off or the container restarts. */
-export const setLatencyFault = (docker: Docker, api: string, on: boolean, delaySeconds = 1.5): Promise<void> =>
+export const setLatencyFault = (docker: Docker, api: string, on: boolean, delaySeconds = 3): Promise<void> =>
   fault(docker, api, on ? ['latency', 'on', String(delaySeconds)] : ['latency', 'off']);
 
 /** Traffic surge at the broker, for `seconds` (bounded: it ends by itself). */
