@@ -11,7 +11,7 @@ import { TEST_IMAGE, removeContainers, uniquePrefix } from '../support/docker.js
 import { recordEvents, type EventRecorder } from '../support/events.js';
 import { startFakeSlack, textOf, threadIn, until, type FakeSlack } from '../support/fake-slack.js';
 import { remediationsDir, startHarness, type Harness } from '../support/harness.js';
-import { alertmanagerAlerts, prometheusAlerts, startStack, waitFor, type Stack } from './support/stack.js';
+import { prometheusAlerts, startStack, waitFor, type Stack } from './support/stack.js';
 
 const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });
 const p = uniquePrefix('ladder');
