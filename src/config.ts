@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './errors.js';
+import { parseRedisUrl, REDIS_URL_EXAMPLES } from './redis-url.js';
 
 /**
  * Configuration comes only from the environment, is validated once at start, frozen and passed
@@ -11,7 +12,8 @@ const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Liter
 const EnvSchema = Type.Object({
   PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   HOST: Type.Optional(Type.String({ minLength: 1 })),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  // The form (single, Sentinel, Cluster) is checked by parseRedisUrl below, with its own message.
+  REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   QUEUE_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
   DOCKER_HOST: Type.Optional(Type.String({ pattern: '^(unix|tcp|http|https|ssh)://' })),
   DOCKER_CERT_PATH: Type.Optional(Type.String({ minLength: 1 })),
@@ -46,7 +48,7 @@ const EnvSchema = Type.Object({
 
 const hints: Record<string, string> = {
   PORT: 'a TCP port number, e.g. 9095',
-  REDIS_URL: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
+  REDIS_URL: `a Redis URL, one of: ${REDIS_URL_EXAMPLES.join(', ')}`,
   QUEUE_PREFIX: 'letters, digits, _ and - only (no ":")',
   DOCKER_HOST: 'unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host',
   WEBHOOK_TOKEN: 'at least 12 characters (24+ recommended); Alertmanager sends it as "Authorization: Bearer <token>"',
@@ -130,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     throw new ConfigError(variable, `invalid value (expected ${hints[variable] ?? first.message})`);
   }
   const e = picked as Static<typeof EnvSchema>;
+
+  if (e.REDIS_URL !== undefined) parseRedisUrl(e.REDIS_URL); // throws ConfigError('REDIS_URL', …)
 
   const port = Number(e.PORT ?? 9095);
   if (port > 65535) throw new ConfigError('PORT', `${port} is not a TCP port (0-65535; 0 picks a free one)`);

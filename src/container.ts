@@ -17,7 +17,14 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { REMEDIATION_QUEUE, type RemediationJobData } from './queue/contract.js';
 import { createProducer } from './queue/producer.js';
 import { createRemediationWorker } from './queue/worker.js';
-import { producerConnection, redactUrl, waitReady, warnOnEvictionPolicy, workerConnection } from './redis.js';
+import {
+  producerConnection,
+  redactUrl,
+  requireSingleNode,
+  waitReady,
+  warnOnEvictionPolicy,
+  workerConnection,
+} from './redis.js';
 import { createSilences } from './silence/index.js';
 import { createSimulateReads, createSimulator } from './simulate/index.js';
 import { settledWithin } from './time.js';
@@ -90,7 +97,8 @@ export async function createRuntime(
     },
     onReject: () => metrics.catalogReloadFailures.inc(),
   });
-  const producerRedis = producerConnection(config.redisUrl);
+  // Guards, history and queue keys are not Cluster-safe yet (issue 13): refuse a Cluster here.
+  const producerRedis = requireSingleNode(producerConnection(config.redisUrl), 'the engine');
   producerRedis.on('error', (err) => log.debug({ err: err.message }, 'producer Redis connection error'));
   const queue = new Queue<RemediationJobData>(REMEDIATION_QUEUE, {
     connection: producerRedis,
@@ -201,7 +209,7 @@ export async function createRuntime(
       );
       void warnOnEvictionPolicy(producerRedis, log);
       if (roles.worker && docker) {
-        workerRedis = workerConnection(config.redisUrl);
+        workerRedis = requireSingleNode(workerConnection(config.redisUrl), 'the engine');
         workerRedis.on('error', (err) => log.debug({ err: err.message }, 'worker Redis connection error'));
         worker = createRemediationWorker({
           connection: workerRedis,

@@ -172,6 +172,7 @@ export async function pollUntil(what: string, timeoutMs: number, probe: () => Pr
   for (;;) {
     try {
       if (await probe()) return;
+      last = '';
     } catch (err) {
       last = `: ${(err as Error).message}`;
     }
