@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
+import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +129,16 @@ describe('Redis connections on a Cluster', () => {
       expect(lines.some((l) => l.includes('"maxmemoryPolicy":"allkeys-lru"'))).toBe(true);
     } finally {
       await nodeCommand(last, ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']);
+    }
+  });
+
+  it('the slots test/unit/keys-slots.test.ts computes are the ones the Cluster computes', async () => {
+    const k = hostKeys('remediator', 'web-1');
+    // (cluster-key-slot differs from Redis on an empty first tag followed by another, e.g.
+    // "a{}{b}": no key the project writes has that shape, a host tag is never empty.)
+    const keys = [k.lock('{global}'), k.queuePrefix, k.share('ü/ï'), 'no-tag', '{}x', '{global}:inflight', 'ünï'];
+    for (const key of keys) {
+      expect(Number(await nodeCommand(cluster.nodes[0]!.port, ['CLUSTER', 'KEYSLOT', key]))).toBe(calculateSlot(key));
     }
   });
 
