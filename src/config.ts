@@ -24,6 +24,7 @@ const EnvSchema = Type.Object({
   WEBHOOK_AUTH_DISABLED: Type.Optional(Bool),
   WEBHOOK_BODY_LIMIT: Type.Optional(Type.String({ pattern: '^[0-9]{3,9}$' })),
   REMEDIATIONS_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  HOSTS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   WORKER_CONCURRENCY: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
   LOG_LEVEL: Type.Optional(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
@@ -93,6 +94,8 @@ export interface Config {
   }>;
   readonly bodyLimit: number;
   readonly remediationsDir: string;
+  /** The hosts file (YAML: host names to engines); undefined: one host, `local`, from DOCKER_HOST. */
+  readonly hostsFile: string | undefined;
   readonly workerConcurrency: number;
   readonly logLevel: string;
   readonly dryRun: boolean;
@@ -182,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     auth: Object.freeze({ disabled, token: e.WEBHOOK_TOKEN, basic }),
     bodyLimit: Number(e.WEBHOOK_BODY_LIMIT ?? 1_048_576),
     remediationsDir: e.REMEDIATIONS_DIR ?? 'remediations',
+    hostsFile: e.HOSTS_FILE,
     workerConcurrency: concurrency,
     logLevel: e.LOG_LEVEL ?? 'info',
     dryRun: truthy(e.DRY_RUN),

@@ -1,8 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { BadParamsError, TargetNotFoundError, TransientError } from '../errors.js';
+import { TargetNotFoundError, TransientError } from '../errors.js';
+import { dockerOptions, mapDockerError, type DockerConnection, type DockerodeError } from './engine-connection.js';
+export {
+  dockerOptions,
+  mapDockerError,
+  type DockerConnection,
+  type EngineRef,
+  type SshOptions,
+  type TlsFiles,
+} from './engine-connection.js';
+
 import type {
   ContainerInfo,
   ContainerQuery,
@@ -14,54 +22,6 @@ import type {
   PruneReport,
   ReplicaOptions,
 } from './port.js';
-
-export interface DockerConnection {
-  dockerHost: string;
-  certPath?: string | undefined;
-  tlsVerify?: boolean;
-  /** Per-request timeout; a restart waits for the stop timeout, so keep it generous. */
-  timeoutMs?: number;
-}
-
-/** Build dockerode's options from DOCKER_HOST the way the docker CLI reads it. */
-export function dockerOptions(conn: DockerConnection): Docker.DockerOptions {
-  const url = new URL(conn.dockerHost);
-  const timeout = conn.timeoutMs ?? 120_000;
-  if (url.protocol === 'unix:') return { socketPath: url.pathname, timeout };
-  if (url.protocol === 'ssh:') {
-    return { protocol: 'ssh', host: url.hostname, port: Number(url.port || 22), username: url.username, timeout };
-  }
-  const tls = conn.tlsVerify || conn.certPath !== undefined || url.protocol === 'https:';
-  const options: Docker.DockerOptions = {
-    protocol: tls ? 'https' : 'http',
-    host: url.hostname,
-    port: Number(url.port || (tls ? 2376 : 2375)),
-    timeout,
-  };
-  if (conn.certPath) {
-    options.ca = readFileSync(join(conn.certPath, 'ca.pem'));
-    options.cert = readFileSync(join(conn.certPath, 'cert.pem'));
-    options.key = readFileSync(join(conn.certPath, 'key.pem'));
-  }
-  return options;
-}
-
-interface DockerodeError {
-  statusCode?: number;
-  code?: string;
-  json?: { message?: string } | null;
-  reason?: string;
-  message?: string;
-}
-
-/** Decide at the throw site whether retrying can help. */
-export function mapDockerError(err: unknown, what: string): Error {
-  const e = (err ?? {}) as DockerodeError;
-  const detail = e.json?.message ?? e.reason ?? e.message ?? String(err);
-  if (e.statusCode === 404) return new TargetNotFoundError(`${what}: not found (${detail})`);
-  if (e.statusCode === 400) return new BadParamsError(`${what}: rejected by Docker (${detail})`);
-  return new TransientError(`${what}: ${detail}`, { cause: err });
-}
 
 function healthOf(state: Docker.ContainerInspectInfo['State']): HealthStatus {
   const status = (state as { Health?: { Status?: string } }).Health?.Status;
@@ -111,12 +71,13 @@ class TailBuffer {
 
 export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { raw: Docker } {
   const docker = new Docker(dockerOptions(conn));
+  const where = conn.name !== undefined ? { name: conn.name, engine: conn.dockerHost } : undefined;
 
   async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw mapDockerError(err, what);
+      throw mapDockerError(err, what, where);
     }
   }
 
