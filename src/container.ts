@@ -7,6 +7,8 @@ import { loadRemediations } from './catalog/load.js';
 import { createCatalogReloader, type ReloadResult } from './catalog/reload.js';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
+import { loadHosts } from './catalog/hosts.js';
+import { createDockerHosts } from './docker/hosts.js';
 import type { DockerPort } from './docker/port.js';
 import { createEvents, type RemediationEvents } from './events.js';
 import { createGuards, type Guards } from './guards/index.js';
@@ -113,13 +115,30 @@ export async function createRuntime(
     : (log.info({ component: 'slack' }, 'slack notifications off (neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL set)'),
       undefined);
 
+  // HOSTS_FILE is validated at start like remediations/: a bad file stops the start (exit 78).
+  const hosts = await loadHosts(config);
+  for (const w of hosts.warnings) log.warn({ file: w.file, path: w.path }, `hosts file: ${w.reason}`);
+  if (config.hostsFile !== undefined) {
+    log.info(
+      { hostsFile: config.hostsFile, hosts: [...hosts.hosts.keys()], defaultHost: hosts.defaultHost },
+      'Docker hosts loaded',
+    );
+  }
+  // Until jobs carry their host (issue 13), the worker acts on the hosts file's default host.
+  const defaultEngine = async (): Promise<DockerPort> => {
+    if (hosts.defaultHost === undefined)
+      throw new ConfigError('HOSTS_FILE', 'no default host: mark one "default: true" (jobs do not name a host yet)');
+    return (await createDockerHosts(hosts)).get(hosts.defaultHost);
+  };
   const docker = roles.worker
     ? (overrides.docker ??
-      (await import('./docker/dockerode-adapter.js')).createDockerodeAdapter({
-        dockerHost: config.dockerHost,
-        certPath: config.dockerCertPath,
-        tlsVerify: config.dockerTlsVerify,
-      }))
+      (config.hostsFile !== undefined
+        ? await defaultEngine()
+        : (await import('./docker/dockerode-adapter.js')).createDockerodeAdapter({
+            dockerHost: config.dockerHost,
+            certPath: config.dockerCertPath,
+            tlsVerify: config.dockerTlsVerify,
+          })))
     : undefined;
   let workerRedis: Redis | undefined;
   let worker: ReturnType<typeof createRemediationWorker> | undefined;

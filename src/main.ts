@@ -12,7 +12,7 @@ commands:
   start      HTTP webhook and worker in one process (default)
   serve      HTTP webhook only (enqueues jobs)
   worker     worker only (runs jobs against Docker)
-  check      validate remediations/ and alert-rules/ [--dir DIR] [--rules DIR] [--json]
+  check      validate remediations/, alert-rules/ and the hosts file [--dir DIR] [--rules DIR] [--hosts FILE] [--json]
   simulate   FILE|-  what a payload would do now: matches, targets, guards [--json] [--dir DIR]
   history    past remediations [--alertname --remediation --target --outcome --since --until
              --limit --cursor] [--json]
