@@ -150,7 +150,7 @@ describe('remediator check', () => {
         'hosts:\n  local:\n    engine: unix:///var/run/docker.sock\n  proxy: { engine: "tcp://docker-proxy:2375", tls: false }\n',
       'bad-hosts.yaml': 'hosts:\n  global:\n    engine: tcp://h:2376\n',
     });
-    const ok = await cli(['--hosts', path.join(dir, 'hosts.yaml')]);
+    const ok = await cli(['--hosts', path.join(dir, 'hosts.yaml')], { PROMETHEUS_URL: 'http://127.0.0.1:9090' });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`2 hosts valid in ${path.join(dir, 'hosts.yaml')}: local, proxy (default local)`);
     expect(ok.stderr).toBe('');

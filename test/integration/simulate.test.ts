@@ -322,6 +322,20 @@ describe('remediator simulate (CLI)', () => {
     expect(r.stdout).toContain('nothing was enqueued');
   });
 
+  it('exits 1 when a worker would fail a job (a container not found), the --json plan unchanged', async () => {
+    const body = JSON.parse(await readFile(path.join(FIXTURES, 'firing-high-latency.json'), 'utf8'));
+    body.alerts[0].labels.container = 'no-such-container';
+    body.alerts[0].fingerprint = 'f00000000000dead';
+    const json = await unchanged(() => cli(['-', '--json'], JSON.stringify(body)));
+    expect(json.code).toBe(1);
+    expect(json.stderr).toMatch(/1 job would fail: high-latency\.f00000000000dead\.\d+ \(not_found\)/);
+    const report = JSON.parse(json.stdout) as SimulationReport;
+    expect(report.alerts[0]!.remediations.find((r) => r.matched)!.jobs[0]!.worker?.decision).toBe('not_found');
+    // A plan where every job would act exits 0 (the fixture's api exists).
+    const ok = await cli(['-', '--json'], await readFile(path.join(FIXTURES, 'firing-high-latency.json'), 'utf8'));
+    expect(ok.code).toBe(0);
+  });
+
   it('an invalid payload exits 1 naming the field; no file argument exits 2', async () => {
     const bad = await cli(
       ['-'],
