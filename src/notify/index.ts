@@ -12,7 +12,7 @@ import { deliveryBackoff, type DeliveryJobData, type DeliveryResult } from './co
 import { createDelivery } from './delivery.js';
 import { createNotifier } from './notifier.js';
 import { wants } from './policy.js';
-import type { PreviewTarget, Sink, SinkDefinition } from './sink.js';
+import type { PreviewTarget, Sink, SinkDefinition, SinkDeps } from './sink.js';
 import { SINKS, settingsOf } from './sinks/index.js';
 
 /**
@@ -27,8 +27,6 @@ export interface NotificationsDeps {
   events: RemediationEvents;
   /** Run the consumers here (the worker role). */
   consume: boolean;
-  /** Replace a sink's I/O by name (tests). */
-  sends?: Partial<Record<string, Sink['send']>>;
 }
 
 export interface Notifications {
@@ -49,6 +47,35 @@ interface Active {
 
 const DEFINITIONS = Object.values(SINKS) as readonly SinkDefinition<unknown>[];
 
+const targetOf = (t: { def: SinkDefinition<unknown>; sink: Sink }): PreviewTarget => ({
+  sink: t.sink,
+  wants: (e) => wants(t.def, e),
+});
+
+/** With no sink configured, the preview shows the sinks that can be previewed unconfigured (Slack). */
+async function unconfiguredTargets(config: Config, log: Logger): Promise<PreviewTarget[]> {
+  return Promise.all(
+    DEFINITIONS.filter((d) => d.previewSettings).map(async (def) => ({
+      def,
+      sink: await def.create(def.previewSettings!(config), { config, log }),
+    })),
+  ).then((list) => list.map(targetOf));
+}
+
+/**
+ * What the preview writes for (simulate --notify too): every configured sink but the preview,
+ * or, with none, the sinks that can be previewed unconfigured. Nothing here sends.
+ */
+export async function previewTargets(config: Config, log: Logger): Promise<PreviewTarget[]> {
+  const configured = await Promise.all(
+    DEFINITIONS.filter((d) => d.name !== 'preview').flatMap((def) => {
+      const settings = settingsOf(def, config);
+      return settings === undefined ? [] : [def.create(settings, { config, log }).then((sink) => ({ def, sink }))];
+    }),
+  );
+  return configured.length > 0 ? configured.map(targetOf) : unconfiguredTargets(config, log);
+}
+
 export async function createNotifications(deps: NotificationsDeps): Promise<Notifications | undefined> {
   const { config } = deps;
   const log = deps.log.child({ component: 'notify' });
@@ -62,32 +89,18 @@ export async function createNotifications(deps: NotificationsDeps): Promise<Noti
     );
     return undefined;
   }
-  const sinkDeps = { config, log, scrub: scrubber(secretsOf(config)) };
-  const build = async (def: SinkDefinition<unknown>, settings: unknown): Promise<Sink> => {
-    const sink = await def.create(settings, sinkDeps);
-    const send = deps.sends?.[def.name];
-    return send ? { ...sink, send } : sink;
-  };
-  const others = await Promise.all(
-    on.filter((o) => o.def.name !== 'preview').map(async (o) => ({ def: o.def, sink: await build(o.def, o.settings) })),
+  const sinkDeps: SinkDeps = { config, log, scrub: scrubber(secretsOf(config)) };
+  const built = await Promise.all(
+    on
+      .filter((o) => o.def.name !== 'preview')
+      .map(async (o) => ({ def: o.def, sink: await o.def.create(o.settings, sinkDeps) })),
   );
   const previewOn = on.find((o) => o.def.name === 'preview');
-  const built = [...others];
   if (previewOn) {
-    // The preview writes what every other sink sends; with none, what those that can be
-    // previewed unconfigured (Slack) would send.
-    const shown =
-      others.length > 0
-        ? others
-        : await Promise.all(
-            DEFINITIONS.filter((d) => d.previewSettings).map(async (d) => ({
-              def: d,
-              sink: await build(d, d.previewSettings!(config)),
-            })),
-          );
-    const targets: PreviewTarget[] = shown.map((t) => ({ sink: t.sink, wants: (e) => wants(t.def, e) }));
+    // The preview writes what every other sink sends; with none, what Slack would.
+    const targets = built.length > 0 ? built.map(targetOf) : await unconfiguredTargets(config, log);
     const sink = await previewOn.def.create(previewOn.settings, { ...sinkDeps, targets });
-    built.push({ def: previewOn.def, sink: deps.sends?.preview ? { ...sink, send: deps.sends.preview } : sink });
+    built.push({ def: previewOn.def, sink });
   }
 
   const keys = notifyKeys(config.queuePrefix);

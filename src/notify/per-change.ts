@@ -28,8 +28,10 @@ export interface PerChangeOptions {
 
 export function createPerChangeSink(o: PerChangeOptions): Sink<PerChangeState> {
   async function deliver({ episode, event, policy, state, io }: Change<PerChangeState>): Promise<void> {
-    const { view } = applyEvent(state.view, event);
-    if (stateMoved(state.view, view) && (state.posted || event.type !== 'alert.resolved')) {
+    const { view, changed } = applyEvent(state.view, event);
+    // The first message of an episode is whatever state it is in; then one per state change.
+    const post = state.posted ? stateMoved(state.view, view) : changed && event.type !== 'alert.resolved';
+    if (post) {
       await io.call('message', {
         endpoint: o.endpoint,
         headers: { 'content-type': 'application/json' },

@@ -79,11 +79,12 @@ export function summarize(view: ThreadView, e: LifecycleEvent, episode: string):
 
 /**
  * Untrusted text made inert for Markdown readers (Teams, Mattermost): a zero-width space after
- * each character that could start markup (`[x](url)`, `**`, `<at>`, `@channel`, `` ` ``), so
- * alert text can neither hide a link nor ping anyone. It reads the same.
+ * each character that could start markup that misleads (`[x](url)`, `<at>`, `<!channel>`,
+ * `@channel`, `**`, tables), so alert text can neither hide a link nor ping anyone. It reads the
+ * same; identifiers with `_`, `:` or `-` are left as they are.
  */
 export function inert(text: string): string {
-  return text.replace(/([[\]()*_~`#<>|\\!@:])/g, '$1\u200b');
+  return text.replace(/([[\]*~`<>|\\@])/g, '$1\u200b');
 }
 
 /** Transitions the one-message-per-change sinks get by default: each change a reader cares about. */
