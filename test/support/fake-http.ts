@@ -37,7 +37,7 @@ export interface FakeServer {
   calls: FakeCall[];
   /** Requests taken (2xx), in the order they came. */
   accepted(): FakeCall[];
-  /** The next requests get these answers, in order, before normal service resumes. */
+  /** The next requests get these answers, in order (before a hold), before normal service resumes. */
   script(failures: Failure[]): void;
   /** Answer every request with this failure until release() (an outage of unknown length). */
   hold(failure: Failure): void;
@@ -68,7 +68,7 @@ export async function startFakeServer(
         json = undefined;
       }
       const base = { path: req.url ?? '/', headers: req.headers, raw, json };
-      const failure = held ?? scripted.shift();
+      const failure = scripted.shift() ?? held;
       let a: Answer;
       if (req.method !== 'POST') a = { status: 405, body: 'method not allowed' };
       else if (req.url !== path) a = { status: 404, body: 'not found' };

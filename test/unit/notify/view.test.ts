@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LifecycleEvent } from '../../../src/lifecycle/events.js';
 import { threadOf } from '../../../src/notify/contract.js';
-import { applyEvent, initialView, type ThreadView } from '../../../src/notify/view.js';
+import { applyEvent, initialView, stateMoved, type ThreadView } from '../../../src/notify/view.js';
 import { events, jobData } from './job-data.js';
 
 const fire = jobData();
@@ -96,5 +96,28 @@ describe('the thread view', () => {
     const v = fold([e.queued(), e.cancelled('alert resolved while the job was delayed')]);
     expect(v.state).toBe('cancelled');
     expect(v.summary).toBe('alert resolved while the job was delayed');
+  });
+
+  it('an outcome the remediation escalates (notify.escalateOn) says so; without it the same outcome does not', () => {
+    const strict = events(
+      jobData(undefined, { spec: { notify: { channel: undefined, mention: undefined, escalateOn: ['failed'] } } }),
+    );
+    const failed = { outcome: 'failed' as const, reason: 'container api not found' };
+    expect(fold([strict.finished(failed)]).escalation).toMatch(
+      /an outcome this remediation escalates \(notify\.escalateOn\)/,
+    );
+    expect(fold([finished(failed)]).escalation).toBeUndefined();
+  });
+
+  it('tells a reader of new messages when the state moved on: a new state, another attempt, the resolution', () => {
+    const running = fold([e.queued(), e.running(1, 3)]);
+    const acting = applyEvent(running, e.acting('restart', ['api'])).view;
+    const retry1 = applyEvent(acting, e.retrying(1, 3, 'x')).view;
+    const retry2 = applyEvent(applyEvent(retry1, e.running(2, 3)).view, e.retrying(2, 3, 'y')).view;
+    expect(stateMoved(running, acting)).toBe(true);
+    expect(stateMoved(running, running)).toBe(false);
+    expect(stateMoved(retry1, retry2)).toBe(true);
+    const done = applyEvent(retry2, finished()).view;
+    expect(stateMoved(done, applyEvent(done, e.resolved()).view)).toBe(true);
   });
 });

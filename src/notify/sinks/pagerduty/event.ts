@@ -66,6 +66,7 @@ export function triggerBody(
       group: data.remediation.id,
       class: escalationCode(e) ?? e.outcome,
       custom_details: {
+        why,
         remediation: data.remediation.id,
         job: e.jobId,
         phase: data.phase,
