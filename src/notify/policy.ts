@@ -60,7 +60,7 @@ export function takes(on: SinkPolicy['on'], event: LifecycleEvent): boolean {
 }
 
 /** Outcomes `notify.escalateOn` may list (the ones that do not escalate by themselves). */
-export const ESCALATE_ON: readonly Outcome[] = ['failed', 'refused', 'cooldown', 'cancelled', 'resolved', 'skipped'];
+export const ESCALATE_ON: readonly Outcome[] = ['failed', 'refused', 'cooldown', 'resolved', 'skipped'];
 
 /** What a sink registration says about filtering (its name, defaults and pre-filter). */
 export interface SinkFilter {
