@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './errors.js';
 import { parseRedisUrl, REDIS_URL_EXAMPLES } from './redis-url.js';
+import { SINK_VARIABLES, parseSinks } from './notify/sinks/index.js';
 
 /**
  * Configuration comes only from the environment, is validated once at start, frozen and passed
@@ -19,8 +20,14 @@ const SECRET_HINT = `at least ${MIN_SECRET_LENGTH} characters (surrounding white
  * a newline, and Alertmanager trims its credentials_file the same way, so an untrimmed value
  * would make every delivery 401. Each secret may also come from `<NAME>_FILE`.
  */
-const SECRETS = ['WEBHOOK_TOKEN', 'WEBHOOK_BASIC_PASSWORD', 'ADMIN_PASSWORD'] as const;
+const SINK_SECRETS = Object.keys(SINK_VARIABLES).filter((k) => SINK_VARIABLES[k]!.secret);
+const SECRETS = ['WEBHOOK_TOKEN', 'WEBHOOK_BASIC_PASSWORD', 'ADMIN_PASSWORD', ...SINK_SECRETS] as const;
 const TRIMMED = new Set<string>([...SECRETS, 'WEBHOOK_BASIC_USER', 'ADMIN_USER']);
+
+/** The notification sinks' own variables (each sink declares them in src/notify/sinks/<name>/). */
+const SinkEnvSchema = Type.Object(
+  Object.fromEntries(Object.entries(SINK_VARIABLES).map(([name, v]) => [name, Type.Optional(v.schema)])),
+);
 
 const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
 
@@ -147,6 +154,11 @@ export interface Config {
   readonly maxInFlight: number;
   readonly targetLockMs: number;
   readonly jobLockMs: number;
+  /**
+   * Each configured notification sink's settings, by sink name (Slack's are `slack` above):
+   * what its variables said, validated. A sink that is absent is off.
+   */
+  readonly sinks: Readonly<Record<string, unknown>>;
 }
 
 const truthy = (v: string | undefined): boolean => v === 'true' || v === '1';
@@ -172,7 +184,7 @@ function secretFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
 /** Parse and validate the environment. Throws {@link ConfigError} naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['http', 'worker']): Config {
   const picked: Record<string, string> = {};
-  for (const key of Object.keys(EnvSchema.properties)) {
+  for (const key of [...Object.keys(EnvSchema.properties), ...Object.keys(SINK_VARIABLES)]) {
     const value = TRIMMED.has(key) ? env[key]?.trim() : env[key];
     if (value !== undefined && value !== '') picked[key] = value;
   }
@@ -183,13 +195,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     picked[name] = value;
     fromFile.add(name);
   }
-  const first = Value.Errors(EnvSchema, picked).First();
+  const first = Value.Errors(EnvSchema, picked).First() ?? Value.Errors(SinkEnvSchema, picked).First();
   if (first) {
     const variable = first.path.replace(/^\//, '') || 'environment';
+    const hint = hints[variable] ?? SINK_VARIABLES[variable]?.hint ?? first.message;
     // A secret read from a file is named by the variable the operator set.
     if (fromFile.has(variable))
-      throw new ConfigError(`${variable}_FILE`, `the file's content is too short (expected ${SECRET_HINT})`);
-    throw new ConfigError(variable, `invalid value (expected ${hints[variable] ?? first.message})`);
+      throw new ConfigError(
+        `${variable}_FILE`,
+        SINK_VARIABLES[variable]
+          ? `the file's content is not valid (expected ${hint})`
+          : `the file's content is too short (expected ${SECRET_HINT})`,
+      );
+    throw new ConfigError(variable, `invalid value (expected ${hint})`);
   }
   const e = picked as Static<typeof EnvSchema>;
 
@@ -273,5 +291,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     maxInFlight: Number(e.MAX_IN_FLIGHT ?? 10),
     targetLockMs: Number(e.TARGET_LOCK_SECONDS ?? 600) * 1000,
     jobLockMs: Number(e.JOB_LOCK_SECONDS ?? 30) * 1000,
+    sinks: Object.freeze(parseSinks(picked)),
   });
 }

@@ -15,7 +15,7 @@ import { createGuards, type Guards } from './guards/index.js';
 import { createHistoryStore, subscribeHistory, type HistoryStore } from './history/index.js';
 import { buildApp } from './http/app.js';
 import { buildWorkerApp } from './http/worker-app.js';
-import type { Notifications } from './notify/index.js';
+import { createNotifications, type Notifications } from './notify/index.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createAlertmanagerApi } from './alertmanager/api.js';
 import { DEFAULT_HOST, hostKeys } from './keys.js';
@@ -46,7 +46,7 @@ export interface Runtime {
   metrics: Metrics;
   events: RemediationEvents;
   guards: Guards;
-  /** Slack (off when neither a bot token nor a webhook URL is configured). */
+  /** Notification sinks (off when none is configured). */
   notifications: Notifications | undefined;
   catalog: () => Catalog;
   /** Reload remediations/ now (SIGHUP does this): an invalid catalog is rejected, the old one kept. */
@@ -124,13 +124,8 @@ export async function createRuntime(
   };
   const queue = queueFor(DEFAULT_HOST);
   subscribeMetrics(events, metrics);
-  // Every process queues Slack changes from its events; only workers deliver them.
-  // Loaded only when used: the Slack SDK, dockerode and bull-board cost memory in every process.
-  const slackOn = config.slack.botToken !== undefined || config.slack.webhookUrl !== undefined;
-  const notifications = slackOn
-    ? (await import('./notify/index.js')).createNotifications({ config, log, events, consume: roles.worker })
-    : (log.info({ component: 'slack' }, 'slack notifications off (neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL set)'),
-      undefined);
+  // Every process queues its events' changes for each configured sink; only workers deliver them.
+  const notifications = await createNotifications({ config, log, events, consume: roles.worker });
 
   // HOSTS_FILE is validated at start like remediations/: a bad file stops the start (exit 78).
   const hosts = await loadHosts(config);
@@ -231,7 +226,7 @@ export async function createRuntime(
         catalogStatus: () => reloader.status(),
         admin: config.admin && {
           credentials: config.admin,
-          queues: [queue, ...(notifications ? [notifications.queue] : [])],
+          queues: [queue, ...(notifications?.queues ?? [])],
         },
       })
     : undefined;

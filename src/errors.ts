@@ -308,3 +308,37 @@ export class SlackPermanentError extends UnrecoverableError {
     this.name = 'UnrecoverableError';
   }
 }
+
+/**
+ * A notification sink (webhook, PagerDuty, Teams, Mattermost) asked us to slow down (429):
+ * only that sink waits `retryAfterMs`, and the change spends no attempt.
+ */
+export class SinkRateLimitedError extends RateLimitedError {
+  constructor(retryAfterMs: number, what: string) {
+    super(retryAfterMs, `${what}: rate limited, retry after ${Math.ceil(retryAfterMs / 1000)} s`);
+    this.name = 'SinkRateLimitedError';
+  }
+}
+
+/** A sink is down or unreachable (5xx, timeout, network); the change is retried with backoff. */
+export class SinkTransientError extends TransientError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SinkTransientError';
+  }
+}
+
+/**
+ * A sink refused a change for a reason retrying cannot fix (400 bad payload, 401/403, 404 gone):
+ * the change is dropped and logged, the episode's later changes go on. The message is built
+ * from status codes and the sink's short error text, never from its URL.
+ */
+export class SinkPermanentError extends UnrecoverableError {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnrecoverableError';
+  }
+}

@@ -7,7 +7,7 @@
  *   resolved markers, target locks, cooldowns, budgets and in-flight slots. One script can
  *   then take every guard of a job at once, and hosts spread over the Cluster's shards;
  * - `{history}`: history records and their indexes (one script writes a record atomically);
- * - `{notify}`: notification threads, their sequence numbers and the delivery queue;
+ * - `{notify}`: notification delivery: every sink's queue, per episode its sequence numbers and state;
  * - `{global}`: what spans hosts: pauses, the fleet-wide in-flight cap, open circuits.
  *
  * Values that come from outside (remediation ids, container names, label values) are
@@ -101,16 +101,21 @@ export function historyKeys(prefix: string) {
 }
 export type HistoryKeys = ReturnType<typeof historyKeys>;
 
-/** Notification threads and their queue, in the slot of `{notify}`. */
+/**
+ * Notification delivery, in the slot of `{notify}`: one BullMQ queue per sink, and per (sink,
+ * episode) the counter that numbers its changes and the record of what it delivered.
+ */
 export function notifyKeys(prefix: string) {
   const t = `${prefix}:{notify}`;
   return {
-    /** BullMQ prefix of the notification queue. */
+    /** BullMQ prefix of every sink's delivery queue. */
     queuePrefix: t,
-    /** Counter handing out seq numbers of a thread. */
-    seq: (thread: string) => `${t}:seq:${thread}`,
-    /** Hash: per sink, what it delivered of a thread (Slack: ts, channel, last seq, view). */
-    thread: (thread: string) => `${t}:thread:${thread}`,
+    /** BullMQ name of one sink's delivery queue (`notify-slack`, `notify-pagerduty`, ...). */
+    queue: (sink: string) => `notify-${sink}`,
+    /** Counter handing out the seq numbers of one sink's changes of one episode. */
+    seq: (sink: string, episode: string) => `${t}:seq:${enc(sink)}:${enc(episode)}`,
+    /** Hash: last seq delivered (`done`) and the sink's state of the episode (`state`, JSON). */
+    delivery: (sink: string, episode: string) => `${t}:delivery:${enc(sink)}:${enc(episode)}`,
   };
 }
 export type NotifyKeys = ReturnType<typeof notifyKeys>;

@@ -32,7 +32,7 @@ export const USAGE: Record<CommandName, string> = {
     'Stateless: run several behind a load balancer. Needs WEBHOOK_TOKEN and REDIS_URL; listens on HOST:PORT.',
   )}`,
   worker: `usage: remediator worker\n\n${RUNTIME(
-    'The worker only: runs jobs against the Docker Engine and delivers Slack notifications.',
+    'The worker only: runs jobs against the Docker Engine and delivers notifications (every sink).',
     'Serves /healthz, /readyz and /metrics (nothing else) on HOST:WORKER_PORT (default 9096).\n' +
       'Needs REDIS_URL and DOCKER_HOST (the one process that needs the Docker socket).',
   )}`,
@@ -42,9 +42,12 @@ export const USAGE: Record<CommandName, string> = {
     'installed), and warn about remediations no rule triggers and rules no remediation handles.\n' +
     'Exit 0 when valid (warnings allowed), 1 when anything is invalid.',
   simulate:
-    'usage: remediator simulate FILE|- [--json] [--dir DIR]\n\n' +
+    'usage: remediator simulate FILE|- [--json] [--dir DIR] [--notify]\n\n' +
     'What an Alertmanager payload (a file, or - for stdin) would do now: matches, targets, guards and\n' +
     "the worker's decision. Reads Redis and lists containers; writes nothing, enqueues nothing.\n" +
+    '--notify also prints, one JSON line per request, what each configured notification sink (or,\n' +
+    'with none, Slack) would send for each job (if it acts: when the action succeeds, and when it\n' +
+    'escalates); nothing is sent.\n' +
     'Needs REDIS_URL and DOCKER_HOST (without Docker, targets are not looked up).',
   history:
     'usage: remediator history [--alertname NAME] [--remediation ID] [--target NAME] [--outcome OUTCOME]\n' +
@@ -65,6 +68,7 @@ commands:
   worker     worker only (runs jobs against Docker; health and metrics on WORKER_PORT)
   check      validate remediations/ and alert-rules/ [--dir DIR] [--rules DIR] [--json]
   simulate   FILE|-  what a payload would do now: matches, targets, guards [--json] [--dir DIR]
+             [--notify]
   history    past remediations [--alertname --remediation --target --outcome --since --until
              --limit --cursor] [--json]
 

@@ -54,7 +54,13 @@ function hostOf(r: Remediation, alert: Alert): string {
   }
 }
 
-function jobData(phase: 'fire' | 'resolve', r: Remediation, alert: Alert, payload: WebhookPayload): RemediationJobData {
+/** The payload of one job, as the webhook enqueues it (also what `simulate --notify` previews). */
+export function jobDataOf(
+  phase: 'fire' | 'resolve',
+  r: Remediation,
+  alert: Alert,
+  payload: WebhookPayload,
+): RemediationJobData {
   return {
     phase,
     host: hostOf(r, alert),
@@ -97,14 +103,14 @@ export function createProducer(deps: ProducerDeps) {
         const episode = episodeOf(alert);
         const fireId = episodeJobId(r.id, episode, 'fire');
         if (alert.status === 'firing') {
-          candidates.push({ id: fireId, r, data: jobData('fire', r, alert, payload) });
+          candidates.push({ id: fireId, r, data: jobDataOf('fire', r, alert, payload) });
         } else {
-          cancels.push({ id: fireId, r, fingerprint: alert.fingerprint, data: jobData('fire', r, alert, payload) });
+          cancels.push({ id: fireId, r, fingerprint: alert.fingerprint, data: jobDataOf('fire', r, alert, payload) });
           if (r.onResolved)
             candidates.push({
               id: episodeJobId(r.id, episode, 'resolve'),
               r,
-              data: jobData('resolve', r, alert, payload),
+              data: jobDataOf('resolve', r, alert, payload),
             });
         }
       }

@@ -90,10 +90,14 @@ describe('each key group hashes to one slot', () => {
     }
   });
 
-  it('notify: sequence counters, thread hashes and the notification queue', () => {
+  it("notify: sequence counters, delivery state and every sink's queue", () => {
     const n = notifyKeys(PREFIX);
     for (const v of HOSTILE) {
-      const keys = [n.seq(v), n.thread(v), ...BULLMQ_SUFFIXES.map((s) => `${n.queuePrefix}:notifications:${s}`)];
+      const keys = [
+        n.seq('slack', v),
+        n.delivery('pagerduty', v),
+        ...BULLMQ_SUFFIXES.map((s) => `${n.queuePrefix}:${n.queue('slack')}:${s}`),
+      ];
       expect(slotOf(keys)).toBe(calculateSlot('{notify}'));
     }
   });

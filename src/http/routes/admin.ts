@@ -9,7 +9,7 @@ import { authorize } from '../auth.js';
 export interface AdminDeps {
   /** ADMIN_USER / ADMIN_PASSWORD: separate from the webhook's, so Alertmanager's secret cannot open the UI. */
   credentials: NonNullable<Config['admin']>;
-  /** The queues to show: "remediations", and "notifications" when this process has it. */
+  /** The queues to show: "remediations", and each notification sink's ("notify-slack", ...) when this process has them. */
   queues: Queue[];
   basePath?: string;
 }
