@@ -127,6 +127,7 @@ describe('an exec running when the process gets SIGTERM, past SHUTDOWN_TIMEOUT_S
       REMEDIATIONS_DIR: dir,
       WEBHOOK_TOKEN: TOKEN,
       SHUTDOWN_TIMEOUT_SECONDS: '1',
+      WORKER_PORT: '0',
     };
     const api = await startHarness({
       redisUrl: inject('redisUrl'),
