@@ -94,7 +94,7 @@ describe('an exec past its timeoutSeconds, retried', () => {
       remediationsDir: await remediationsDir({
         'slow.yaml': execFile(
           probe({ ignoreTerm: ignore }),
-          '  timeoutSeconds: 1\nretry:\n  attempts: 3\n  backoff: 100ms\n  jitter: 0',
+          '  timeoutSeconds: 2\nretry:\n  attempts: 3\n  backoff: 100ms\n  jitter: 0',
         ),
       }),
     });
@@ -103,7 +103,7 @@ describe('an exec past its timeoutSeconds, retried', () => {
     const job = await h.waitForJob(res.body.jobs[0].jobId, 45_000);
     // Each run found no `sleep 987` of an earlier run alive when it started, and none is left.
     expect(await inside(name)).toEqual({ counts: ['0', '0', '0'], left: 0 });
-    expect(job.failedReason).toMatch(/no exit after 1000 ms.*stopped/);
+    expect(job.failedReason).toMatch(/no exit after 2000 ms.*stopped/);
     expect((await h.runtime.history.get(job.id!))?.steps).toMatchObject([{ outcome: 'failed', attempts: 3 }]);
     const runs = await probeRuns(name);
     expect(runs).toHaveLength(3);
