@@ -230,23 +230,67 @@ async function fault(docker: Docker, container: string, args: string[]): Promise
 }
 
 /** Latency fault in the api: every request takes delaySeconds until it is turned off or the container restarts. */
-export const setLatencyFault = (docker: Docker, api: string, on: boolean, delaySeconds = 1.5): Promise<void> =>
+export const setLatencyFault = (docker: Docker, api: string, on: boolean, delaySeconds = 3): Promise<void> =>
   fault(docker, api, on ? ['latency', 'on', String(delaySeconds)] : ['latency', 'off']);
 
 /** Traffic surge at the broker, for `seconds` (bounded: it ends by itself). */
 export const setQueueSurge = (docker: Docker, broker: string, on: boolean, seconds = 600): Promise<void> =>
   fault(docker, broker, on ? ['queue', 'on', String(Math.max(1, Math.round(seconds)))] : ['queue', 'off']);
 
+/** The label that declares a container's own cleanup command (a JSON argv) to disk_full's runbook. */
+export const CLEANUP_LABEL = 'remediator.cleanup';
+
 /**
- * Disk fault: a batch job that fills the engine's data-root disk to ~98 % with scratch data in
- * its own layer, then crashes. The stopped container (opted in) keeps the space until pruned.
- * fill-disk.sh refuses disks over 1 GiB, so this only ever fills a small demo disk.
+ * The cache service: running, opted in, holding `cacheMb` of old logs and caches in its layer,
+ * and declaring its cleanup command by label. Created when missing.
+ */
+export async function cacheService(
+  docker: Docker,
+  project: string,
+  cacheMb: number,
+  optInLabel = 'remediator.enable',
+): Promise<string> {
+  const name = `${project}-cache-1`;
+  const found = await docker.listContainers({ all: true, filters: { name: [`^/${name}$`] } });
+  if (found.length === 0) {
+    const c = await docker.createContainer({
+      name,
+      Image: DEMO_IMAGE,
+      Cmd: ['sh', '/app/cache.sh'],
+      Labels: {
+        ...compose(project, 'cache'),
+        [optInLabel]: 'true',
+        [CLEANUP_LABEL]: JSON.stringify(['sh', '/app/cleanup.sh']),
+      },
+      HostConfig: { Init: true, NetworkMode: 'none' },
+    });
+    await c.start();
+  } else if (found[0]!.State !== 'running') {
+    await docker.getContainer(name).start();
+  }
+  const r = await execIn(docker, name, [
+    'sh',
+    '-c',
+    `mkdir -p /var/cache/demo && dd if=/dev/zero of=/var/cache/demo/old.log bs=1M count=${cacheMb} 2>&1 | tail -n 1`,
+  ]);
+  if (r.exitCode !== 0) throw new Error(`the cache service could not write its cache: ${r.output.trim()}`);
+  return name;
+}
+
+/**
+ * Disk fault: the cache service piles up `cacheMb` (8) of old logs and caches, then a batch job
+ * fills the engine's data-root disk to ~98 % with scratch data in its own layer and crashes.
+ * The cache's own cleanup frees some (not enough for 20 % free on a small disk); the stopped
+ * batch container (opted in) keeps the rest until pruned. fill-disk.sh refuses disks over
+ * 1 GiB, so this only ever fills a small demo disk.
  */
 export async function fillDisk(
   docker: Docker,
   project: string,
   optInLabel = 'remediator.enable',
-): Promise<{ name: string; output: string }> {
+  cacheMb = 8,
+): Promise<{ name: string; output: string; cache: string }> {
+  const cache = await cacheService(docker, project, cacheMb, optInLabel);
   const existing = await docker.listContainers({
     all: true,
     filters: { label: [`${DEMO_LABEL}=${project}`, 'com.docker.compose.service=batch'] },
@@ -263,5 +307,5 @@ export async function fillDisk(
   const { StatusCode } = (await c.wait()) as { StatusCode: number };
   const logs = demux(await c.logs({ stdout: true, stderr: true }));
   if (StatusCode === 2 || !/writing \d+ MiB/.test(logs)) throw new Error(`the disk fault did not run: ${logs.trim()}`);
-  return { name, output: logs };
+  return { name, output: logs, cache };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './errors.js';
+import { parseRedisUrl, REDIS_URL_EXAMPLES } from './redis-url.js';
 
 /**
  * Configuration comes only from the environment, is validated once at start, frozen and passed
@@ -27,7 +28,8 @@ const EnvSchema = Type.Object({
   PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   WORKER_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   HOST: Type.Optional(Type.String({ minLength: 1 })),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  // The form (single, Sentinel, Cluster) is checked by parseRedisUrl below, with its own message.
+  REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   QUEUE_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
   DOCKER_HOST: Type.Optional(Type.String({ pattern: '^(unix|tcp|http|https|ssh)://' })),
   DOCKER_CERT_PATH: Type.Optional(Type.String({ minLength: 1 })),
@@ -38,6 +40,7 @@ const EnvSchema = Type.Object({
   WEBHOOK_AUTH_DISABLED: Type.Optional(Bool),
   WEBHOOK_BODY_LIMIT: Type.Optional(Type.String({ pattern: '^[0-9]{3,9}$' })),
   REMEDIATIONS_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  HOSTS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   WORKER_CONCURRENCY: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
   LOG_LEVEL: Type.Optional(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
@@ -65,7 +68,7 @@ const EnvSchema = Type.Object({
 const hints: Record<string, string> = {
   PORT: 'a TCP port number, e.g. 9095',
   WORKER_PORT: 'a TCP port number, e.g. 9096',
-  REDIS_URL: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
+  REDIS_URL: `a Redis URL, one of: ${REDIS_URL_EXAMPLES.join(', ')}`,
   QUEUE_PREFIX: 'letters, digits, _ and - only (no ":")',
   DOCKER_HOST: 'unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host',
   WEBHOOK_TOKEN: `${SECRET_HINT}, e.g. from openssl rand -hex 24; Alertmanager sends it as "Authorization: Bearer <token>"`,
@@ -115,6 +118,8 @@ export interface Config {
   }>;
   readonly bodyLimit: number;
   readonly remediationsDir: string;
+  /** The hosts file (YAML: host names to engines); undefined: one host, `local`, from DOCKER_HOST. */
+  readonly hostsFile: string | undefined;
   readonly workerConcurrency: number;
   readonly logLevel: string;
   readonly dryRun: boolean;
@@ -188,6 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
   }
   const e = picked as Static<typeof EnvSchema>;
 
+  if (e.REDIS_URL !== undefined) parseRedisUrl(e.REDIS_URL); // throws ConfigError('REDIS_URL', …)
+
   const port = Number(e.PORT ?? 9095);
   if (port > 65535) throw new ConfigError('PORT', `${port} is not a TCP port (0-65535; 0 picks a free one)`);
   const workerPort = Number(e.WORKER_PORT ?? 9096);
@@ -239,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     auth: Object.freeze({ disabled, token: e.WEBHOOK_TOKEN, basic }),
     bodyLimit: Number(e.WEBHOOK_BODY_LIMIT ?? 1_048_576),
     remediationsDir: e.REMEDIATIONS_DIR ?? 'remediations',
+    hostsFile: e.HOSTS_FILE,
     workerConcurrency: concurrency,
     logLevel: e.LOG_LEVEL ?? 'info',
     dryRun: truthy(e.DRY_RUN),

@@ -7,6 +7,8 @@ import { loadRemediations } from './catalog/load.js';
 import { createCatalogReloader, type ReloadResult } from './catalog/reload.js';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
+import { loadHosts } from './catalog/hosts.js';
+import { createDockerHosts } from './docker/hosts.js';
 import type { DockerPort } from './docker/port.js';
 import { createEvents, type RemediationEvents } from './lifecycle/events.js';
 import { createGuards, type Guards } from './guards/index.js';
@@ -21,7 +23,14 @@ import { subscribeMetrics } from './lifecycle/metrics.js';
 import { REMEDIATION_QUEUE, type RemediationJobData } from './queue/contract.js';
 import { createProducer } from './queue/producer.js';
 import { createRemediationWorker } from './queue/worker.js';
-import { producerConnection, redactUrl, waitReady, warnOnEvictionPolicy, workerConnection } from './redis.js';
+import {
+  producerConnection,
+  redactUrl,
+  requireSingleNode,
+  waitReady,
+  warnOnEvictionPolicy,
+  workerConnection,
+} from './redis.js';
 import { createSilences } from './silence/index.js';
 import { createSimulateReads, createSimulator } from './simulate/index.js';
 import { settledWithin } from './time.js';
@@ -96,7 +105,8 @@ export async function createRuntime(
     },
     onReject: () => metrics.catalogReloadFailures.inc(),
   });
-  const producerRedis = producerConnection(config.redisUrl);
+  // Guards, history and queue keys are not Cluster-safe yet (issue 13): refuse a Cluster here.
+  const producerRedis = requireSingleNode(producerConnection(config.redisUrl), 'the engine');
   producerRedis.on('error', (err) => log.debug({ err: err.message }, 'producer Redis connection error'));
   // One remediation queue per Docker host (`{host}` hash tag: Cluster safe), created on first use.
   const queues = new Map<string, Queue<RemediationJobData>>();
@@ -122,16 +132,35 @@ export async function createRuntime(
     : (log.info({ component: 'slack' }, 'slack notifications off (neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL set)'),
       undefined);
 
+  // HOSTS_FILE is validated at start like remediations/: a bad file stops the start (exit 78).
+  const hosts = await loadHosts(config);
+  for (const w of hosts.warnings) log.warn({ file: w.file, path: w.path }, `hosts file: ${w.reason}`);
+  if (config.hostsFile !== undefined) {
+    log.info(
+      { hostsFile: config.hostsFile, hosts: [...hosts.hosts.keys()], defaultHost: hosts.defaultHost },
+      'Docker hosts loaded',
+    );
+  }
+  // Until jobs carry their host (issue 13), the worker acts on the hosts file's default host.
+  const defaultEngine = async (): Promise<DockerPort> => {
+    if (hosts.defaultHost === undefined)
+      throw new ConfigError('HOSTS_FILE', 'no default host: mark one "default: true" (jobs do not name a host yet)');
+    return (await createDockerHosts(hosts)).get(hosts.defaultHost);
+  };
   const docker = roles.worker
     ? (overrides.docker ??
-      (await import('./docker/dockerode-adapter.js')).createDockerodeAdapter({
-        dockerHost: config.dockerHost,
-        certPath: config.dockerCertPath,
-        tlsVerify: config.dockerTlsVerify,
-      }))
+      (config.hostsFile !== undefined
+        ? await defaultEngine()
+        : (await import('./docker/dockerode-adapter.js')).createDockerodeAdapter({
+            dockerHost: config.dockerHost,
+            certPath: config.dockerCertPath,
+            tlsVerify: config.dockerTlsVerify,
+          })))
     : undefined;
   // The worker's connection waits out a Redis outage: outcomes written through it are never lost.
-  const workerRedis: Redis | undefined = roles.worker ? workerConnection(config.redisUrl) : undefined;
+  const workerRedis: Redis | undefined = roles.worker
+    ? requireSingleNode(workerConnection(config.redisUrl), 'the engine')
+    : undefined;
   workerRedis?.on('error', (err) => log.debug({ err: err.message }, 'worker Redis connection error'));
   let worker: ReturnType<typeof createRemediationWorker> | undefined;
   const lifecycle = { draining: false };

@@ -35,11 +35,14 @@ export interface CatalogProblem {
   severity?: 'error' | 'warning';
 }
 
-/** remediations/ cannot be loaded; lists every problem with file, path and reason. */
+/** remediations/ (or the hosts file) cannot be loaded; lists every problem with file, path and reason. */
 export class CatalogError extends Error {
-  constructor(readonly problems: CatalogProblem[]) {
+  constructor(
+    readonly problems: CatalogProblem[],
+    what = 'remediations',
+  ) {
     super(
-      `invalid remediations (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+      `invalid ${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems.map((p) => `  ${p.file}: ${p.path || '(file)'}: ${p.reason}`).join('\n'),
     );
     this.name = 'CatalogError';
@@ -126,6 +129,45 @@ export class TransientError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TransientError';
+  }
+}
+
+/**
+ * A Docker engine of the hosts file could not be reached (refused, no socket, timeout, reset).
+ * Transient: an engine restarting or a host rebooting comes back; retries then escalation.
+ */
+export class EngineUnreachableError extends TransientError {
+  constructor(
+    readonly host: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EngineUnreachableError';
+  }
+}
+
+/**
+ * TLS with an engine failed: it refused our client certificate, or we do not trust its own.
+ * Transient on purpose: the files were checked at start (they exist, parse, the key matches
+ * the certificate), so a refusal now is the engine's side changing (a CA or server certificate
+ * rotated, a proxy redeployed), which an operator fixes while the job retries; the retries
+ * end in an escalation that carries this message, never in a silent permanent failure.
+ */
+export class EngineTlsError extends EngineUnreachableError {
+  constructor(host: string, message: string, options?: { cause?: unknown }) {
+    super(host, message, options);
+    this.name = 'EngineTlsError';
+  }
+}
+
+/** A job names a Docker host the hosts file does not list: acting cannot help. */
+export class UnknownHostError extends PermanentError {
+  constructor(
+    readonly host: string,
+    known: readonly string[],
+  ) {
+    super('not_found', `host "${host}" is not in the hosts file (known: ${known.join(', ') || 'none'})`);
   }
 }
 

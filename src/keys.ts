@@ -20,6 +20,18 @@ const enc = (s: string): string => encodeURIComponent(s);
 export const HOST_NAME_RULE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 /** The host a remediation acts on when it names none (one engine, DOCKER_HOST). */
 export const DEFAULT_HOST = 'local';
+/**
+ * Host names that are hash tags of other groups: a host called `global` would have
+ * `{global}:inflight`, the fleet-wide in-flight cap, as its own in-flight key.
+ */
+export const RESERVED_HOST_NAMES: readonly string[] = ['global', 'history', 'notify'];
+
+/** Why `name` cannot be a host name, or undefined when it can. */
+export function hostNameProblem(name: string): string | undefined {
+  if (!HOST_NAME_RULE.test(name)) return 'a host name is [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters';
+  if (RESERVED_HOST_NAMES.includes(name)) return `"${name}" is reserved (${RESERVED_HOST_NAMES.join(', ')})`;
+  return undefined;
+}
 
 /** Keys of one Docker host, all in the hash slot of `{host}`. */
 export function hostKeys(prefix: string, host: string) {

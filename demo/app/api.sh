@@ -6,7 +6,7 @@
 #   http_request_duration_seconds_bucket{container="<CONTAINER_NAME>",handler="/work",le="..."}
 #
 # `sh /app/fault.sh latency on` makes every request slow (see www/cgi-bin/work): p99 goes
-# above 1 s and the HighLatency rule fires. The flag lives on a tmpfs (/run/demo) and the
+# above 2 s and the HighLatency rule fires. The flag lives on a tmpfs (/run/demo) and the
 # counters in this shell, so a restart clears the fault and resets the counters, as a real
 # process restart would.
 #

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Turns a demo fault on or off from inside its container (`docker exec`), so it works with any
 # Docker Engine, local or remote:
-#   fault.sh latency on [DELAY_SECONDS]   (in the api)    every request takes DELAY (1.5 s)
+#   fault.sh latency on [DELAY_SECONDS]   (in the api)    every request takes DELAY (3 s)
 #   fault.sh latency off
 #   fault.sh queue on [SECONDS]           (in the broker) traffic surge for SECONDS (600)
 #   fault.sh queue off
@@ -11,7 +11,7 @@ state=${2:-on}
 case "$what/$state" in
   latency/on)
     mkdir -p /run/demo
-    echo "${3:-1.5}" > /run/demo/slow.tmp && mv /run/demo/slow.tmp /run/demo/slow ;;
+    echo "${3:-3}" > /run/demo/slow.tmp && mv /run/demo/slow.tmp /run/demo/slow ;;
   latency/off) rm -f /run/demo/slow ;;
   queue/on)
     . /app/queue-lib.sh

@@ -5,12 +5,12 @@
 #
 # at /metrics. Normal traffic (BASE_RATE/s) is far below what one consumer replica takes
 # (consumer.sh: CONSUMER_RATE, 400/s). `sh /app/fault.sh queue on [SECONDS]` starts a surge
-# of SURGE_RATE/s (600): more than one replica can take, less than two, so the depth grows
+# of SURGE_RATE/s (500): more than one replica can take, well under two (which drain 300/s), so the depth grows
 # past QueueDepthHigh's threshold with one replica and drains once remediator scales out.
 # The surge ends by itself (after SECONDS, 600 by default) or with `fault.sh queue off`.
 #
 # Environment: PORT (8081), LISTEN (127.0.0.1), QUEUE_NAME (emails), CONSUMER_SERVICE (worker),
-# BASE_RATE (50), SURGE_RATE (600), QUEUE_DIR (/queue).
+# BASE_RATE (50), SURGE_RATE (500), QUEUE_DIR (/queue).
 set -u
 . /app/queue-lib.sh
 PORT=${PORT:-8081}
@@ -18,7 +18,7 @@ LISTEN=${LISTEN:-127.0.0.1}
 QUEUE=${QUEUE_NAME:-emails}
 SERVICE=${CONSUMER_SERVICE:-worker}
 BASE=${BASE_RATE:-50}
-SURGE=${SURGE_RATE:-600}
+SURGE=${SURGE_RATE:-500}
 WWW=/app/www
 
 mkdir -p "$Q"

@@ -10,12 +10,23 @@ import { coerceError, InvalidPayloadError, UsageError } from '../errors.js';
 import { createGuards } from '../guards/index.js';
 import { hostKeys } from '../keys.js';
 import { REMEDIATION_QUEUE } from '../queue/contract.js';
-import { createSimulateReads, parsePayload, simulate } from '../simulate/index.js';
+import { createSimulateReads, parsePayload, simulate, type SimulationReport } from '../simulate/index.js';
 import { connectRedis, readAll, type CliIO } from './io.js';
 import { usageLine } from './help.js';
 
 import { renderSimulation } from './simulate-view.js';
 import { EXIT, paintFor } from './term.js';
+
+/** Decisions after which the worker would end the job without fixing anything. */
+const FAILING = new Set(['refused', 'not_found', 'circuit_open']);
+
+/** Jobs a worker would fail now, by their first step's decision. */
+export function failingJobs(report: SimulationReport): { jobId: string; decision: string }[] {
+  return report.alerts
+    .flatMap((a) => a.remediations.flatMap((r) => r.jobs))
+    .filter((j) => j.webhook.decision === 'enqueue' && j.worker && FAILING.has(j.worker.decision))
+    .map((j) => ({ jobId: j.jobId, decision: j.worker!.decision }));
+}
 
 export const SIMULATE_USAGE = usageLine('simulate');
 const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
@@ -93,6 +104,15 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
     io.out.write(
       values.json ? `${JSON.stringify(report, null, 2)}\n` : renderSimulation(report, paintFor(io.out, io.env)),
     );
+    // A gate for CI: a job the worker would refuse, not find, or not run (circuit open) is a
+    // problem (exit 1); the plan on stdout is the same either way.
+    const failing = failingJobs(report);
+    if (failing.length > 0) {
+      io.err.write(
+        `remediator simulate: ${failing.length} job${failing.length === 1 ? '' : 's'} would fail: ${failing.map((j) => `${j.jobId} (${j.decision})`).join(', ')}\n`,
+      );
+      return EXIT.problems;
+    }
     return EXIT.ok;
   } finally {
     for (const q of queues.values()) await q.close().catch(() => undefined);

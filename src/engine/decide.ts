@@ -53,6 +53,17 @@ export type DecisionKind = Decision['kind'];
 
 const seconds = (ms: number) => `${Math.ceil(ms / 1000)}s`;
 
+/** A guard identity in words: `container/api` -> "container api", `service/shop/worker` -> "service worker (project shop)". */
+export function identityText(id: string | undefined): string {
+  if (!id) return 'its target';
+  const [kind, ...rest] = id.split('/');
+  if (kind === 'container') return `container ${rest.join('/')}`;
+  if (kind === 'service') return rest[0] ? `service ${rest[1]} (project ${rest[0]})` : `service ${rest[1]}`;
+  if (kind === 'swarm') return `Swarm service ${rest.join('/')}`;
+  if (kind === 'host') return 'the Docker host';
+  return id;
+}
+
 /** What the guards say, as a decision; undefined when every guard passes. */
 export function guardDecision(
   input: Pick<DecideInput, 'remediation' | 'guards' | 'jobId'>,
@@ -69,13 +80,13 @@ export function guardDecision(
       return {
         kind: 'wait',
         on: 'lock',
-        detail: `${g.lock.identity} is locked by job ${g.lock.holder} (${seconds(g.lock.ttlMs)} left): it waits for it`,
+        detail: `${identityText(g.lock.identity)} is locked by job ${g.lock.holder} (${seconds(g.lock.ttlMs)} left): it waits for it`,
         retryInMs: g.lock.ttlMs,
       };
     case 'cooldown':
       return {
         kind: 'cooldown',
-        detail: `${input.remediation.id} ran on ${g.cooldown.subject} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left`,
+        detail: `${input.remediation.id} ran on ${identityText(g.cooldown.subject)} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left`,
         remainingMs: g.cooldown.remainingMs,
       };
     case 'circuit_open': {

@@ -201,6 +201,10 @@ export function createEngine(deps: EngineDeps) {
       });
       // The episode record and history are written before the job is marked done (durable subscribers).
       await deps.redis.set(hk.episode(jobId), outcome, 'KEEPTTL');
+      // The queue UI (bull-board) lists a completed cooldown or dry run as a green success:
+      // the outcome is the job's progress and the last line of its log, for whoever looks there.
+      await job.updateProgress({ outcome, summary: result.summary }).catch(() => undefined);
+      await job.log(`${outcome}: ${result.summary}`).catch(() => undefined);
       await deps.events.commit('job.finished', {
         jobId,
         data,
@@ -223,6 +227,11 @@ export function createEngine(deps: EngineDeps) {
       await store.stepEnded(rec);
       deps.events.emit('step.finished', { jobId, data, step: ref(step), record: rec });
       log.info({ step: step.name, outcome: rec.outcome, summary: rec.summary }, 'step finished');
+      await job
+        .log(
+          `step ${step.index + 1}/${steps.length} ${step.name} (${step.action.type}): ${rec.outcome}: ${rec.summary}`,
+        )
+        .catch(() => undefined);
       const next = afterStep(steps, step.index, records);
       return next.go === 'end' ? finish(next.outcome, next.escalation, next.reason) : undefined;
     }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { coerceError } from '../errors.js';
 import type { RemediationEvents } from '../lifecycle/events.js';
-import { workerConnection } from '../redis.js';
+import { requireSingleNode, workerConnection } from '../redis.js';
 import { NOTIFY_QUEUE, type NotificationJobData } from './contract.js';
 import { createDelivery, deliveryBackoff, type DeliveryResult } from './delivery.js';
 import { createNotifier } from './notifier.js';
@@ -50,7 +50,7 @@ export function createNotifications(deps: NotificationsDeps): Notifications | un
     return undefined;
   }
   // Waits out a Redis blip instead of dropping the change; Slack is never on this path.
-  const redis: Redis = workerConnection(config.redisUrl);
+  const redis: Redis = requireSingleNode(workerConnection(config.redisUrl), 'the notification queue');
   redis.on('error', (err) => log.debug({ err: err.message }, 'notification Redis connection error'));
   const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, { connection: redis, prefix: config.queuePrefix });
   queue.on('error', (err) => log.debug({ err: err.message }, 'notification queue error'));
@@ -74,7 +74,7 @@ export function createNotifications(deps: NotificationsDeps): Notifications | un
     queue,
     start() {
       if (!deps.consume || worker) return;
-      workerRedis = workerConnection(config.redisUrl);
+      workerRedis = requireSingleNode(workerConnection(config.redisUrl), 'the notification queue');
       workerRedis.on('error', (err) => log.debug({ err: err.message }, 'notification worker Redis connection error'));
       const processor = createDelivery({
         redis,

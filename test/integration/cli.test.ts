@@ -129,6 +129,14 @@ describe('configuration errors name the variable', () => {
     [{ WEBHOOK_TOKEN: 'x'.repeat(20), REDIS_URL: 'localhost:6379' }, /REDIS_URL: invalid value/],
     [{ WEBHOOK_TOKEN: 'x'.repeat(20), WORKER_CONCURRENCY: 'many' }, /WORKER_CONCURRENCY: invalid value/],
     [{ WEBHOOK_TOKEN: 'x'.repeat(20), REMEDIATIONS_DIR: '/nonexistent' }, /REMEDIATIONS_DIR is not a directory/],
+    [
+      { WEBHOOK_TOKEN: 'x'.repeat(20), HOSTS_FILE: '/nonexistent/hosts.yaml' },
+      /invalid hosts file .*\n.*HOSTS_FILE cannot be read \(ENOENT\)/,
+    ],
+    [
+      { WEBHOOK_TOKEN: 'x'.repeat(20), REDIS_URL: 'redis+cluster://127.0.0.1:1' },
+      /REDIS_URL: names a Redis Cluster, which the engine does not support yet/,
+    ],
   ])('refuses to start with %j', async (env, message) => {
     const r = await cli(['start'], env as Record<string, string>);
     expect(r.code).toBe(78);

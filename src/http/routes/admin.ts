@@ -20,6 +20,15 @@ export const ADMIN_BASE_PATH = '/admin';
 export const withoutExternalLinks = (html: string): string =>
   html.replace(/<link\b[^>]*\bhref=["']?(?:https?:)?\/\/[^>]*>[ \t]*\n?/gi, '');
 
+/** The outcome the engine wrote as a job's progress, if it did. */
+function outcomeOf(progress: unknown): { outcome: string; summary: string } | undefined {
+  if (typeof progress !== 'object' || progress === null) return undefined;
+  const { outcome, summary } = progress as { outcome?: unknown; summary?: unknown };
+  if (typeof outcome !== 'string') return undefined;
+  const text = typeof summary === 'string' ? summary : '';
+  return { outcome, summary: text.length > 160 ? `${text.slice(0, 157)}...` : text };
+}
+
 /**
  * The queue UI (bull-board) under /admin, behind basic auth. The hook sits in this plugin's
  * own context, so it covers the page, its API and its static files, and nothing else.
@@ -48,9 +57,19 @@ export const adminRoutes =
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(base);
     createBullBoard({
-      queues: deps.queues.map(
-        (q) => new BullMQAdapter(q, { description: `BullMQ queue "${q.name}" (prefix ${q.opts.prefix ?? 'bull'})` }),
-      ),
+      queues: deps.queues.map((q) => {
+        const adapter = new BullMQAdapter(q, {
+          description: `BullMQ queue "${q.name}" (prefix ${q.opts.prefix ?? 'bull'})`,
+        });
+        // BullMQ calls every job that ended without an error "completed", and bull-board shows
+        // it green: a cooldown, a skip or a dry run would read as a fix. The card's title says
+        // the outcome the engine recorded (its progress), and the data starts with it.
+        adapter.setFormatter('name', (job: { name?: string; progress?: unknown }) => {
+          const o = outcomeOf(job.progress);
+          return o ? `${job.name ?? ''} · ${o.outcome}: ${o.summary}` : (job.name ?? '');
+        });
+        return adapter;
+      }),
       serverAdapter,
       options: { uiConfig: { boardTitle: 'remediator', hideDocsLink: true } },
     });

@@ -28,11 +28,16 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(o: { webhookUrl: string; jobs: ScrapeJob[] }): Promise<Stack> {
+export async function startStack(o: {
+  webhookUrl: string;
+  jobs: ScrapeJob[];
+  /** Rules to load instead of the shortened copy of alert-rules/remediation-targets.yml. */
+  rules?: string;
+}): Promise<Stack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rmd-e2e-'));
   const tokenFile = path.join(dir, 'webhook-token');
   await writeFile(tokenFile, TOKEN, { mode: 0o600 });
-  const rules = shortenRules(await readFile(RULES, 'utf8'), { forDuration: '2s', range: TEST_RANGE });
+  const rules = o.rules ?? shortenRules(await readFile(RULES, 'utf8'), { forDuration: '2s', range: TEST_RANGE });
   const alertmanager = await startAlertmanager({
     dir: path.join(dir, 'alertmanager'),
     config: alertmanagerConfig({

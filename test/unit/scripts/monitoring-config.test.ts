@@ -48,7 +48,7 @@ describe('shortenRules', () => {
     }
     const latency = b.find((r) => r.alert === 'HighLatency')!;
     expect(latency.expr).toContain('rate(http_request_duration_seconds_bucket[10s])');
-    expect(latency.expr).toContain('> 1'); // the threshold stays
+    expect(latency.expr).toContain('> 2'); // the threshold stays
   });
 
   it('says the new timings in the descriptions people read: no "over the last 2 minutes" in fast mode', () => {
@@ -56,7 +56,7 @@ describe('shortenRules', () => {
     const described = Object.fromEntries(
       after.groups.flatMap((g) => g.rules).map((r) => [r.alert, r.annotations?.description ?? '']),
     );
-    expect(described.HighLatency).toContain('over the last 10 seconds, above the 1s objective, for at least 2 seconds');
+    expect(described.HighLatency).toContain('over the last 10 seconds, above the 2s objective, for at least 2 seconds');
     expect(described.QueueDepthHigh).toContain('for at least 2 seconds');
     expect(described.disk_full).toContain('for at least 2 seconds');
     for (const text of Object.values(described)) expect(text).not.toMatch(/\b[0-9]+ (minute|hour)s?\b/);
