@@ -85,7 +85,7 @@ export class UsageError extends BadInputError {
 // ---- job fate -----------------------------------------------------------------------------
 
 /** Why a job ended without acting, for outcome metrics and for the human reading the reason. */
-export type PermanentKind = 'refused' | 'not_found' | 'bad_params' | 'circuit_open';
+export type PermanentKind = 'refused' | 'not_found' | 'bad_params' | 'circuit_open' | 'still_running';
 
 /** Never retried: acting again cannot help. The message says what a human should look at. */
 export class PermanentError extends UnrecoverableError {
@@ -196,7 +196,7 @@ export class ExecFailedError extends TransientError {
  */
 export class ExecStillRunningError extends PermanentError {
   constructor(message: string) {
-    super('refused', message);
+    super('still_running', message);
   }
 }
 

@@ -83,8 +83,8 @@ export function dockerFromHost(dockerHost: string): Docker {
   return new Docker({ socketPath: dockerHost.slice('unix://'.length) });
 }
 
-/** Import the static busybox as an image through the Engine API (no docker CLI, no registry). */
-export async function ensureBusyboxImage(dockerHost: string, tag = 'remediator-test/busybox:1'): Promise<void> {
+/** Import a rootfs tarball as `tag` through the Engine API (no docker CLI, no registry), once. */
+async function importRootfs(dockerHost: string, tag: string, rootfs: () => Buffer, changes: string): Promise<void> {
   const docker = dockerFromHost(dockerHost);
   try {
     await docker.getImage(tag).inspect();
@@ -95,8 +95,8 @@ export async function ensureBusyboxImage(dockerHost: string, tag = 'remediator-t
   const i = tag.lastIndexOf(':');
   const [repo, ver] = i > tag.lastIndexOf('/') ? [tag.slice(0, i), tag.slice(i + 1)] : [tag, 'latest'];
   // docker-modem sends a Buffer as-is with a Content-Length; the typings only know streams/paths.
-  const tar = busyboxRootfsTar() as unknown as NodeJS.ReadableStream;
-  const stream = await docker.importImage(tar, { repo, tag: ver, changes: 'CMD ["sh"]' });
+  const tar = rootfs() as unknown as NodeJS.ReadableStream;
+  const stream = await docker.importImage(tar, { repo, tag: ver, changes });
   // The response is a JSON progress stream; errors arrive inside it with status 200.
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) => {
@@ -106,4 +106,31 @@ export async function ensureBusyboxImage(dockerHost: string, tag = 'remediator-t
     });
   });
   await docker.getImage(tag).inspect();
+}
+
+/** Import the static busybox as an image through the Engine API (no docker CLI, no registry). */
+export async function ensureBusyboxImage(dockerHost: string, tag = 'remediator-test/busybox:1'): Promise<void> {
+  await importRootfs(dockerHost, tag, busyboxRootfsTar, 'CMD ["sh"]');
+}
+
+/**
+ * An image whose only file is `sleep` (the busybox binary under that name): no shell, no
+ * `kill`, as in a distroless image. For what remediator does where it cannot run `sh`.
+ */
+export async function ensureSleepOnlyImage(dockerHost: string, tag = 'remediator-test/sleep-only:1'): Promise<void> {
+  await importRootfs(
+    dockerHost,
+    tag,
+    () => {
+      const bin = readFileSync('/usr/bin/busybox');
+      return Buffer.concat([
+        tarHeader('bin/', '5', 0o755),
+        tarHeader('bin/sleep', '0', 0o755, bin.length),
+        bin,
+        Buffer.alloc((512 - (bin.length % 512)) % 512),
+        Buffer.alloc(1024),
+      ]);
+    },
+    'CMD ["sleep", "3600"]',
+  );
 }

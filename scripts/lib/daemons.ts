@@ -22,7 +22,7 @@ import {
 
 export { freePort, stopAll } from './procs.js';
 export type { CertDir, TestCerts } from './test-certs.js';
-export { dockerFromHost, ensureBusyboxImage } from './busybox-image.js';
+export { dockerFromHost, ensureBusyboxImage, ensureSleepOnlyImage } from './busybox-image.js';
 
 const UNIX_PATH_MAX = 100; // sun_path is 108 bytes; keep a margin for containerd's ".ttrpc" suffix
 

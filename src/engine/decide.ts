@@ -192,6 +192,7 @@ export type Next =
 function escalationOf(rec: StepRecord): string {
   if (rec.errorKind === 'verification') return 'verification_failed';
   if (rec.errorKind === 'circuit_open') return 'circuit_open';
+  if (rec.errorKind === 'still_running') return 'exec_still_running';
   return 'retries_exhausted';
 }
 
@@ -225,8 +226,13 @@ export function afterStep(
     return { go: 'end', outcome: 'succeeded', escalation: undefined, reason: undefined };
   }
   // A policy refusal, a missing target or bad params is no fix that failed: the ladder stops
-  // there (`continue` still goes on: an evidence step is best effort).
-  const permanent = rec.errorKind === 'refused' || rec.errorKind === 'not_found' || rec.errorKind === 'bad_params';
+  // there (`continue` still goes on: an evidence step is best effort). So does a command that
+  // could not be stopped: its target stays locked, and the next step would act beside it.
+  const permanent =
+    rec.errorKind === 'refused' ||
+    rec.errorKind === 'not_found' ||
+    rec.errorKind === 'bad_params' ||
+    rec.errorKind === 'still_running';
   const stops = step.onFailure === 'abort' || (step.onFailure === 'next' && (last || permanent));
   if (rec.outcome === 'failed' && stops) return failedEnd(rec, index, steps.length);
   if (!last) return { go: 'next' };

@@ -226,14 +226,16 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
   } catch (raw) {
     const err = coerceError(raw);
     if (err.name === 'DelayedError') throw err;
-    if (err instanceof HandedBackError || s.shutdown.aborted) {
+    // A command that could not be stopped keeps its targets locked and escalates, even at
+    // shutdown: a retry or a rerun (the same job: it passes its own lock) would run beside it.
+    if (err instanceof ExecStillRunningError) keepLocks = true;
+    else if (err instanceof HandedBackError || s.shutdown.aborted) {
       // Shutdown deadline: give the job back at once. An action that may still be running in
       // Docker keeps its targets locked for the rerun (the same job, so it takes them again).
       keepLocks = didAct && !handler.abortable;
       log.warn({ reason: String(s.shutdown.reason ?? err.message) }, 'job handed back to the queue');
       return await deps.waitFor(0);
     }
-    if (err instanceof ExecStillRunningError) keepLocks = true;
     if (!isPermanent(err) && s.attempts + 1 < step.retry.attempts) {
       await s.store.attemptFailed(step.index, s.attempts + 1);
       const delay = backoffDelay(s.attempts + 1, step.retry);

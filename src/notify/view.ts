@@ -66,6 +66,8 @@ export function escalationReason(code: string | undefined, outcome: Outcome): st
       return 'the circuit breaker is open: this remediation ran too often in its window, so remediator stopped acting';
     case 'retries_exhausted':
       return 'every attempt failed; remediator gave up';
+    case 'exec_still_running':
+      return 'a command it ran could not be stopped after its timeout: it may still run, and its target stays locked until the lock expires';
     default:
       return `escalated (${code})`;
   }

@@ -95,7 +95,9 @@ export function createRemediationWorker(deps: WorkerDeps) {
       if (await settledWithin(graceful, deadlineMs)) return;
       deps.log.warn({ deadlineMs }, 'jobs still running at the deadline: handing them back to the queue');
       worker.cancelAllJobs('shutdown deadline');
-      if (!(await settledWithin(graceful, 5_000))) await settledWithin(worker.close(true), 2_000);
+      // Long enough for an exec to be stopped and confirmed gone (SIGTERM, 2 s, SIGKILL, up to
+      // 3 s more: docker/exec-stop.ts) and its job handed back or escalated, not cut short.
+      if (!(await settledWithin(graceful, 7_000))) await settledWithin(worker.close(true), 2_000);
     },
   };
 }
