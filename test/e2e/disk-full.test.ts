@@ -16,7 +16,7 @@ import { buildDemoImage, fillDisk, removeDemo } from '../../demo/lib.js';
 import { ensureBusyboxImage, startDockerd, type DockerdHandle } from '../../scripts/lib/daemons.js';
 import { startNodeExporter, type MonitorHandle } from '../../scripts/lib/monitoring.js';
 import type { RemediationEventMap } from '../../src/lifecycle/events.js';
-import { recordEvents } from '../support/events.js';
+import { recordEvents } from '../support/docker-events.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import {
   alertmanagerAlerts,
@@ -158,7 +158,7 @@ describe('disk_full, real node_exporter -> Prometheus -> Alertmanager -> remedia
     expect((await docker.getContainer(batch.cache).inspect()).State.Running).toBe(true);
     const cleanupRun = events.of(batch.cache, ['exec_start']).find((e) => e.detail.includes('/app/cleanup.sh'));
     const destroyed = events.of(batch.name, ['destroy'])[0];
-    expect(cleanupRun && destroyed && cleanupRun.timeMs < destroyed.timeMs).toBe(true);
+    expect(cleanupRun && destroyed && cleanupRun.t < destroyed.t).toBe(true);
     await events.stop();
 
     // 4. The metric recovers.

@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/lib/daemons.js';
 import { TEST_IMAGE, removeContainers, uniquePrefix } from '../support/docker.js';
-import { recordEvents, type EventRecorder } from '../support/events.js';
+import { recordEvents, type EventRecorder } from '../support/docker-events.js';
 import { startFakeSlack, textOf, threadIn, until, type FakeSlack } from '../support/fake-slack.js';
 import { remediationsDir, startHarness, type Harness } from '../support/harness.js';
 import { prometheusAlerts, startStack, waitFor, type Stack } from './support/stack.js';
@@ -159,9 +159,9 @@ const SUPERVISED = ' remediator-exec ';
 function actions(name: string, since: number): string[] {
   return events
     .of(name, ['restart', 'exec_start'])
-    .filter((e) => e.timeMs >= since && (e.action === 'restart' || e.detail.includes(SUPERVISED)))
+    .filter((e) => e.t >= since && (e.verb === 'restart' || e.detail.includes(SUPERVISED)))
     .map((e) =>
-      e.action === 'restart' ? 'restart' : `exec ${e.detail.slice(e.detail.indexOf(SUPERVISED) + SUPERVISED.length)}`,
+      e.verb === 'restart' ? 'restart' : `exec ${e.detail.slice(e.detail.indexOf(SUPERVISED) + SUPERVISED.length)}`,
     );
 }
 

@@ -5,7 +5,7 @@
 import Docker from 'dockerode';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createTestContainer, removeContainers, uniquePrefix } from '../support/docker.js';
-import { recordEvents } from '../support/events.js';
+import { recordEvents } from '../support/docker-events.js';
 import { fixture, remediationsDir, startHarness } from '../support/harness.js';
 import { spawnRemediator, type Proc } from '../support/process.js';
 
@@ -65,7 +65,7 @@ describe('a worker killed during step 2 of 3', () => {
       prefix,
     });
     cleanup.push(() => api.stop());
-    const events = await recordEvents(docker, { container: [name] });
+    const events = await recordEvents(docker);
     cleanup.push(() => events.stop());
 
     const victim: Proc = spawnRemediator('worker', env);

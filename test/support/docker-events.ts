@@ -49,6 +49,8 @@ export interface EventRecorder {
    * `container`) proves everything before it arrived.
    */
   sync(container: string): Promise<void>;
+  /** Events of one container, optionally only some verbs, in the engine's order. */
+  of(name: string, verbs?: string[]): DockerEvent[];
   stop(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ export async function recordEvents(docker: Docker): Promise<EventRecorder> {
 
   const recorder: EventRecorder = {
     events,
+    of: (name, verbs) => events.filter((e) => e.name === name && (!verbs || verbs.includes(e.verb))),
     next(pred, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
