@@ -155,7 +155,10 @@ describe('remediator check', () => {
     expect(ok.stdout).toContain(`2 hosts valid in ${path.join(dir, 'hosts.yaml')}: local, proxy (default local)`);
     expect(ok.stderr).toBe('');
 
-    const bad = await cli([], { HOSTS_FILE: path.join(dir, 'bad-hosts.yaml') });
+    const bad = await cli([], {
+      HOSTS_FILE: path.join(dir, 'bad-hosts.yaml'),
+      PROMETHEUS_URL: 'http://127.0.0.1:9090',
+    });
     expect(bad.code).toBe(1);
     const file = path.join(dir, 'bad-hosts.yaml');
     expect(bad.stderr).toContain(
@@ -163,7 +166,7 @@ describe('remediator check', () => {
     );
     expect(bad.stderr).toContain(`error  ${file}  /hosts/global  a tcp:// engine needs tls`);
     expect(bad.stderr).toContain(`warn  ${file}  /hosts  no default host`);
-    expect(bad.stderr).toMatch(new RegExp(`^2 problem\\(s\\) in .* and ${file}$`, 'm'));
+    expect(bad.stderr).toMatch(new RegExp(`^2 problems in .* and ${file}$`, 'm'));
     const json = JSON.parse((await cli(['--hosts', path.join(dir, 'hosts.yaml'), '--json'])).stdout);
     expect(json.hosts).toEqual({ file: path.join(dir, 'hosts.yaml'), names: ['local', 'proxy'], defaultHost: 'local' });
   });

@@ -130,11 +130,11 @@ describe('configuration errors name the variable', () => {
     [{ WEBHOOK_TOKEN: 'x'.repeat(20), WORKER_CONCURRENCY: 'many' }, /WORKER_CONCURRENCY: invalid value/],
     [{ WEBHOOK_TOKEN: 'x'.repeat(20), REMEDIATIONS_DIR: '/nonexistent' }, /REMEDIATIONS_DIR is not a directory/],
     [
-      { WEBHOOK_TOKEN: 'x'.repeat(20), HOSTS_FILE: '/nonexistent/hosts.yaml' },
+      { WEBHOOK_TOKEN: 'x'.repeat(20), PROMETHEUS_URL: 'http://127.0.0.1:9', HOSTS_FILE: '/nonexistent/hosts.yaml' },
       /invalid hosts file .*\n.*HOSTS_FILE cannot be read \(ENOENT\)/,
     ],
     [
-      { WEBHOOK_TOKEN: 'x'.repeat(20), REDIS_URL: 'redis+cluster://127.0.0.1:1' },
+      { WEBHOOK_TOKEN: 'x'.repeat(20), PROMETHEUS_URL: 'http://127.0.0.1:9', REDIS_URL: 'redis+cluster://127.0.0.1:1' },
       /REDIS_URL: names a Redis Cluster, which the engine does not support yet/,
     ],
   ])('refuses to start with %j', async (env, message) => {
