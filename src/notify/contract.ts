@@ -1,4 +1,5 @@
 import { episodeJobId } from '../alertmanager/episode.js';
+import { notifyKeys as keysOf } from '../keys.js';
 import type { StepRecord } from '../engine/types.js';
 import type { StepRef } from '../lifecycle/events.js';
 import type { Outcome, RemediationJobData, RemediationJobResult } from '../queue/contract.js';
@@ -49,10 +50,10 @@ export function threadOf(data: Pick<RemediationJobData, 'remediation' | 'episode
 /** BullMQ job id of one change: unique per (thread, seq), so a lost one can be looked up. */
 export const notificationJobId = (thread: string, seq: number): string => `${thread}.n${seq}`;
 
-/** Redis keys under the queue prefix, in one place. */
+/** Redis keys of a thread, in the `{notify}` slot (src/keys.ts) with the notification queue. */
 export const notifyKeys = {
   /** Counter handing out seq numbers of a thread. */
-  seq: (prefix: string, thread: string) => `${prefix}:slack:seq:${thread}`,
+  seq: (prefix: string, thread: string) => keysOf(prefix).seq(thread),
   /** Hash: ts and channel of the parent message, last seq delivered, the thread's view. */
-  thread: (prefix: string, thread: string) => `${prefix}:slack:thread:${thread}`,
+  thread: (prefix: string, thread: string) => keysOf(prefix).thread(thread),
 };

@@ -1,6 +1,5 @@
 import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { coerceError, SlackRateLimitedError, SlackPermanentError } from '../errors.js';
 
@@ -10,7 +9,7 @@ import { notificationJobId, notifyKeys, type NotificationJobData } from './contr
 import { renderEscalation, renderReply } from './details.js';
 import { type SlackTransport } from './transport.js';
 import { applyEvent, initialView, type ThreadView } from './view.js';
-import { scriptCommand } from '../redis.js';
+import { scriptCommand, type RedisClient } from '../redis.js';
 
 /**
  * The consumer of the notification queue. Changes of one thread are delivered strictly in seq
@@ -19,7 +18,7 @@ import { scriptCommand } from '../redis.js';
  * so whichever worker delivers the next change edits the same thread.
  */
 export interface DeliveryDeps {
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<NotificationJobData>;
   transport: SlackTransport;
   prefix: string;

@@ -1,10 +1,10 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { coerceError } from '../errors.js';
 import type { RemediationEvents } from '../lifecycle/events.js';
-import { requireSingleNode, workerConnection } from '../redis.js';
+import { notifyKeys } from '../keys.js';
+import { workerConnection, type RedisClient } from '../redis.js';
 import { NOTIFY_QUEUE, type NotificationJobData } from './contract.js';
 import { createDelivery, deliveryBackoff, type DeliveryResult } from './delivery.js';
 import { createNotifier } from './notifier.js';
@@ -50,9 +50,13 @@ export function createNotifications(deps: NotificationsDeps): Notifications | un
     return undefined;
   }
   // Waits out a Redis blip instead of dropping the change; Slack is never on this path.
-  const redis: Redis = requireSingleNode(workerConnection(config.redisUrl), 'the notification queue');
+  const redis: RedisClient = workerConnection(config.redisUrl);
   redis.on('error', (err) => log.debug({ err: err.message }, 'notification Redis connection error'));
-  const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, {
+    connection: redis,
+    // `{notify}` hash tag: every key of the queue in one Cluster slot.
+    prefix: notifyKeys(config.queuePrefix).queuePrefix,
+  });
   queue.on('error', (err) => log.debug({ err: err.message }, 'notification queue error'));
   const notifier = createNotifier({
     events: deps.events,
@@ -63,7 +67,7 @@ export function createNotifications(deps: NotificationsDeps): Notifications | un
     log,
   });
   let worker: Worker<NotificationJobData, DeliveryResult> | undefined;
-  let workerRedis: Redis | undefined;
+  let workerRedis: RedisClient | undefined;
   log.info(
     { mode: transport.mode, defaultChannel: config.slack.defaultChannel, consume: deps.consume },
     'slack notifications on',
@@ -74,8 +78,9 @@ export function createNotifications(deps: NotificationsDeps): Notifications | un
     queue,
     start() {
       if (!deps.consume || worker) return;
-      workerRedis = requireSingleNode(workerConnection(config.redisUrl), 'the notification queue');
-      workerRedis.on('error', (err) => log.debug({ err: err.message }, 'notification worker Redis connection error'));
+      const consumerRedis = workerConnection(config.redisUrl);
+      workerRedis = consumerRedis;
+      consumerRedis.on('error', (err) => log.debug({ err: err.message }, 'notification worker Redis connection error'));
       const processor = createDelivery({
         redis,
         queue,
@@ -87,8 +92,8 @@ export function createNotifications(deps: NotificationsDeps): Notifications | un
         alertmanagerLinks: config.alertmanagerLinks,
       });
       worker = new Worker<NotificationJobData, DeliveryResult>(NOTIFY_QUEUE, processor, {
-        connection: workerRedis,
-        prefix: config.queuePrefix,
+        connection: consumerRedis,
+        prefix: notifyKeys(config.queuePrefix).queuePrefix,
         concurrency: 4,
         // Also what makes queue.rateLimit() (Slack's Retry-After) hold for every worker.
         limiter: { max: 50, duration: 1_000 },

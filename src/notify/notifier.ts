@@ -1,5 +1,5 @@
+import type { RedisClient } from '../redis.js';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { coerceError } from '../errors.js';
 import type { RemediationEvents } from '../lifecycle/events.js';
@@ -16,7 +16,7 @@ import { settledWithin } from '../time.js';
  */
 export interface NotifierDeps {
   events: RemediationEvents;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<NotificationJobData>;
   prefix: string;
   ttlSeconds: number;
