@@ -106,7 +106,8 @@ export function createWatchdog(deps: WatchdogDeps) {
     // What the job did before its host went down (a step that acted, then a retry that never came).
     const { records } = await createJobStateStore(deps.redis, hk.memo(jobId)).load();
     const result = { ...hostDownResult(data, reason), ...(records.length > 0 && { steps: records }) };
-    await deps.redis.set(hk.episode(jobId), 'escalated', 'KEEPTTL');
+    // XX: the episode record keeps its TTL; none is made where there was none.
+    await deps.redis.set(hk.episode(jobId), 'escalated', 'KEEPTTL', 'XX');
     await deps.events.commit('job.finished', {
       jobId,
       data,

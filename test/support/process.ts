@@ -15,8 +15,9 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function spawnRemediator(command: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [BIN, command], {
+/** `remediator <command> [...args]` with `env` (and PATH, HOME, PROMETHEUS_URL) only. */
+export function spawnRemediator(command: string, env: Record<string, string>, args: string[] = []): Proc {
+  const child = spawn(process.execPath, [BIN, command, ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',
