@@ -260,6 +260,15 @@ export function createEngine(deps: EngineDeps) {
       if (resolved) return finish('cancelled', undefined, 'alert resolved before remediator acted');
     }
 
+    // A rerun after the last recorded step already ended the runbook (the worker died, or a
+    // failover lost BullMQ's finish, between the step's record and the job's end): finish as
+    // that step decided, never go on to the next one.
+    const last = records.at(-1);
+    if (last && last.index === state.cursor - 1) {
+      const next = afterStep(steps, last.index, records);
+      if (next.go === 'end') return finish(next.outcome, next.escalation, next.reason);
+    }
+
     const stepDeps = {
       ...deps,
       log,

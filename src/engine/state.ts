@@ -19,6 +19,23 @@ import type { StepRecord } from './types.js';
 
 export const MEMO_TTL_SECONDS = 7 * 24 * 3600;
 
+/**
+ * `write`, then on a Sentinel set WAIT until a replica has it. A WAIT refused means this
+ * connection met the old master as it was demoted, so the write may be on the wrong side of
+ * the failover: write again (the same fields: idempotent), at most three times.
+ */
+async function durably(redis: RedisClient, write: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await write();
+    try {
+      await replicated(redis);
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
 export interface JobState {
   cursor: number;
   startedAt: number | undefined;
@@ -29,8 +46,8 @@ export interface JobState {
 
 export function createJobStateStore(redis: RedisClient, key: string) {
   const write = async (fields: Record<string, string>, durable = false) => {
-    await redis.multi().hset(key, fields).expire(key, MEMO_TTL_SECONDS).exec();
-    if (durable) await replicated(redis);
+    const once = () => redis.multi().hset(key, fields).expire(key, MEMO_TTL_SECONDS).exec();
+    await (durable ? durably(redis, once) : once());
   };
   return {
     async load(): Promise<JobState> {
@@ -78,8 +95,7 @@ export function hashMemo(redis: RedisClient, key: string, ttlSeconds: number): J
   return {
     get: async (field) => (await redis.hget(key, field)) ?? undefined,
     set: async (field, value) => {
-      await redis.multi().hset(key, field, value).expire(key, ttlSeconds).exec();
-      await replicated(redis);
+      await durably(redis, () => redis.multi().hset(key, field, value).expire(key, ttlSeconds).exec());
     },
   };
 }

@@ -10,6 +10,7 @@ import { createGuards } from '../../src/guards/index.js';
 import { hostKeys } from '../../src/keys.js';
 import { createEvents, type RemediationEventMap } from '../../src/lifecycle/events.js';
 import { REMEDIATION_QUEUE, type RemediationJobData } from '../../src/queue/contract.js';
+import { jobData } from '../support/job-data.js';
 import { beat } from '../../src/queue/host-status.js';
 import { createRemediationWorker } from '../../src/queue/worker.js';
 import { createWatchdog } from '../../src/queue/watchdog.js';
@@ -21,52 +22,6 @@ let prefix: string;
 let queue: Queue<RemediationJobData>;
 const log = pino({ level: 'silent' });
 const closers: (() => Promise<unknown>)[] = [];
-
-function data(fingerprint: string): RemediationJobData {
-  return {
-    phase: 'fire',
-    host: HOST,
-    remediation: {
-      id: 'restart-api',
-      file: 'restart-api.yaml',
-      hash: '0123456789abcdef',
-      description: undefined,
-      match: ['alertname="HighLatency"'],
-      target: { container: '{{ labels.container }}' },
-      steps: [
-        {
-          index: 0,
-          name: 'restart',
-          action: { type: 'restart', stopTimeoutSeconds: 10 },
-          target: { container: '{{ labels.container }}' },
-          verify: undefined,
-          when: { kind: 'always' },
-          timeoutMs: undefined,
-          retry: { attempts: 1, backoffMs: 1000, maxBackoffMs: 1000, jitter: 0 },
-          onFailure: 'abort',
-          onSuccess: 'stop',
-        },
-      ],
-      onResolved: undefined,
-      delayMs: 0,
-      guards: { cooldownMs: 0, budget: undefined },
-      notify: { channel: undefined, mention: undefined },
-      dryRun: false,
-    },
-    alert: {
-      status: 'firing',
-      labels: { alertname: 'HighLatency', container: 'api' },
-      annotations: {},
-      startsAt: '2026-01-01T00:00:00Z',
-      endsAt: undefined,
-      generatorURL: undefined,
-      fingerprint,
-    },
-    episode: { fingerprint, startsAt: '2026-01-01T00:00:00Z', startsAtMs: 1_767_225_600_000 },
-    group: { receiver: 'remediator', externalURL: undefined, groupKey: undefined },
-    receivedAt: Date.now(),
-  };
-}
 
 function bus() {
   const finished: RemediationEventMap['job.finished'][] = [];
@@ -89,7 +44,7 @@ const watchdog = (events: ReturnType<typeof bus>['events'], escalateAfterMs = 0)
 
 async function add(): Promise<string> {
   const id = `job-${randomBytes(4).toString('hex')}`;
-  await queue.add('restart-api', data(id), { jobId: id });
+  await queue.add('restart-api', jobData(HOST, id), { jobId: id });
   return id;
 }
 
