@@ -70,6 +70,14 @@ const EnvSchema = Type.Object({
   MAX_IN_FLIGHT: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
   TARGET_LOCK_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   JOB_LOCK_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  // Beyond one machine (README "Beyond one machine"): which hosts a worker serves, how long a
+  // host without a worker holds its jobs, its heartbeat, the fleet-wide in-flight cap.
+  WORKER_HOSTS: Type.Optional(
+    Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}(,[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})*$' }),
+  ),
+  HOST_DOWN_ESCALATE_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$' })),
+  HOST_HEARTBEAT_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
+  MAX_IN_FLIGHT_GLOBAL: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
 });
 
 const hints: Record<string, string> = {
@@ -103,6 +111,10 @@ const hints: Record<string, string> = {
   MAX_IN_FLIGHT: 'a whole number, e.g. 10',
   TARGET_LOCK_SECONDS: 'seconds a per-target lock lasts before it expires, e.g. 600',
   JOB_LOCK_SECONDS: 'seconds before a job whose worker stopped answering runs again, e.g. 30',
+  WORKER_HOSTS: 'host names of the hosts file, comma-separated, e.g. web-1,web-2 (as --host does)',
+  HOST_DOWN_ESCALATE_SECONDS: 'seconds a job waits for a host with no worker before it escalates, e.g. 600',
+  HOST_HEARTBEAT_SECONDS: 'seconds between worker heartbeats (the same in every process), e.g. 5',
+  MAX_IN_FLIGHT_GLOBAL: 'a whole number: actions at once across every host, e.g. 50',
 };
 
 /** What a process needs: the webhook secret is only demanded where HTTP is served. */
@@ -159,6 +171,14 @@ export interface Config {
    * what its variables said, validated. A sink that is absent is off.
    */
   readonly sinks: Readonly<Record<string, unknown>>;
+  /** Hosts a worker serves (`--host`, WORKER_HOSTS); undefined: every host of the hosts file. */
+  readonly workerHosts: readonly string[] | undefined;
+  /** How long a job waits for a host with no worker before it escalates (host_down). */
+  readonly hostDownEscalateMs: number;
+  /** Worker heartbeat interval; a host is down after three missed. */
+  readonly hostHeartbeatMs: number;
+  /** Actions in flight at once across every host; undefined: no fleet-wide cap. */
+  readonly maxInFlightGlobal: number | undefined;
 }
 
 const truthy = (v: string | undefined): boolean => v === 'true' || v === '1';
@@ -292,5 +312,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     targetLockMs: Number(e.TARGET_LOCK_SECONDS ?? 600) * 1000,
     jobLockMs: Number(e.JOB_LOCK_SECONDS ?? 30) * 1000,
     sinks: Object.freeze(parseSinks(picked)),
+    workerHosts: e.WORKER_HOSTS !== undefined ? Object.freeze([...new Set(e.WORKER_HOSTS.split(','))]) : undefined,
+    hostDownEscalateMs: Number(e.HOST_DOWN_ESCALATE_SECONDS ?? 600) * 1000,
+    hostHeartbeatMs: Number(e.HOST_HEARTBEAT_SECONDS ?? 5) * 1000,
+    maxInFlightGlobal: e.MAX_IN_FLIGHT_GLOBAL !== undefined ? Number(e.MAX_IN_FLIGHT_GLOBAL) : undefined,
   });
 }

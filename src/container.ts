@@ -1,6 +1,5 @@
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createCatalog, type Catalog } from './catalog/catalog.js';
 import { loadRemediations } from './catalog/load.js';
@@ -8,9 +7,10 @@ import { createCatalogReloader, type ReloadResult } from './catalog/reload.js';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { loadHosts } from './catalog/hosts.js';
-import { createDockerHosts } from './docker/hosts.js';
+import { createDockerHosts, type DockerHosts } from './docker/hosts.js';
 import type { DockerPort } from './docker/port.js';
 import { createEvents, type RemediationEvents } from './lifecycle/events.js';
+import { createGlobalCap } from './guards/global-cap.js';
 import { createGuards, type Guards } from './guards/index.js';
 import { createHistoryStore, subscribeHistory, type HistoryStore } from './history/index.js';
 import { buildApp } from './http/app.js';
@@ -22,15 +22,11 @@ import { DEFAULT_HOST, hostKeys } from './keys.js';
 import { subscribeMetrics } from './lifecycle/metrics.js';
 import { REMEDIATION_QUEUE, type RemediationJobData } from './queue/contract.js';
 import { createProducer } from './queue/producer.js';
-import { createRemediationWorker } from './queue/worker.js';
-import {
-  producerConnection,
-  redactUrl,
-  requireSingleNode,
-  waitReady,
-  warnOnEvictionPolicy,
-  workerConnection,
-} from './redis.js';
+import { hostStatuses } from './queue/host-status.js';
+import { startHostWorkers, type HostWorkers } from './queue/host-workers.js';
+import { servedHosts } from './queue/served-hosts.js';
+import { createWatchdog } from './queue/watchdog.js';
+import { producerConnection, redactUrl, waitReady, warnOnEvictionPolicy, workerConnection } from './redis.js';
 import { createSilences } from './silence/index.js';
 import { createSimulateReads, createSimulator } from './simulate/index.js';
 import { settledWithin } from './time.js';
@@ -53,7 +49,13 @@ export interface Runtime {
   reload(trigger?: string): Promise<ReloadResult>;
   /** Remediation history in Redis (GET /api/v1/remediations, `remediator history`). */
   history: HistoryStore;
+  /** The default host's remediation queue. */
   queue: Queue<RemediationJobData>;
+  /** A Docker host's remediation queue. */
+  queueFor(host: string): Queue<RemediationJobData>;
+  /** The hosts this process's worker serves (empty without the worker role). */
+  workerHosts: readonly string[];
+  /** The engine of the first host served (simulate looks targets up there). */
   docker: DockerPort | undefined;
   app: FastifyInstance | undefined;
   /** The port HTTP listens on, once started. */
@@ -105,9 +107,9 @@ export async function createRuntime(
     },
     onReject: () => metrics.catalogReloadFailures.inc(),
   });
-  // Guards, history and queue keys are not Cluster-safe yet (issue 13): refuse a Cluster here.
-  const producerRedis = requireSingleNode(producerConnection(config.redisUrl), 'the engine');
-  producerRedis.on('error', (err) => log.debug({ err: err.message }, 'producer Redis connection error'));
+  // Every key is Cluster-safe (src/keys.ts): one Redis, a Sentinel set or a Cluster alike.
+  const producerRedis = producerConnection(config.redisUrl);
+  producerRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'producer Redis connection error'));
   // One remediation queue per Docker host (`{host}` hash tag: Cluster safe), created on first use.
   const queues = new Map<string, Queue<RemediationJobData>>();
   const queueFor = (host: string): Queue<RemediationJobData> => {
@@ -122,7 +124,6 @@ export async function createRuntime(
     }
     return q;
   };
-  const queue = queueFor(DEFAULT_HOST);
   subscribeMetrics(events, metrics);
   // Every process queues its events' changes for each configured sink; only workers deliver them.
   const notifications = await createNotifications({ config, log, events, consume: roles.worker });
@@ -136,28 +137,31 @@ export async function createRuntime(
       'Docker hosts loaded',
     );
   }
-  // Until jobs carry their host (issue 13), the worker acts on the hosts file's default host.
-  const defaultEngine = async (): Promise<DockerPort> => {
-    if (hosts.defaultHost === undefined)
-      throw new ConfigError('HOSTS_FILE', 'no default host: mark one "default: true" (jobs do not name a host yet)');
-    return (await createDockerHosts(hosts)).get(hosts.defaultHost);
-  };
-  const docker = roles.worker
-    ? (overrides.docker ??
-      (config.hostsFile !== undefined
-        ? await defaultEngine()
-        : (await import('./docker/dockerode-adapter.js')).createDockerodeAdapter({
-            dockerHost: config.dockerHost,
-            certPath: config.dockerCertPath,
-            tlsVerify: config.dockerTlsVerify,
-          })))
-    : undefined;
-  // The worker's connection waits out a Redis outage: outcomes written through it are never lost.
-  const workerRedis: Redis | undefined = roles.worker
-    ? requireSingleNode(workerConnection(config.redisUrl), 'the engine')
-    : undefined;
-  workerRedis?.on('error', (err) => log.debug({ err: err.message }, 'worker Redis connection error'));
-  let worker: ReturnType<typeof createRemediationWorker> | undefined;
+  const hostNames = [...hosts.hosts.keys()];
+  const queue = queueFor(hosts.defaultHost ?? hostNames[0] ?? DEFAULT_HOST);
+  // The worker serves --host / WORKER_HOSTS, else every host, each over its own engine.
+  const served = roles.worker ? servedHosts(config.workerHosts, hosts) : [];
+  const engines: Pick<DockerHosts, 'get' | 'ping'> | undefined = !roles.worker
+    ? undefined
+    : overrides.docker && config.hostsFile === undefined
+      ? { get: () => overrides.docker!, ping: async () => void (await overrides.docker!.ping()) }
+      : await createDockerHosts(hosts);
+  const docker = engines && served[0] !== undefined ? engines.get(served[0]) : undefined;
+  // Waits out a Redis outage: outcomes written through it (the worker's, the host-down
+  // watchdog's, every process runs one) are never lost.
+  const workerRedis = workerConnection(config.redisUrl);
+  workerRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'worker Redis connection error'));
+  const watchdog = createWatchdog({
+    redis: workerRedis,
+    prefix: config.queuePrefix,
+    hosts: hostNames,
+    queueFor,
+    events,
+    log,
+    escalateAfterMs: config.hostDownEscalateMs,
+    heartbeatMs: config.hostHeartbeatMs,
+  });
+  let worker: HostWorkers | undefined;
   const lifecycle = { draining: false };
 
   // Read-side guards on the producer connection (gauges, simulate); the worker has its own.
@@ -172,13 +176,11 @@ export async function createRuntime(
     events,
     {
       producer: history,
-      worker:
-        workerRedis &&
-        createHistoryStore({
-          redis: workerRedis,
-          prefix: config.queuePrefix,
-          retentionSeconds: config.historyRetentionSeconds,
-        }),
+      worker: createHistoryStore({
+        redis: workerRedis,
+        prefix: config.queuePrefix,
+        retentionSeconds: config.historyRetentionSeconds,
+      }),
     },
     log,
   );
@@ -193,10 +195,33 @@ export async function createRuntime(
     reads: createSimulateReads(producerRedis, config.queuePrefix, queueFor),
     config,
   });
+  const statuses = () =>
+    hostStatuses({
+      redis: producerRedis,
+      prefix: config.queuePrefix,
+      hosts: hostNames,
+      queueFor,
+      heartbeatMs: config.hostHeartbeatMs,
+    });
+  // The served engines answer: what a worker's /readyz checks (one error names every host down).
+  const pingServed = async () => {
+    const down = (
+      await Promise.all(
+        served.map((h) =>
+          engines!.ping(h).then(
+            () => '',
+            (e: Error) => e.message,
+          ),
+        ),
+      )
+    ).filter(Boolean);
+    if (down.length > 0) throw new Error(down.join('; '));
+  };
   const refreshQueueMetrics = async () => {
-    for (const q of queues.values()) {
-      const counts = await q.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized');
-      for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: REMEDIATION_QUEUE, state }, n);
+    for (const [host, st] of Object.entries(await statuses())) {
+      metrics.hostUp.set({ host }, st.worker === 'up' ? 1 : 0);
+      for (const [state, n] of Object.entries(st.jobs))
+        metrics.queueJobs.set({ queue: REMEDIATION_QUEUE, state, host }, n);
     }
     const open = await guards.openCircuits();
     for (const r of catalog.remediations) metrics.circuitOpen.set({ remediation: r.id }, open.has(r.id) ? 1 : 0);
@@ -216,9 +241,14 @@ export async function createRuntime(
           log,
           prefix: config.queuePrefix,
           episodeTtlSeconds: config.episodeTtlSeconds,
+          hosts: { names: hostNames, defaultHost: hosts.defaultHost },
         }),
         catalog: () => catalog,
-        readiness: { redis: () => producerRedis.ping(), docker: docker ? () => docker.ping() : undefined },
+        readiness: {
+          redis: () => producerRedis.ping(),
+          docker: served.length > 0 ? pingServed : undefined,
+          hosts: statuses,
+        },
         refreshQueueMetrics,
         lifecycle,
         history,
@@ -239,7 +269,11 @@ export async function createRuntime(
           log,
           metrics,
           catalog: () => catalog,
-          readiness: { redis: () => producerRedis.ping(), docker: docker ? () => docker.ping() : undefined },
+          readiness: {
+            redis: () => producerRedis.ping(),
+            docker: served.length > 0 ? pingServed : undefined,
+            hosts: statuses,
+          },
           refreshQueueMetrics,
           lifecycle,
         })
@@ -256,6 +290,8 @@ export async function createRuntime(
     reload: (trigger = 'api') => reloader.reload(trigger),
     history,
     queue,
+    queueFor,
+    workerHosts: served,
     docker,
     app,
     port() {
@@ -272,17 +308,28 @@ export async function createRuntime(
         ),
       );
       void warnOnEvictionPolicy(producerRedis, log);
-      if (roles.worker && docker && workerRedis) {
-        worker = createRemediationWorker({
+      if (roles.worker && engines && served.length > 0) {
+        const cap = config.maxInFlightGlobal;
+        worker = startHostWorkers({
           connection: workerRedis,
           redis: workerRedis,
-          host: DEFAULT_HOST,
-          queue: queueFor(DEFAULT_HOST),
-          dockerFor: () => docker,
+          hosts: served,
+          queueFor,
+          dockerFor: (host) => engines.get(host),
+          heartbeatMs: config.hostHeartbeatMs,
           alertmanager: config.alertmanagerUrl ? createAlertmanagerApi(config.alertmanagerUrl) : undefined,
           log,
           events,
           guards: createGuards({ redis: workerRedis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs }),
+          globalCap:
+            cap === undefined
+              ? undefined
+              : createGlobalCap({
+                  redis: workerRedis,
+                  prefix: config.queuePrefix,
+                  max: cap,
+                  ttlMs: config.targetLockMs,
+                }),
           maxInFlight: config.maxInFlight,
           prometheusUrl: config.prometheusUrl,
           prefix: config.queuePrefix,
@@ -291,16 +338,17 @@ export async function createRuntime(
           concurrency: config.workerConcurrency,
           lockDurationMs: overrides.lockDurationMs ?? config.jobLockMs,
         });
-        docker.ping().then(
-          () => log.info({ dockerHost: config.dockerHost }, 'Docker Engine reachable'),
-          (err: Error) =>
-            log.warn(
-              { dockerHost: config.dockerHost, err: err.message },
-              'Docker Engine not reachable yet; jobs will retry',
-            ),
-        );
-        log.info({ concurrency: config.workerConcurrency, dryRun: config.dryRun }, 'worker started');
+        for (const host of served) {
+          const engine = hosts.hosts.get(host)?.engine ?? config.dockerHost;
+          engines.ping(host).then(
+            () => log.info({ host, engine }, 'Docker Engine reachable'),
+            (err: Error) =>
+              log.warn({ host, engine, err: err.message }, 'Docker Engine not reachable yet; jobs will retry'),
+          );
+        }
+        log.info({ hosts: served, concurrency: config.workerConcurrency, dryRun: config.dryRun }, 'worker started');
       }
+      watchdog.start();
       notifications?.start();
       reloader.watch();
       if (app) {
@@ -320,6 +368,7 @@ export async function createRuntime(
       log.info({ deadlineMs: config.shutdownTimeoutMs }, 'stopping');
       if (app) await settledWithin(app.close(), 5_000);
       if (worker) await worker.close(config.shutdownTimeoutMs);
+      await settledWithin(watchdog.stop(), 5_000);
       // After the worker: health checks and scrapes see it draining (503 on /readyz) until then.
       if (workerApp) await settledWithin(workerApp.close(), 5_000);
       // The last jobs' silences get expired before the connection closes.
@@ -328,7 +377,7 @@ export async function createRuntime(
       await notifications?.stop(5_000);
       for (const q of queues.values()) await settledWithin(q.close(), 2_000);
       producerRedis.disconnect();
-      workerRedis?.disconnect();
+      workerRedis.disconnect();
       log.info('stopped');
     },
   };

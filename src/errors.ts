@@ -161,13 +161,16 @@ export class EngineTlsError extends EngineUnreachableError {
   }
 }
 
-/** A job names a Docker host the hosts file does not list: acting cannot help. */
+/**
+ * A job names a Docker host the hosts file does not list (or one its worker does not serve):
+ * refused, never acted on another host's engine.
+ */
 export class UnknownHostError extends PermanentError {
   constructor(
     readonly host: string,
     known: readonly string[],
   ) {
-    super('not_found', `host "${host}" is not in the hosts file (known: ${known.join(', ') || 'none'})`);
+    super('refused', `host "${host}" is not in the hosts file (known: ${known.join(', ') || 'none'})`);
   }
 }
 

@@ -62,6 +62,11 @@ export function hostKeys(prefix: string, host: string) {
     state: (field: string) => `${t}:state:${enc(field)}`,
     /** The Alertmanager silence a job created while acting. */
     silence: (jobId: string) => `${t}:silence:${jobId}`,
+    /**
+     * Set (atomically, beside BullMQ's job lock in this slot) when the host-down watchdog
+     * escalated a job no worker took: a worker that takes it later ends it without acting.
+     */
+    hostDown: (jobId: string) => `${t}:hostdown:${jobId}`,
   };
 }
 export type HostKeys = ReturnType<typeof hostKeys>;

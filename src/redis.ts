@@ -1,6 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { ConfigError } from './errors.js';
 import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
 
 /**
@@ -113,17 +112,23 @@ export function isCluster(redis: RedisClient): redis is Cluster {
   return (redis as { isCluster?: boolean }).isCluster === true;
 }
 
+/** True for a connection to a Sentinel set (ioredis found the master through sentinels). */
+export function isSentinel(redis: RedisClient): boolean {
+  return !isCluster(redis) && (redis.options.sentinels?.length ?? 0) > 0;
+}
+
 /**
- * For code that still needs a single-node {@link Redis} (one key space, SCAN, cross-slot
- * scripts): a Cluster is refused with a ConfigError naming what needs the change.
+ * Sentinel replicates asynchronously: a write the master took but had not yet sent to its
+ * replica is lost when the replica is promoted. For writes that must survive a failover (the
+ * memo an action writes before its Docker call, a step's record, the jobs a 202 promised),
+ * `WAIT 1 <ms>` returns once a replica has them. On anything but a Sentinel set it does nothing
+ * (a Cluster master may have no replica, and one Redis has none): resolves with the replicas
+ * that acknowledged, or undefined when not asked. A replica down makes it wait `ms`, then go on:
+ * the write is on the master, as it would be without a replica.
  */
-export function requireSingleNode(redis: RedisClient, what: string): Redis {
-  if (!isCluster(redis)) return redis;
-  redis.disconnect();
-  throw new ConfigError(
-    'REDIS_URL',
-    `names a Redis Cluster, which ${what} does not support yet; use redis:// or redis+sentinel://`,
-  );
+export function replicated(redis: RedisClient, ms = 1_000): Promise<number | undefined> {
+  if (!isSentinel(redis)) return Promise.resolve(undefined);
+  return (redis as Redis).call('WAIT', '1', String(ms)).then(Number);
 }
 
 /**
@@ -147,7 +152,7 @@ export function scriptCommand(
  * EVALSHA like scriptCommand; the key count is passed with each call.
  */
 export function scriptWithKeys(
-  redis: Redis,
+  redis: RedisClient,
   name: string,
   lua: string,
 ): (keys: string[], args: string[]) => Promise<unknown> {

@@ -1,7 +1,5 @@
-import type { Redis } from 'ioredis';
-
 import { coerceError, UnreachableError } from '../errors.js';
-import { oneShotConnection, requireSingleNode } from '../redis.js';
+import { oneShotConnection, type RedisClient } from '../redis.js';
 import { describeRedisUrl } from '../redis-url.js';
 
 /** Where a command reads and writes: the process in main.ts, buffers in tests. */
@@ -23,8 +21,8 @@ export const processIO = (): CliIO => ({
  * A Redis connection for a one-shot command: connect once, fail in seconds with a message an
  * operator can act on, never retry forever (a CLI that hangs is worse than one that says why).
  */
-export async function connectRedis(url: string): Promise<Redis> {
-  const redis = requireSingleNode(oneShotConnection(url), 'this command');
+export async function connectRedis(url: string): Promise<RedisClient> {
+  const redis = oneShotConnection(url);
   redis.on('error', () => undefined); // reported below, once
   try {
     await redis.connect();

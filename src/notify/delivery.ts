@@ -1,9 +1,8 @@
 import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { coerceError, RateLimitedError } from '../errors.js';
 import type { NotifyKeys } from '../keys.js';
-import { scriptCommand } from '../redis.js';
+import { scriptCommand, type RedisClient } from '../redis.js';
 import { notificationJobId, type DeliveryJobData, type DeliveryResult } from './contract.js';
 import { policyOf, type SinkFilter } from './policy.js';
 import type { Answer, Sink, SinkIO } from './sink.js';
@@ -18,7 +17,7 @@ import type { Answer, Sink, SinkIO } from './sink.js';
  * the episode goes on. No sink is ever on a remediation's path.
  */
 export interface DeliveryDeps {
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue<DeliveryJobData>;
   sink: Sink;
   filter: SinkFilter;

@@ -1,12 +1,11 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { coerceError } from '../errors.js';
 import { notifyKeys } from '../keys.js';
 import type { RemediationEvents } from '../lifecycle/events.js';
 import { scrubber, secretsOf } from '../observability/logger.js';
-import { requireSingleNode, workerConnection } from '../redis.js';
+import { workerConnection, type RedisClient } from '../redis.js';
 import { settledWithin } from '../time.js';
 import { deliveryBackoff, type DeliveryJobData, type DeliveryResult } from './contract.js';
 import { createDelivery } from './delivery.js';
@@ -105,7 +104,7 @@ export async function createNotifications(deps: NotificationsDeps): Promise<Noti
 
   const keys = notifyKeys(config.queuePrefix);
   // Waits out a Redis blip instead of dropping the change; no sink is ever on this path.
-  const redis: Redis = requireSingleNode(workerConnection(config.redisUrl), 'the notification queues');
+  const redis: RedisClient = workerConnection(config.redisUrl);
   redis.on('error', (err) => log.debug({ err: err.message }, 'notification Redis connection error'));
   const active: Active[] = built.map(({ def, sink }) => {
     const queue = new Queue<DeliveryJobData>(keys.queue(def.name), { connection: redis, prefix: keys.queuePrefix });
@@ -121,7 +120,7 @@ export async function createNotifications(deps: NotificationsDeps): Promise<Noti
     log,
   });
   const workers: Worker<DeliveryJobData, DeliveryResult>[] = [];
-  let workerRedis: Redis | undefined;
+  let workerRedis: RedisClient | undefined;
   for (const a of active)
     log.info({ sink: a.def.name, mode: a.sink.mode, consume: deps.consume }, `${a.def.name} notifications on`);
 
@@ -131,7 +130,7 @@ export async function createNotifications(deps: NotificationsDeps): Promise<Noti
     queueOf: (sink) => active.find((a) => a.def.name === sink)?.queue,
     start() {
       if (!deps.consume || workers.length > 0) return;
-      workerRedis = requireSingleNode(workerConnection(config.redisUrl), 'the notification queues');
+      workerRedis = workerConnection(config.redisUrl);
       workerRedis.on('error', (err) => log.debug({ err: err.message }, 'notification worker Redis connection error'));
       for (const a of active) {
         const processor = createDelivery({

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Logger } from 'pino';
 import { coerceError } from '../errors.js';
 import type { LifecycleEvent, RemediationEvents } from '../lifecycle/events.js';
@@ -18,7 +18,7 @@ import { settledWithin } from '../time.js';
  */
 export interface NotifierDeps {
   events: RemediationEvents;
-  redis: Redis;
+  redis: RedisClient;
   keys: NotifyKeys;
   sinks: { filter: SinkFilter; queue: Queue<DeliveryJobData> }[];
   ttlSeconds: number;

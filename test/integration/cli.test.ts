@@ -133,10 +133,6 @@ describe('configuration errors name the variable', () => {
       { WEBHOOK_TOKEN: 'x'.repeat(20), PROMETHEUS_URL: 'http://127.0.0.1:9', HOSTS_FILE: '/nonexistent/hosts.yaml' },
       /invalid hosts file .*\n.*HOSTS_FILE cannot be read \(ENOENT\)/,
     ],
-    [
-      { WEBHOOK_TOKEN: 'x'.repeat(20), PROMETHEUS_URL: 'http://127.0.0.1:9', REDIS_URL: 'redis+cluster://127.0.0.1:1' },
-      /REDIS_URL: names a Redis Cluster, which the engine does not support yet/,
-    ],
   ])('refuses to start with %j', async (env, message) => {
     const r = await cli(['start'], env as Record<string, string>);
     expect(r.code).toBe(78);

@@ -15,9 +15,7 @@ import { nodeCommand } from '../../scripts/lib/redis-probe.js';
 import { startRedisCluster, type RedisClusterHandle } from '../../scripts/lib/redis-cluster.js';
 import { hostKeys } from '../../src/keys.js';
 import {
-  oneShotConnection,
   producerConnection,
-  requireSingleNode,
   scriptCommand,
   waitReady,
   warnOnEvictionPolicy,
@@ -140,10 +138,5 @@ describe('Redis connections on a Cluster', () => {
     for (const key of keys) {
       expect(Number(await nodeCommand(cluster.nodes[0]!.port, ['CLUSTER', 'KEYSLOT', key]))).toBe(calculateSlot(key));
     }
-  });
-
-  it('code that still needs one node refuses a Cluster with an error naming REDIS_URL', () => {
-    const redis = oneShotConnection(cluster.url);
-    expect(() => requireSingleNode(redis, 'the engine')).toThrow(/^REDIS_URL: names a Redis Cluster, which the engine/);
   });
 });

@@ -17,6 +17,7 @@ export interface Proc {
 }
 
 /**
+ * `remediator <command> [...args]` with `env` (and PATH, HOME, PROMETHEUS_URL) only.
  * `ownPidNamespace`: run it under `unshare --pid --fork --mount-proc`, as a worker in a
  * container of its own sees the engine's processes: not at all. Signals from kill() go to
  * remediator itself (unshare does not pass them on).
@@ -24,10 +25,11 @@ export interface Proc {
 export function spawnRemediator(
   command: string,
   env: Record<string, string>,
-  opts: { ownPidNamespace?: boolean } = {},
+  opts: string[] | { ownPidNamespace?: boolean; args?: string[] } = {},
 ): Proc {
-  const argv = [process.execPath, BIN, command];
-  const [file, ...args] = opts.ownPidNamespace ? ['unshare', '--pid', '--fork', '--mount-proc', ...argv] : argv;
+  const { ownPidNamespace = false, args: extra = [] } = Array.isArray(opts) ? { args: opts } : opts;
+  const argv = [process.execPath, BIN, command, ...extra];
+  const [file, ...args] = ownPidNamespace ? ['unshare', '--pid', '--fork', '--mount-proc', ...argv] : argv;
   const child = spawn(file!, args, {
     env: {
       PATH: process.env.PATH ?? '',
@@ -65,7 +67,7 @@ export function spawnRemediator(
     lines,
     exited,
     kill(signal = 'SIGTERM') {
-      if (!opts.ownPidNamespace || child.pid === undefined) return void child.kill(signal);
+      if (!ownPidNamespace || child.pid === undefined) return void child.kill(signal);
       // unshare's one child is remediator (pid 1 in its namespace).
       let inner: number | undefined;
       try {

@@ -1,6 +1,6 @@
 import type { WebhookPayload } from '../../../alertmanager/schema.js';
 import type { Catalog } from '../../../catalog/catalog.js';
-import { jobDataOf } from '../../../queue/producer.js';
+import { jobDataOf, routeOf } from '../../../queue/producer.js';
 import type { SimulationReport } from '../../../simulate/types.js';
 import { threadOf } from '../../contract.js';
 import type { PreviewTarget } from '../../sink.js';
@@ -37,7 +37,9 @@ export async function previewPlan(
       const remediation = catalog.remediations.find((x) => x.id === r.remediation);
       if (!remediation || r.jobs.length === 0) continue;
       // Scenarios of the fire job (succeeded / escalated / ...), each followed by the onResolved job's.
-      const perJob = r.jobs.map((job) => storiesOf(job, jobDataOf(job.phase, remediation, alert, payload), now));
+      const perJob = r.jobs.map((job) =>
+        storiesOf(job, jobDataOf(job.phase, remediation, alert, payload, routeOf(remediation, alert, undefined)), now),
+      );
       const [first, ...rest] = perJob;
       for (const story of first ?? []) {
         const events = [...story.events, ...rest.flatMap((s) => s[0]?.events ?? [])];
