@@ -9,6 +9,8 @@ export interface ScrapeJob {
   targets: string[];
   /** Keep only series whose `label` matches `regex` (e.g. one mountpoint of node_exporter). */
   keep?: { label: string; regex: string };
+  /** Target labels, on every series of the job and its `up` (e.g. the container it is). */
+  labels?: Record<string, string>;
 }
 
 /** prometheus.yml: scrape and evaluation interval, rule files, the Alertmanager, the jobs. */
@@ -24,7 +26,7 @@ export function prometheusConfig(o: {
     alerting: { alertmanagers: [{ static_configs: [{ targets: [o.alertmanager] }] }] },
     scrape_configs: o.jobs.map((j) => ({
       job_name: j.job,
-      static_configs: [{ targets: j.targets }],
+      static_configs: [{ targets: j.targets, ...(j.labels && { labels: j.labels }) }],
       ...(j.keep && {
         metric_relabel_configs: [{ source_labels: [j.keep.label], regex: j.keep.regex, action: 'keep' }],
       }),

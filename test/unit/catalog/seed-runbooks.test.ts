@@ -26,7 +26,7 @@ describe('the seed runbooks as shipped', () => {
       {
         name: 'start',
         action: { type: 'start' },
-        verify: { running: true, withinMs: 15_000, query: expect.stringContaining('"WorkerDown"'), own: true },
+        verify: { running: true, withinMs: 10_000, query: expect.stringContaining('"WorkerDown"'), own: true },
         retry: { attempts: 1 },
         onFailure: 'next',
         onSuccess: 'stop',

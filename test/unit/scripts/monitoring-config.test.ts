@@ -102,7 +102,10 @@ describe('prometheusConfig / alertmanagerConfig', () => {
         interval: '1s',
         ruleFiles: ['rules.yml'],
         alertmanager: '127.0.0.1:9093',
-        jobs: [{ job: 'node', targets: ['127.0.0.1:9100'], keep: { label: 'mountpoint', regex: '/tmp/x' } }],
+        jobs: [
+          { job: 'node', targets: ['127.0.0.1:9100'], keep: { label: 'mountpoint', regex: '/tmp/x' } },
+          { job: 'db', targets: ['127.0.0.1:5432'], labels: { container: 'db-1', dependent: 'api-1' } },
+        ],
       }),
     );
     expect(c).toMatchObject({
@@ -114,8 +117,13 @@ describe('prometheusConfig / alertmanagerConfig', () => {
           job_name: 'node',
           metric_relabel_configs: [{ source_labels: ['mountpoint'], regex: '/tmp/x', action: 'keep' }],
         },
+        {
+          job_name: 'db',
+          static_configs: [{ targets: ['127.0.0.1:5432'], labels: { container: 'db-1', dependent: 'api-1' } }],
+        },
       ],
     });
+    expect(c.scrape_configs[0].static_configs).toEqual([{ targets: ['127.0.0.1:9100'] }]);
   });
 
   it('sends every alert to remediator with resolved notifications and the token from a file', () => {
