@@ -137,7 +137,7 @@ HighErrorRate (track="canary") fires in ${wait(s, '~6 s', '~2.5 min (for: 2m)')}
       if (arg === 'off') return (await setCpuBurst(docker, s.names.etl, false), 'CPU burst off');
       const n = Number(arg ?? (s.fast ? 30 : 420));
       await setCpuBurst(docker, s.names.etl, true, n);
-      return `${s.names.etl} bursts for ${n} s against its 0.2 CPU quota.
+      return `${s.names.etl} bursts for ${n} s against its 0.1 CPU quota.
 cpu_throttling fires in ${wait(s, '~6 s', '~2.5 min (5m window, for: 2m)')}; remediator collects evidence and halves its CPU shares and quota; once the burst is over and the alert resolves, it puts them back.`;
     },
   },

@@ -172,13 +172,13 @@ export const createCanary = (docker: Docker, spec: DemoSpec, n: DemoNames) =>
     Image: DEMO_IMAGE_V2,
   });
 
-/** The noisy batch job: 0.2 CPU of quota, 1024 shares, bursts on demand. */
+/** The noisy batch job: 0.1 CPU of quota, 1024 shares, bursts on demand. */
 export const createEtl = (docker: Docker, spec: DemoSpec, n: DemoNames) =>
   docker.createContainer(
     base(spec, n.etl, 'etl', ['sh', '/app/etl.sh'], {
       Env: ['METRICS_DIR=/metrics', 'WORKLOAD=batch'],
       HostConfig: {
-        CpuQuota: 20_000,
+        CpuQuota: 10_000,
         CpuPeriod: 100_000,
         CpuShares: 1024,
         Tmpfs: { '/run/demo': 'size=1m' },

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Demo batch job (the noisy one): an ETL container with a CPU quota that mostly idles, and
-# bursts when `sh /app/fault.sh cpu on SECONDS` says so: a busy loop that wants a whole CPU,
-# so the kernel throttles it in nearly every period of its quota. It publishes its own
+# Demo batch job (the noisy one): an ETL container with a CPU quota (0.1 CPU) that mostly
+# idles, and bursts when `sh /app/fault.sh cpu on SECONDS` says so: two busy loops that want two
+# whole CPUs, so the kernel throttles it in nearly every period of its quota, even on a busy host. It publishes its own
 # cgroup's CFS counters (cgroup v1 cpu.stat, v2 cpu.stat) under cAdvisor's names:
 #
 #   container_cpu_cfs_periods_total{container="<CONTAINER_NAME>",workload="batch"}
@@ -15,7 +15,7 @@ set -u
 WORKLOAD=${WORKLOAD:-batch}
 mkdir -p /run/demo
 burner=''
-trap '[ -n "$burner" ] && kill "$burner" 2>/dev/null; unpublish; exit 0' TERM INT
+trap '[ -n "$burner" ] && kill $burner 2>/dev/null; unpublish; exit 0' TERM INT
 
 # cgroup v1 mounts the container's own cpu controller at /sys/fs/cgroup/cpu; v2 at the root.
 CPU_STAT=/sys/fs/cgroup/cpu/cpu.stat
@@ -53,9 +53,11 @@ while :; do
     if [ -z "$burner" ]; then
       (while :; do :; done) &
       burner=$!
+      (while :; do :; done) &
+      burner="$burner $!"
     fi
   elif [ -n "$burner" ]; then
-    kill "$burner" 2>/dev/null
+    kill $burner 2>/dev/null
     burner=''
     rm -f /run/demo/burst
   fi

@@ -82,11 +82,12 @@ export function spokenDuration(d: string): string {
 
 /**
  * A copy of a rule file with shorter timings, for tests and the fast demo: every `for:` becomes
- * `forDuration` and every range selector (`[2m]`) becomes `range`, and the annotations that
- * say those timings in words ("over the last 2 minutes", "for at least 1 minute") say the new
- * ones. Thresholds, labels and the rest of the text stay as they are.
+ * `forDuration`, every `keep_firing_for:` becomes `keepFiringFor` (default: `range`) and every
+ * range selector (`[2m]`) becomes `range`, and the annotations that say those timings in words
+ * ("over the last 2 minutes", "for at least 1 minute") say the new ones. Thresholds, labels and
+ * the rest of the text stay as they are.
  */
-export function shortenRules(text: string, o: { forDuration: string; range: string }): string {
+export function shortenRules(text: string, o: { forDuration: string; range: string; keepFiringFor?: string }): string {
   const doc = parse(text) as { groups: { name: string; rules: Record<string, unknown>[] }[] };
   if (!Array.isArray(doc?.groups)) throw new Error('not a Prometheus rule file: no "groups" list');
   const amount = String.raw`[0-9]+\+?\s+(?:second|minute|hour|day)s?\b`;
@@ -95,6 +96,7 @@ export function shortenRules(text: string, o: { forDuration: string; range: stri
       const hadFor = r.for !== undefined;
       let hadRange = false;
       if (hadFor) r.for = o.forDuration;
+      if (r.keep_firing_for !== undefined) r.keep_firing_for = o.keepFiringFor ?? o.range;
       if (typeof r.expr === 'string')
         r.expr = r.expr.replace(/\[\s*[0-9]+(ms|s|m|h|d|w|y)\s*\]/g, () => ((hadRange = true), `[${o.range}]`));
       const annotations = r.annotations as Record<string, unknown> | undefined;

@@ -81,7 +81,7 @@ export async function startSeeds(o: {
   const metricsDir = path.join(tmp, 'metrics');
   const queueDir = path.join(tmp, 'queue');
   await Promise.all([mkdir(metricsDir), mkdir(queueDir)]);
-  const [queuePort, dbPort] = [await freePort(), await freePort()];
+  const [queuePort, dbPort, prometheusPort] = [await freePort(), await freePort(), await freePort()];
   // A service name no other test uses: the shipped worker-down selects replicas by service only.
   const spec: DemoSpec = {
     project: `${prefix}demo`,
@@ -118,13 +118,20 @@ export async function startSeeds(o: {
       dir: path.join(tmp, 'node-exporter'),
       args: ['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${metricsDir}`],
     });
-    h = await startHarness({ redisUrl: o.redisUrl, dockerHost: o.dockerHost, remediationsDir: 'remediations' });
+    // The verification queries go to this stack's Prometheus, where the alerts are.
+    h = await startHarness({
+      redisUrl: o.redisUrl,
+      dockerHost: o.dockerHost,
+      remediationsDir: 'remediations',
+      prometheusUrl: `http://127.0.0.1:${prometheusPort}`,
+    });
     const seen: Seen = { 'job.queued': [], 'alert.resolved': [] };
     for (const name of Object.keys(seen) as (keyof Seen)[])
       h.runtime.events.on(name, (e) => void seen[name].push(e as never));
     const names = await startDemo(docker, spec);
     stack = await startStack({
       webhookUrl: `${h.url}/webhook/alertmanager`,
+      prometheusPort,
       jobs: [
         { job: 'node', targets: [`127.0.0.1:${nodeExporter.port}`] },
         { job: 'demo-queue', targets: [`127.0.0.1:${queuePort}`] },
