@@ -64,7 +64,7 @@ function writeMonitoringConfig(
   const ruleFiles: string[] = [];
   for (const f of readdirSync(path.join(ROOT, 'alert-rules')).filter((n) => /\.ya?ml$/.test(n))) {
     const text = readFileSync(path.join(ROOT, 'alert-rules', f), 'utf8');
-    // Fast mode: the demo's three alerts get the test timings (for: 2s, 10 s windows); the rules
+    // Fast mode: the demo's alerts get the test timings (for: 2s, 10 s windows); the rules
     // that watch remediator itself, and everything in normal mode, stay as shipped, but for the
     // placeholder runbook links (runbooks.example does not exist: no message links there).
     const fast = s.fast && f === 'remediation-targets.yml';
