@@ -10,7 +10,7 @@
 # The surge ends by itself (after SECONDS, 600 by default) or with `fault.sh queue off`.
 #
 # It also counts the consumer service's replicas from their heartbeats ($Q/replicas/*, at most
-# 5 s old: running) against the replicas the deployment asks for (DESIRED_REPLICAS):
+# 10 s old: running) against the replicas the deployment asks for (DESIRED_REPLICAS):
 #
 #   service_replicas_desired{queue="emails",service="worker"} 1
 #   service_replicas_running{queue="emails",service="worker"} 1
@@ -32,7 +32,7 @@ mkdir -p "$Q/replicas"
 lock; read_depth; echo "$DEPTH" > "$Q/depth"; unlock
 
 produced=0
-# RUNNING <- replicas whose heartbeat is at most 5 s old; heartbeats of replicas gone for
+# RUNNING <- replicas whose heartbeat is at most 10 s old (a busy host delays them); those gone for
 # 5 minutes (removed without a stop) are forgotten.
 count_replicas() {
   RUNNING=0
@@ -42,7 +42,7 @@ count_replicas() {
     case "$f" in *.tmp) continue ;; esac
     read -r beat < "$f" 2>/dev/null || continue
     age=$((UP - ${beat:-0}))
-    if [ "$age" -le 5 ]; then RUNNING=$((RUNNING + 1)); elif [ "$age" -gt 300 ]; then rm -f "$f"; fi
+    if [ "$age" -le 10 ]; then RUNNING=$((RUNNING + 1)); elif [ "$age" -gt 300 ]; then rm -f "$f"; fi
   done
 }
 write_metrics() {
@@ -59,7 +59,7 @@ write_metrics() {
     echo '# HELP service_replicas_desired Replicas the deployment asks for.'
     echo '# TYPE service_replicas_desired gauge'
     echo "service_replicas_desired{queue=\"$QUEUE\",service=\"$SERVICE\"} $DESIRED"
-    echo '# HELP service_replicas_running Replicas that sent a heartbeat in the last 5 seconds.'
+    echo '# HELP service_replicas_running Replicas that sent a heartbeat in the last 10 seconds.'
     echo '# TYPE service_replicas_running gauge'
     echo "service_replicas_running{queue=\"$QUEUE\",service=\"$SERVICE\"} $RUNNING"
   } > "$WWW/metrics.tmp"

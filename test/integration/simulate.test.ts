@@ -10,7 +10,7 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { hostKeys } from '../../src/keys.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   ensureBusyboxImage,
   startDockerd,
@@ -114,6 +114,8 @@ beforeAll(async () => {
       REMEDIATIONS_DIR: 'remediations',
       WEBHOOK_TOKEN: TOKEN,
       LOG_LEVEL: 'silent',
+      // The shipped remediations verify with PromQL: a worker refuses to start without it.
+      PROMETHEUS_URL: inject('prometheusUrl'),
     },
     ['http', 'worker'],
   );
