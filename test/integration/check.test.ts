@@ -61,7 +61,7 @@ describe('remediator check', () => {
   it('the shipped remediations and alert rules: valid, checked by promtool, and nothing unhandled (exit 0)', async () => {
     const r = await bin([], { PROMETHEUS_URL: 'http://127.0.0.1:9090' });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('3 remediations valid in remediations');
+    expect(r.stdout).toContain('10 remediations valid in remediations');
     expect(r.stdout).toMatch(/\d+ alert rules in 2 files of alert-rules \(checked by promtool\)/);
     expect(r.stderr).toBe('');
   });

@@ -114,6 +114,7 @@ beforeAll(async () => {
       REMEDIATIONS_DIR: 'remediations',
       WEBHOOK_TOKEN: TOKEN,
       LOG_LEVEL: 'silent',
+      // The shipped remediations verify with PromQL: a worker refuses to start without it.
       PROMETHEUS_URL: inject('prometheusUrl'),
     },
     ['http', 'worker'],

@@ -33,6 +33,11 @@ export async function startStack(o: {
   jobs: ScrapeJob[];
   /** Rules to load instead of the shortened copy of alert-rules/remediation-targets.yml. */
   rules?: string;
+  /**
+   * Prometheus' port, chosen beforehand so that remediator (started first: Alertmanager needs
+   * its webhook) already verifies against this Prometheus, not the global set-up's empty one.
+   */
+  prometheusPort?: number;
 }): Promise<Stack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rmd-e2e-'));
   const tokenFile = path.join(dir, 'webhook-token');
@@ -59,6 +64,7 @@ export async function startStack(o: {
         jobs: o.jobs,
       }),
       files: { 'rules.yml': rules },
+      port: o.prometheusPort,
     });
   } catch (err) {
     await alertmanager.stop();
