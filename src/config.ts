@@ -18,7 +18,13 @@ const SECRET_HINT = `at least ${MIN_SECRET_LENGTH} characters (surrounding white
  * a newline, and Alertmanager trims its credentials_file the same way, so an untrimmed value
  * would make every delivery 401. Each secret may also come from `<NAME>_FILE`.
  */
-const SECRETS = ['WEBHOOK_TOKEN', 'WEBHOOK_BASIC_PASSWORD', 'ADMIN_PASSWORD'] as const;
+const SECRETS = [
+  'WEBHOOK_TOKEN',
+  'WEBHOOK_BASIC_PASSWORD',
+  'ADMIN_PASSWORD',
+  'OPERATOR_TOKEN',
+  'SLACK_SIGNING_SECRET',
+] as const;
 const TRIMMED = new Set<string>([...SECRETS, 'WEBHOOK_BASIC_USER', 'ADMIN_USER']);
 
 const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
@@ -60,6 +66,11 @@ const EnvSchema = Type.Object({
   MAX_IN_FLIGHT: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
   TARGET_LOCK_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   JOB_LOCK_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  OPERATOR_TOKEN: Type.Optional(Secret),
+  SLACK_SIGNING_SECRET: Type.Optional(Secret),
+  APPROVAL_TIMEOUT_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
+  APPROVAL_ABOVE_CONTAINERS: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+  MAX_DISRUPTIVE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
 });
 
 const hints: Record<string, string> = {
@@ -93,6 +104,12 @@ const hints: Record<string, string> = {
   MAX_IN_FLIGHT: 'a whole number, e.g. 10',
   TARGET_LOCK_SECONDS: 'seconds a per-target lock lasts before it expires, e.g. 600',
   JOB_LOCK_SECONDS: 'seconds before a job whose worker stopped answering runs again, e.g. 30',
+  OPERATOR_TOKEN: `${SECRET_HINT}; the bearer token of the operator API (approve, pause, reset), not the webhook's`,
+  SLACK_SIGNING_SECRET: `${SECRET_HINT}; the Signing Secret of the Slack app (Basic Information), for Approve/Deny buttons`,
+  APPROVAL_TIMEOUT_SECONDS: 'seconds a step waits for an approval before it escalates, e.g. 900',
+  APPROVAL_ABOVE_CONTAINERS:
+    'a whole number: disruptive steps on more containers than this need an approval (0: no such rule)',
+  MAX_DISRUPTIVE_PER_MINUTE: 'a whole number of disruptive actions per minute across the fleet, e.g. 30 (0: no cap)',
 };
 
 /** What a process needs: the webhook secret is only demanded where HTTP is served. */
@@ -142,6 +159,14 @@ export interface Config {
   readonly maxInFlight: number;
   readonly targetLockMs: number;
   readonly jobLockMs: number;
+  /** Bearer token of the operator API (approvals, pauses, reset); absent: that API is off. */
+  readonly operatorToken?: string | undefined;
+  /** Slack app signing secret: verifies POST /slack/interactions; absent: that route is off. */
+  readonly slackSigningSecret?: string | undefined;
+  /** Approvals: how long a step waits for an answer, and the container count above which one is needed. */
+  readonly approvals?: Readonly<{ timeoutMs: number; aboveContainers: number }>;
+  /** Disruptive actions started per minute across the fleet (0: no cap). */
+  readonly maxDisruptivePerMinute?: number;
 }
 
 const truthy = (v: string | undefined): boolean => v === 'true' || v === '1';
@@ -227,6 +252,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     );
   }
 
+  if (e.OPERATOR_TOKEN !== undefined && [e.WEBHOOK_TOKEN, e.ADMIN_PASSWORD].includes(e.OPERATOR_TOKEN)) {
+    throw new ConfigError(
+      'OPERATOR_TOKEN',
+      'must differ from WEBHOOK_TOKEN and ADMIN_PASSWORD: whoever can post alerts must not be able to approve or pause',
+    );
+  }
+
   return Object.freeze({
     port,
     workerPort,
@@ -265,5 +297,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     maxInFlight: Number(e.MAX_IN_FLIGHT ?? 10),
     targetLockMs: Number(e.TARGET_LOCK_SECONDS ?? 600) * 1000,
     jobLockMs: Number(e.JOB_LOCK_SECONDS ?? 30) * 1000,
+    operatorToken: e.OPERATOR_TOKEN,
+    slackSigningSecret: e.SLACK_SIGNING_SECRET,
+    approvals: Object.freeze({
+      timeoutMs: Number(e.APPROVAL_TIMEOUT_SECONDS ?? 900) * 1000,
+      aboveContainers: Number(e.APPROVAL_ABOVE_CONTAINERS ?? 5),
+    }),
+    maxDisruptivePerMinute: Number(e.MAX_DISRUPTIVE_PER_MINUTE ?? 30),
   });
 }

@@ -24,6 +24,11 @@ import { createRemediationWorker } from './queue/worker.js';
 import { producerConnection, redactUrl, waitReady, warnOnEvictionPolicy, workerConnection } from './redis.js';
 import { createSilences } from './silence/index.js';
 import { createSimulateReads, createSimulator } from './simulate/index.js';
+import { createControl } from './guards/control.js';
+import { createOperator, type Operator } from './guards/operator.js';
+import { subscribeUnhandled } from './lifecycle/unhandled.js';
+import { refreshControlMetrics } from './observability/control-metrics.js';
+import { wakeThrough } from './queue/wake.js';
 import { settledWithin } from './time.js';
 
 export interface Roles {
@@ -44,6 +49,8 @@ export interface Runtime {
   reload(trigger?: string): Promise<ReloadResult>;
   /** Remediation history in Redis (GET /api/v1/remediations, `remediator history`). */
   history: HistoryStore;
+  /** Pause, resume, approve, deny, reset (the operator API and the CLI do the same). */
+  operator: Operator;
   queue: Queue<RemediationJobData>;
   docker: DockerPort | undefined;
   app: FastifyInstance | undefined;
@@ -158,6 +165,22 @@ export async function createRuntime(
     },
     log,
   );
+  // Operator controls: pauses, approvals, the fleet's rate, firing episodes nothing handles.
+  const control = createControl(producerRedis, config);
+  const operator = createOperator({
+    redis: producerRedis,
+    prefix: config.queuePrefix,
+    history,
+    wake: wakeThrough(queueFor),
+    jobState: (host, jobId) => queueFor(host).getJobState(jobId),
+  });
+  const marksRedis = workerRedis ?? producerRedis;
+  subscribeUnhandled(events, {
+    unhandled: createControl(marksRedis, config).unhandled,
+    redis: marksRedis,
+    prefix: config.queuePrefix,
+    log,
+  });
   // Alertmanager silences while acting (opt-in per remediation): the worker acts, so it silences.
   const silences = roles.worker
     ? createSilences({ config, events, redis: producerRedis, log, catalog: () => catalog })
@@ -168,6 +191,7 @@ export async function createRuntime(
     guards,
     reads: createSimulateReads(producerRedis, config.queuePrefix, queueFor),
     config,
+    control: control.engine,
   });
   const refreshQueueMetrics = async () => {
     for (const q of queues.values()) {
@@ -176,6 +200,7 @@ export async function createRuntime(
     }
     const open = await guards.openCircuits();
     for (const r of catalog.remediations) metrics.circuitOpen.set({ remediation: r.id }, open.has(r.id) ? 1 : 0);
+    await refreshControlMetrics(metrics, { ...control, operator });
   };
 
   const app = roles.http
@@ -204,6 +229,10 @@ export async function createRuntime(
           credentials: config.admin,
           queues: [queue, ...(notifications ? [notifications.queue] : [])],
         },
+        operator: config.operatorToken ? { token: config.operatorToken, operator } : undefined,
+        slackInteractions: config.slackSigningSecret
+          ? { signingSecret: config.slackSigningSecret, redis: producerRedis, prefix: config.queuePrefix, operator }
+          : undefined,
       })
     : undefined;
 
@@ -231,6 +260,7 @@ export async function createRuntime(
     catalog: () => catalog,
     reload: (trigger = 'api') => reloader.reload(trigger),
     history,
+    operator,
     queue,
     docker,
     app,
@@ -266,6 +296,7 @@ export async function createRuntime(
           dryRun: config.dryRun,
           concurrency: config.workerConcurrency,
           lockDurationMs: overrides.lockDurationMs ?? config.jobLockMs,
+          control: createControl(workerRedis, config).engine,
         });
         docker.ping().then(
           () => log.info({ dockerHost: config.dockerHost }, 'Docker Engine reachable'),

@@ -8,7 +8,7 @@ import { CatalogError, type CatalogProblem } from '../errors.js';
 import { parseMatchers } from './matchers.js';
 import { DEFAULTS, type Remediation } from './remediation.js';
 import { RemediationFileSchema, durationMs, type RemediationFile } from './schema.js';
-import { checkRunbook, normalizeOnResolved, normalizeSteps, queriesOf } from './steps.js';
+import { checkRunbook, normalizeOnResolved, normalizeSteps, onResolvedAfterMs, queriesOf } from './steps.js';
 
 const ID_RULE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -38,7 +38,7 @@ export interface LoadOptions {
 function describe(e: ValueError): string {
   if (e.message === 'Expected union value' && typeof e.schema.description === 'string') return e.schema.description;
   if (e.message === 'Expected union value') {
-    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout)$/.test(e.path)) {
+    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout|after)$/.test(e.path)) {
       return 'expected a duration such as "30s", "5m", "1h" or a number of seconds';
     }
     if (e.path === '/match') return 'expected a matcher string or a list of them';
@@ -136,6 +136,7 @@ export function parseRemediation(
     target: f.target,
     steps: normalizeSteps(f),
     onResolved: normalizeOnResolved(f),
+    onResolvedAfterMs: onResolvedAfterMs(f),
     delayMs: durationMs(f.delay, 0),
     guards: {
       cooldownMs: durationMs(f.guards?.cooldown, 0),

@@ -7,6 +7,7 @@ import { loadConfig } from '../config.js';
 import { createDockerodeAdapter } from '../docker/dockerode-adapter.js';
 import type { DockerPort } from '../docker/port.js';
 import { coerceError, InvalidPayloadError, UsageError } from '../errors.js';
+import { createControl } from '../guards/control.js';
 import { createGuards } from '../guards/index.js';
 import { hostKeys } from '../keys.js';
 import { REMEDIATION_QUEUE } from '../queue/contract.js';
@@ -89,6 +90,7 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
       guards: createGuards({ redis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs }),
       reads: createSimulateReads(redis, config.queuePrefix, queueFor),
       config,
+      control: createControl(redis, config).engine,
     });
     io.out.write(
       values.json ? `${JSON.stringify(report, null, 2)}\n` : renderSimulation(report, paintFor(io.out, io.env)),

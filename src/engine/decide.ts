@@ -1,6 +1,8 @@
 import type { RemediationSpec, StepSpec, WhenSpec } from '../catalog/remediation.js';
 import type { Outcome } from '../queue/contract.js';
 import type { GuardView } from '../guards/index.js';
+import type { ApprovalAnswer } from '../guards/approvals.js';
+import type { RateView } from '../guards/fleet-rate.js';
 import type { StepRecord } from './types.js';
 
 /**
@@ -25,6 +27,45 @@ export type TargetVerdict =
   | { ok: true; description: string; count: number }
   | { ok: false; kind: 'refused' | 'not_found' | 'unknown'; detail: string };
 
+/** A pause that holds the step, as decide() needs it. */
+export interface PauseView {
+  id: string;
+  by: string;
+  reason: string;
+  until: number;
+  /** "target local/api", "everything (kill switch)". */
+  scope: string;
+}
+
+/** Whether the step needs a human's yes, and what the answer is so far. */
+export type ApprovalView =
+  | { required: false }
+  | {
+      required: true;
+      id: string;
+      /** Why: "approve: true", or the action's policy reason. */
+      why: string;
+      /** `none`: not asked yet (the worker asks now). `expired`: pending past its deadline. */
+      state: 'none' | 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+      deadline: number;
+      requestedAt?: number | undefined;
+      answer?: ApprovalAnswer | undefined;
+    };
+
+/** What the operator's controls say for one step now: read by the worker, peeked by simulate. */
+export interface ControlView {
+  pause: PauseView | undefined;
+  approval: ApprovalView;
+}
+
+/** Blast-radius limits checked once the guards pass. */
+export interface RadiusView {
+  /** The Compose service's replicas that would stay healthy, against its minHealthy. */
+  minHealthy?: { service: string; healthy: number; taking: number; inFlight: number; min: number } | undefined;
+  /** The fleet-wide cap of disruptive actions per minute (absent: not disruptive, or not asked yet). */
+  rate?: RateView | undefined;
+}
+
 export interface DecideInput {
   remediation: Pick<RemediationSpec, 'id' | 'guards'>;
   step: Pick<StepSpec, 'name' | 'index'>;
@@ -35,6 +76,10 @@ export interface DecideInput {
   targets: TargetVerdict;
   /** Undefined when the guards could not be read (simulate only; the worker throws). */
   guards: GuardView | undefined;
+  /** Pauses and approvals; absent: none apply. */
+  control?: ControlView | undefined;
+  /** Blast-radius limits; absent: none apply. */
+  radius?: RadiusView | undefined;
   dryRun: { global: boolean; remediation: boolean };
 }
 
@@ -44,7 +89,16 @@ export type Decision =
   | { kind: 'skip'; detail: string }
   | { kind: 'resolved'; detail: string }
   | { kind: 'wait'; on: 'lock' | 'in_flight' | 'share'; detail: string; retryInMs: number | undefined }
-  | { kind: 'cooldown'; detail: string; remainingMs: number }
+  /** Held by a pause until it ends or is resumed. */
+  | { kind: 'paused'; detail: string; untilMs: number; pauseId: string }
+  /** Waits for a human's yes (asked now if not yet), until the deadline. */
+  | { kind: 'awaiting_approval'; detail: string; approvalId: string; deadline: number }
+  /** A human said no. */
+  | { kind: 'denied'; detail: string }
+  /** Nobody answered by the deadline: escalated, nothing done. */
+  | { kind: 'approval_expired'; detail: string }
+  /** Not now, but still firing: waits (a cooldown, minHealthy, the fleet's rate) and checks again. */
+  | { kind: 'deferred'; on: 'cooldown' | 'min_healthy' | 'rate'; detail: string; retryInMs: number }
   | { kind: 'circuit_open'; detail: string; reopensInMs: number }
   | { kind: 'refused' | 'not_found' | 'unknown'; detail: string }
   | { kind: 'conditional'; detail: string };
@@ -52,6 +106,68 @@ export type Decision =
 export type DecisionKind = Decision['kind'];
 
 const seconds = (ms: number) => `${Math.ceil(ms / 1000)}s`;
+const at = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** What the pauses and approvals say, as a decision; undefined when neither holds the step. */
+export function controlDecision(c: ControlView | undefined, describe: string): Decision | undefined {
+  if (!c) return undefined;
+  if (c.pause) {
+    const p = c.pause;
+    return {
+      kind: 'paused',
+      detail: `paused by ${p.by} until ${at(p.until)} (${p.scope}): ${p.reason}; held, not dropped: it acts once resumed`,
+      untilMs: p.until,
+      pauseId: p.id,
+    };
+  }
+  const a = c.approval;
+  if (!a.required || a.state === 'approved') return undefined;
+  switch (a.state) {
+    case 'denied':
+      return {
+        kind: 'denied',
+        detail: `${describe}: denied by ${a.answer?.by ?? 'an operator'}${a.answer ? ` (${a.answer.via})` : ''}: ${a.answer?.reason ?? 'no reason given'}`,
+      };
+    case 'expired':
+    case 'cancelled':
+      return {
+        kind: 'approval_expired',
+        detail: `nobody approved "${describe}" by ${at(a.deadline)} (${a.why}): escalated, nothing was done`,
+      };
+    default:
+      return {
+        kind: 'awaiting_approval',
+        detail: `needs an approval (${a.why}) to ${describe}: approve or deny ${a.id} by ${at(a.deadline)}, else it escalates`,
+        approvalId: a.id,
+        deadline: a.deadline,
+      };
+  }
+}
+
+/** What the blast-radius limits say, once the guards passed; undefined when they allow it. */
+export function radiusDecision(r: RadiusView | undefined): Decision | undefined {
+  const m = r?.minHealthy;
+  if (m && m.healthy - m.inFlight - m.taking < m.min) {
+    return {
+      kind: 'deferred',
+      on: 'min_healthy',
+      detail:
+        `${m.service} has ${m.healthy} healthy replicas${m.inFlight > 0 ? ` (${m.inFlight} already being acted on)` : ''}: ` +
+        `acting on ${m.taking} more would leave fewer than minHealthy ${m.min}; it waits`,
+      retryInMs: 5_000,
+    };
+  }
+  const rate = r?.rate;
+  if (rate?.blocked) {
+    return {
+      kind: 'deferred',
+      on: 'rate',
+      detail: `${rate.used} disruptive actions in the last minute across the fleet (MAX_DISRUPTIVE_PER_MINUTE ${rate.limit}): it waits ${seconds(rate.retryInMs)}`,
+      retryInMs: rate.retryInMs,
+    };
+  }
+  return undefined;
+}
 
 /** What the guards say, as a decision; undefined when every guard passes. */
 export function guardDecision(
@@ -74,9 +190,12 @@ export function guardDecision(
       };
     case 'cooldown':
       return {
-        kind: 'cooldown',
-        detail: `${input.remediation.id} ran on ${g.cooldown.subject} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left`,
-        remainingMs: g.cooldown.remainingMs,
+        kind: 'deferred',
+        on: 'cooldown',
+        detail:
+          `${input.remediation.id} ran on ${g.cooldown.subject} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left; ` +
+          'it waits it out, then acts if the alert still fires',
+        retryInMs: g.cooldown.remainingMs,
       };
     case 'circuit_open': {
       const windowMin = Math.round((g.budget.windowMs ?? 0) / 60_000);
@@ -107,8 +226,11 @@ export function guardDecision(
 }
 
 /**
- * One step, now. Order (the worker checks in the same order): when -> targets -> guards
- * (resolved, lock, cooldown, budget, in flight, share) -> dry run -> act.
+ * One step, now. Order (the worker checks in the same order): when -> targets -> controls
+ * (pause, approval) -> guards (resolved, lock, cooldown, budget, in flight, share) -> blast
+ * radius (minHealthy, the fleet's rate) -> dry run -> act. The worker reads these in stages
+ * (the guards are taken only once the controls let the step through) and calls decide() at
+ * each with what it has: a part not read yet is one that lets the step through.
  */
 export function decide(input: DecideInput): Decision {
   const w = input.when;
@@ -116,7 +238,11 @@ export function decide(input: DecideInput): Decision {
   if (w.holds === false) return { kind: 'skip', detail: w.detail };
   const t = input.targets;
   if (!t.ok) return { kind: t.kind, detail: t.detail };
-  const blocked = guardDecision(input, t.description);
+  const guarded = guardDecision(input, t.description);
+  const blocked =
+    controlDecision(input.control, input.describe) ??
+    guarded ??
+    (input.guards ? radiusDecision(input.radius) : undefined);
   const conditional = w.holds === 'unknown' ? ` (${w.detail})` : '';
   if (input.dryRun.global || input.dryRun.remediation) {
     const why = input.dryRun.global ? 'DRY_RUN=true' : `${input.remediation.id} has dryRun: true`;
@@ -181,6 +307,7 @@ export type Next =
 function escalationOf(rec: StepRecord): string {
   if (rec.errorKind === 'verification') return 'verification_failed';
   if (rec.errorKind === 'circuit_open') return 'circuit_open';
+  if (rec.errorKind === 'approval_expired') return 'approval_expired';
   return 'retries_exhausted';
 }
 
@@ -215,7 +342,12 @@ export function afterStep(
   }
   // A policy refusal, a missing target or bad params is no fix that failed: the ladder stops
   // there (`continue` still goes on: an evidence step is best effort).
-  const permanent = rec.errorKind === 'refused' || rec.errorKind === 'not_found' || rec.errorKind === 'bad_params';
+  // A denial or an unanswered approval stops it too: no later step runs around a human's no.
+  const permanent =
+    rec.errorKind === 'refused' ||
+    rec.errorKind === 'not_found' ||
+    rec.errorKind === 'bad_params' ||
+    rec.errorKind === 'approval_expired';
   const stops = step.onFailure === 'abort' || (step.onFailure === 'next' && (last || permanent));
   if (rec.outcome === 'failed' && stops) return failedEnd(rec, index, steps.length);
   if (!last) return { go: 'next' };

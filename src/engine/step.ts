@@ -3,23 +3,34 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { actionIsDisruptive, describeAction, handlerOf } from '../actions/index.js';
 import { recordSeen } from '../actions/record-seen.js';
-import { namesOf } from '../actions/types.js';
+import { namesOf, type JobMemo } from '../actions/types.js';
 import { episodeJobId } from '../alertmanager/episode.js';
 import type { StepSpec } from '../catalog/remediation.js';
 import type { DockerPort } from '../docker/port.js';
-import { ExecStillRunningError, PermanentError, VerificationError, coerceError, isPermanent } from '../errors.js';
-import type { Guards, Lease } from '../guards/index.js';
+import {
+  BlastRadiusError,
+  ExecStillRunningError,
+  PermanentError,
+  VerificationError,
+  coerceError,
+  isPermanent,
+} from '../errors.js';
+import type { ApprovalView } from './decide.js';
+import { unaskedGuardView, type GuardView, type Guards, type Lease } from '../guards/index.js';
+import type { ApprovalPrompt } from '../lifecycle/events.js';
 import { hostKeys } from '../keys.js';
 import type { RemediationEvents, StepRef } from '../lifecycle/events.js';
 import type { Outcome, RemediationJobData } from '../queue/contract.js';
 import { HandedBackError, act, verifyStep } from './act.js';
 import { backoffDelay } from './backoff.js';
-import { decide, type WhenVerdict } from './decide.js';
+import { decide, type Decision, type WhenVerdict } from './decide.js';
+import { minHealthyOf, pauseNames, rateMember, readControl, stepApproval, type EngineControl } from './control.js';
+import { HELD, holdStep, isHold } from './hold.js';
 import { stepRecord } from './record.js';
-import { renderTarget } from './render.js';
+import { renderTarget, targetName } from './render.js';
 import { guardRequest, inspectTargets, resolveTargets, type ResolvedTargets } from './resolve.js';
 import { hashMemo, keyMemo, MEMO_TTL_SECONDS, type JobStateStore } from './state.js';
-import type { StepRecord } from './types.js';
+import type { StepApproval, StepRecord } from './types.js';
 
 /**
  * One step of a runbook, through its stages: render and resolve its target, decide (taking
@@ -44,6 +55,10 @@ export interface StepDeps {
   wake(host: string, jobIds: string[]): Promise<void>;
   /** Hand the job back to wait (throws DelayedError); woken early for a lock by its releaser. */
   waitFor(delayMs: number, lockKey?: string): Promise<never>;
+  /** Pauses, approvals and the fleet's rate of disruptive actions. */
+  control: EngineControl;
+  /** Whether the episode's alert still fires (Alertmanager when configured, else the resolved marker). */
+  firing(): Promise<{ firing: boolean; detail: string }>;
 }
 
 export interface StepRun {
@@ -73,6 +88,54 @@ function errorKind(err: Error): string {
 
 const fireIdOf = (data: RemediationJobData) => episodeJobId(data.remediation.id, data.episode, 'fire');
 
+/** Step memo fields: the approval asked (its id), and that its answer was announced. */
+const APPROVAL_ASKED = '__approval';
+const APPROVAL_TOLD = '__approval_told';
+
+/** Ask a human (once per step of a job: a rerun finds the same request); the prompt for Slack when new. */
+async function askApproval(
+  deps: StepDeps,
+  s: StepRun,
+  a: ApprovalView,
+  describe: string,
+): Promise<ApprovalPrompt | undefined> {
+  if (!a.required || a.state !== 'none') return undefined;
+  const data = s.job.data;
+  const stored = await deps.control.approvals.request({
+    id: a.id,
+    jobId: s.job.id!,
+    host: data.host,
+    remediation: data.remediation.id,
+    alertname: data.alert.labels.alertname ?? '',
+    step: { index: s.step.index, name: s.step.name, action: s.step.action.type },
+    describe,
+    why: a.why,
+    requestedAt: Date.now(),
+    deadline: a.deadline,
+  });
+  await s.store.memo(s.step.index).set(APPROVAL_ASKED, a.id);
+  deps.log.info({ approval: a.id, why: a.why, deadline: new Date(stored.deadline).toISOString() }, 'approval asked');
+  return { id: a.id, step: s.ref, describe, why: a.why, deadline: stored.deadline };
+}
+
+/** Tell the lifecycle (Slack thread) who answered, once per step. */
+async function announceAnswer(deps: StepDeps, s: StepRun, memo: JobMemo, a: ApprovalView): Promise<void> {
+  if (!a.required || !a.answer || (a.state !== 'approved' && a.state !== 'denied')) return;
+  if (await memo.get(APPROVAL_TOLD)) return;
+  await memo.set(APPROVAL_TOLD, '1');
+  deps.log.info({ approval: a.id, decision: a.state, by: a.answer.by, via: a.answer.via }, `approval ${a.state}`);
+  deps.events.emit('approval.answered', {
+    jobId: s.job.id!,
+    data: s.job.data,
+    step: s.ref,
+    decision: a.state,
+    by: a.answer.by,
+    at: a.answer.at,
+    reason: a.answer.reason,
+    via: a.answer.via,
+  });
+}
+
 export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promise<StepEnd> {
   const { job, step, docker } = s;
   const data = job.data;
@@ -82,17 +145,35 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
   const isDry = s.dryRun.global || s.dryRun.remediation;
   const base = { startedAt: s.startedAt, attempts: s.attempts + 1 };
   const log = deps.log;
+  const memo = s.store.memo(step.index);
+  const disruptive = actionIsDisruptive(step.action.type, step.action);
+  const member = rateMember(data.host, jobId, step.index);
   let resolved: ResolvedTargets | undefined;
   let lease: Lease | undefined;
+  let rateTaken = false;
   let keepLocks = false;
   let didAct = false;
+  let approval: StepApproval | undefined;
   try {
+    // A job that waited (a cooldown, a pause, an approval, a limit) acts only if its alert still fires.
+    if (data.phase === 'fire' && (await memo.get(HELD))) {
+      const f = await deps.firing();
+      if (!f.firing) {
+        const pending = await memo.get(APPROVAL_ASKED);
+        if (pending) await deps.control.approvals.cancel(pending);
+        const reason = `the alert stopped firing while the job waited (${await memo.get(HELD)}): ${f.detail}`;
+        return { finish: { outcome: acted ? 'resolved' : 'cancelled', escalation: undefined, reason } };
+      }
+    }
+
     // render + resolve
     const rendered = renderTarget(step.target, handler.scope, data.alert, data.host);
     resolved = await resolveTargets(rendered, handler.scope, docker, {
       optInLabel: deps.optInLabel,
       maxContainers: step.target?.maxContainers,
-      disruptive: actionIsDisruptive(step.action.type, step.action),
+      minContainers: step.target?.minContainers,
+      minHealthy: step.target?.minHealthy,
+      disruptive,
     });
     if (resolved.notOptedIn.length > 0) {
       log.warn({ notOptedIn: resolved.notOptedIn }, 'matched containers without the opt-in label left alone');
@@ -111,51 +192,111 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
       serviceShare: deps.serviceShare,
     });
 
-    // decide (outside a dry run, every guard is taken at once, or none)
-    let view;
-    if (isDry) view = await deps.guards.peek(request);
-    else ({ lease, view } = await deps.guards.acquire(request));
-    const decision = decide({
+    // decide, in stages: controls (pause, approval), then every guard at once, then the fleet's rate
+    const describe = describeAction(step.action.type, step.action, on);
+    const control = await readControl(deps.control, {
+      host: data.host,
+      remediation: data.remediation.id,
+      names: pauseNames(resolved, targetName(rendered)),
+      jobId,
+      step,
+      targets: resolved.containers.length,
+      now: Date.now(),
+    });
+    const input = {
       remediation: data.remediation,
       step,
       jobId,
-      describe: describeAction(step.action.type, step.action, on),
+      describe,
       when: s.verdict,
-      targets: { ok: true, description: resolved.description, count: resolved.containers.length },
-      guards: view,
+      targets: { ok: true as const, description: resolved.description, count: resolved.containers.length },
+      control: control.view,
       dryRun: s.dryRun,
-    });
+    };
+    approval = stepApproval(control.view.approval);
+    let view: GuardView;
+    let decision: Decision;
+    if (isDry) {
+      view = await deps.guards.peek(request);
+      const rate = disruptive ? await deps.control.fleetRate.peek(member) : undefined;
+      const minHealthy = minHealthyOf(resolved, view.share?.used ?? 0);
+      decision = decide({ ...input, guards: view, radius: { minHealthy, rate } });
+    } else {
+      decision = decide({ ...input, guards: unaskedGuardView(data.remediation, deps.maxInFlight) });
+      if (decision.kind === 'act') {
+        ({ lease, view } = await deps.guards.acquire(request));
+        const minHealthy = minHealthyOf(resolved, view.share?.used ?? 0);
+        decision = decide({ ...input, guards: view, radius: { minHealthy } });
+        if (decision.kind === 'act' && disruptive) {
+          const rate = await deps.control.fleetRate.take(member);
+          rateTaken = !rate.blocked;
+          decision = decide({ ...input, guards: view, radius: { minHealthy, rate } });
+        }
+        // A pause that came in since the controls were read still stops it (one GET to know).
+        if (decision.kind === 'act' && (await deps.control.pauses.changedSince(control.version))) {
+          const again = await readControl(deps.control, {
+            host: data.host,
+            remediation: data.remediation.id,
+            names: pauseNames(resolved, targetName(rendered)),
+            jobId,
+            step,
+            targets: resolved.containers.length,
+            now: Date.now(),
+          });
+          decision = decide({ ...input, control: again.view, guards: view, radius: { minHealthy } });
+        }
+      } else view = unaskedGuardView(data.remediation, deps.maxInFlight);
+    }
+    if (decision.kind !== 'act' && rateTaken) {
+      await deps.control.fleetRate.giveBack(member);
+      rateTaken = false;
+    }
+    if (isHold(decision)) {
+      const prompt =
+        decision.kind === 'awaiting_approval' ? await askApproval(deps, s, control.view.approval, describe) : undefined;
+      return await holdStep(deps, s, decision, memo, view, prompt);
+    }
     switch (decision.kind) {
       case 'resolved':
         return {
           finish: { outcome: acted ? 'resolved' : 'cancelled', escalation: undefined, reason: decision.detail },
         };
-      case 'wait': {
-        const delay =
-          decision.on === 'lock' ? (decision.retryInMs ?? deps.waitMs) + 50 : deps.waitMs * (0.5 + Math.random());
-        log.info({ on: decision.on, waitMs: Math.round(delay), why: decision.detail }, 'job waiting');
-        deps.events.emit('job.waiting', {
-          jobId,
-          data,
-          on: decision.on,
-          detail: decision.detail,
-          untilMs: Date.now() + delay,
-        });
-        return await deps.waitFor(
-          delay,
-          decision.on === 'lock' && view.lock.identity ? hk.lock(view.lock.identity) : undefined,
-        );
-      }
-      case 'cooldown':
-        log.info({ remainingMs: decision.remainingMs }, 'in cooldown: not acting');
-        return { finish: { outcome: 'cooldown', escalation: undefined, reason: `not acting: ${decision.detail}` } };
       case 'circuit_open':
         return { finish: { outcome: 'circuit_open', escalation: 'circuit_open', reason: decision.detail } };
+      case 'denied':
+      case 'approval_expired': {
+        const a = control.view.approval;
+        if (decision.kind === 'approval_expired' && a.required) {
+          // Taken atomically: an answer that lands now, before the deadline passed in Redis, wins.
+          const settled = await deps.control.approvals.expire(a.id);
+          if (settled.result === 'early' || (settled.result === 'answered' && settled.approval?.state !== 'cancelled'))
+            return await deps.waitFor(0);
+          approval = { ...(stepApproval({ ...a, state: 'expired' }) as StepApproval) };
+        }
+        if (decision.kind === 'denied') await announceAnswer(deps, s, memo, control.view.approval);
+        log.warn({ step: step.name, approval: approval?.id }, decision.detail);
+        return {
+          record: stepRecord(step, 'failed', {
+            ...base,
+            attempts: 0,
+            decision: decision.kind,
+            summary: decision.detail,
+            error: decision.detail,
+            errorKind: decision.kind === 'denied' ? 'refused' : 'approval_expired',
+            targets: [],
+            approval,
+          }),
+        };
+      }
       case 'act':
       case 'dry_run':
         break;
       default:
         throw new Error(`unexpected decision ${decision.kind} after targets resolved`);
+    }
+    if (decision.kind === 'act') {
+      await announceAnswer(deps, s, memo, control.view.approval);
+      if (await memo.get(HELD)) await memo.set(HELD, '');
     }
 
     // act + verify
@@ -221,6 +362,7 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
         after: result.after,
         verification,
         targets: names,
+        approval,
       }),
     };
   } catch (raw) {
@@ -261,9 +403,13 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
         errorKind: errorKind(err),
         details: failure !== undefined ? { failure } : undefined,
         targets: resolved?.containers.map((c) => c.name) ?? [],
+        approval,
+        blastRadius: err instanceof BlastRadiusError ? err.reason : undefined,
       }),
     };
   } finally {
+    // A slot of the fleet's rate that no action used goes back.
+    if (rateTaken && !didAct) await deps.control.fleetRate.giveBack(member).catch(() => undefined);
     if (lease) {
       const woken = await lease.release({ acted: didAct, keepLocks });
       if (woken.length > 0) await deps.wake(data.host, woken).catch(() => undefined);

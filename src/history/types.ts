@@ -14,7 +14,9 @@ export const HISTORY_OUTCOMES = [
   'circuit_open',
   'cancelled',
   'resolved',
-] as const satisfies readonly (Outcome | 'queued')[];
+  /** Not a job: an operator's action (pause, resume, reset of a cooldown or circuit). */
+  'operator',
+] as const satisfies readonly (Outcome | 'queued' | 'operator')[];
 
 export type HistoryOutcome = (typeof HISTORY_OUTCOMES)[number];
 
@@ -51,6 +53,8 @@ export interface HistoryRecord {
   durationMs: number | undefined;
   /** Each step of the runbook as far as it got, details bounded (history keeps the story). */
   steps: StepRecord[];
+  /** For an operator's record (outcome `operator`): what was done, by whom and why. */
+  operator?: { action: string; by: string; reason: string } | undefined;
 }
 
 /** Filters of `GET /api/v1/remediations` and `remediator history`; all optional, combined with AND. */

@@ -2,6 +2,7 @@ import { episodeJobId } from '../alertmanager/episode.js';
 import type { StepRecord } from '../engine/types.js';
 import type { StepRef } from '../lifecycle/events.js';
 import type { Outcome, RemediationJobData, RemediationJobResult } from '../queue/contract.js';
+import type { ApprovalPromptView } from './approval-blocks.js';
 
 /**
  * The typed contract of the notification queue: one job per state change of one Slack thread
@@ -15,7 +16,16 @@ export type NotifyEvent =
   | { kind: 'running'; attempt: number; attempts: number; step?: StepRef | undefined }
   | { kind: 'acting'; action: string; targets: string[]; step?: StepRef | undefined }
   | { kind: 'step'; step: StepRef; record: StepRecord }
-  | { kind: 'waiting'; on: string; detail: string }
+  | { kind: 'waiting'; on: string; detail: string; approval?: ApprovalPromptView | undefined }
+  | {
+      kind: 'approval';
+      decision: 'approved' | 'denied';
+      by: string;
+      at: number;
+      reason: string;
+      via: string;
+      step?: StepRef | undefined;
+    }
   | { kind: 'retrying'; attempt: number; attempts: number; reason: string; step?: StepRef | undefined }
   | {
       kind: 'finished';

@@ -66,7 +66,32 @@ export function createNotifier(deps: NotifierDeps) {
   deps.events.on('step.finished', (e) => {
     if (e.step.count > 1) enqueue(e.jobId, e.data, { kind: 'step', step: e.step, record: e.record });
   });
-  deps.events.on('job.waiting', (e) => enqueue(e.jobId, e.data, { kind: 'waiting', on: e.on, detail: e.detail }));
+  deps.events.on('job.waiting', (e) =>
+    enqueue(e.jobId, e.data, {
+      kind: 'waiting',
+      on: e.on,
+      detail: e.detail,
+      ...(e.approval && {
+        approval: {
+          id: e.approval.id,
+          describe: e.approval.describe,
+          why: e.approval.why,
+          deadline: e.approval.deadline,
+        },
+      }),
+    }),
+  );
+  deps.events.on('approval.answered', (e) =>
+    enqueue(e.jobId, e.data, {
+      kind: 'approval',
+      decision: e.decision,
+      by: e.by,
+      at: e.at,
+      reason: e.reason,
+      via: e.via,
+      step: e.step,
+    }),
+  );
   deps.events.on('job.retrying', (e) =>
     enqueue(e.jobId, e.data, {
       kind: 'retrying',

@@ -1,4 +1,5 @@
 import type { Outcome } from '../queue/contract.js';
+import { approvalAnswerText, type ApprovalPromptView } from './approval-blocks.js';
 import type { NotificationJobData } from './contract.js';
 
 /**
@@ -24,8 +25,12 @@ export interface ThreadView {
   step: { index: number; count: number; name: string } | undefined;
   /** Each finished step of a runbook: name and outcome, in order. */
   steps: { name: string; outcome: string }[];
-  /** Why the job is held back, while it waits (a busy lock or slot). */
+  /** Why the job is held back, while it waits (a busy lock or slot, a pause, an approval). */
   waiting: string | undefined;
+  /** A step waiting for a human's approval: the parent shows Approve / Deny buttons. */
+  approval?: ApprovalPromptView | undefined;
+  /** Who approved or denied a step, when and why. */
+  approvalAnswer?: string | undefined;
   /** Set once Alertmanager says the alert ended. */
   resolved: { endsAt: string | undefined } | undefined;
   /** The onResolved action's progress, when the remediation has one. */
@@ -117,6 +122,7 @@ export function applyEvent(
       v.attempt = e.attempt;
       v.attempts = e.attempts;
       v.waiting = undefined;
+      v.approval = undefined;
       if (e.step && e.step.count > 1) v.step = { index: e.step.index, count: e.step.count, name: e.step.name };
       break;
     case 'acting':
@@ -124,11 +130,17 @@ export function applyEvent(
       v.action = e.action;
       v.targets = e.targets;
       v.waiting = undefined;
+      v.approval = undefined;
       if (e.step && e.step.count > 1) v.step = { index: e.step.index, count: e.step.count, name: e.step.name };
       break;
     case 'waiting':
       v.state = 'waiting';
       v.waiting = e.detail;
+      if (e.approval) v.approval = e.approval;
+      break;
+    case 'approval':
+      v.approval = undefined;
+      v.approvalAnswer = approvalAnswerText(e);
       break;
     case 'retrying':
       v.state = 'retrying';
@@ -147,6 +159,7 @@ export function applyEvent(
       v.attempt = e.attempts || v.attempt;
       v.step = undefined;
       v.waiting = undefined;
+      v.approval = undefined;
       if (e.result && e.result.steps.length > 1)
         v.steps = e.result.steps.map((st) => ({ name: st.name, outcome: st.outcome }));
       v.escalation = needsHuman(e.outcome, e.escalation) ? escalationReason(e.escalation, e.outcome) : undefined;
@@ -154,6 +167,7 @@ export function applyEvent(
     case 'cancelled':
       v.state = 'cancelled';
       v.summary = e.reason;
+      v.approval = undefined;
       break;
   }
   return { view: v, changed: JSON.stringify(v) !== JSON.stringify(prev) };
@@ -173,6 +187,7 @@ function rankOf(n: Pick<NotificationJobData, 'event'>, prev: ThreadView): number
       // Without a step: it always follows the "running" of its attempt (same process).
       return prev.state === 'running' ? prev.rank + 1 : prev.rank <= 0 ? 12 : -2;
     case 'waiting':
+    case 'approval':
       // Waiting does not advance: it shows between the events of the step it waits in.
       return Math.max(prev.rank, 1);
     case 'retrying':
