@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { actionIsDisruptive, describeAction, handlerOf } from '../actions/index.js';
 import { recordSeen } from '../actions/record-seen.js';
-import { namesOf, type JobMemo } from '../actions/types.js';
+import { namesOf } from '../actions/types.js';
 import { episodeJobId } from '../alertmanager/episode.js';
 import type { StepSpec } from '../catalog/remediation.js';
 import type { DockerPort } from '../docker/port.js';
@@ -15,16 +15,16 @@ import {
   coerceError,
   isPermanent,
 } from '../errors.js';
-import type { ApprovalView } from './decide.js';
-import { unaskedGuardView, type GuardView, type Guards, type Lease } from '../guards/index.js';
-import type { ApprovalPrompt } from '../lifecycle/events.js';
+import type { Guards, Lease } from '../guards/index.js';
 import { hostKeys } from '../keys.js';
 import type { RemediationEvents, StepRef } from '../lifecycle/events.js';
 import type { Outcome, RemediationJobData } from '../queue/contract.js';
 import { HandedBackError, act, verifyStep } from './act.js';
 import { backoffDelay } from './backoff.js';
-import { decide, type Decision, type WhenVerdict } from './decide.js';
-import { minHealthyOf, pauseNames, rateMember, readControl, stepApproval, type EngineControl } from './control.js';
+import type { WhenVerdict } from './decide.js';
+import { APPROVAL_ASKED, announceAnswer, askApproval } from './approval.js';
+import { pauseNames, rateMember, stepApproval, type EngineControl } from './control.js';
+import { decideStep } from './stages.js';
 import { HELD, holdStep, isHold } from './hold.js';
 import { stepRecord } from './record.js';
 import { renderTarget, targetName } from './render.js';
@@ -88,54 +88,6 @@ function errorKind(err: Error): string {
 
 const fireIdOf = (data: RemediationJobData) => episodeJobId(data.remediation.id, data.episode, 'fire');
 
-/** Step memo fields: the approval asked (its id), and that its answer was announced. */
-const APPROVAL_ASKED = '__approval';
-const APPROVAL_TOLD = '__approval_told';
-
-/** Ask a human (once per step of a job: a rerun finds the same request); the prompt for Slack when new. */
-async function askApproval(
-  deps: StepDeps,
-  s: StepRun,
-  a: ApprovalView,
-  describe: string,
-): Promise<ApprovalPrompt | undefined> {
-  if (!a.required || a.state !== 'none') return undefined;
-  const data = s.job.data;
-  const stored = await deps.control.approvals.request({
-    id: a.id,
-    jobId: s.job.id!,
-    host: data.host,
-    remediation: data.remediation.id,
-    alertname: data.alert.labels.alertname ?? '',
-    step: { index: s.step.index, name: s.step.name, action: s.step.action.type },
-    describe,
-    why: a.why,
-    requestedAt: Date.now(),
-    deadline: a.deadline,
-  });
-  await s.store.memo(s.step.index).set(APPROVAL_ASKED, a.id);
-  deps.log.info({ approval: a.id, why: a.why, deadline: new Date(stored.deadline).toISOString() }, 'approval asked');
-  return { id: a.id, step: s.ref, describe, why: a.why, deadline: stored.deadline };
-}
-
-/** Tell the lifecycle (Slack thread) who answered, once per step. */
-async function announceAnswer(deps: StepDeps, s: StepRun, memo: JobMemo, a: ApprovalView): Promise<void> {
-  if (!a.required || !a.answer || (a.state !== 'approved' && a.state !== 'denied')) return;
-  if (await memo.get(APPROVAL_TOLD)) return;
-  await memo.set(APPROVAL_TOLD, '1');
-  deps.log.info({ approval: a.id, decision: a.state, by: a.answer.by, via: a.answer.via }, `approval ${a.state}`);
-  deps.events.emit('approval.answered', {
-    jobId: s.job.id!,
-    data: s.job.data,
-    step: s.ref,
-    decision: a.state,
-    by: a.answer.by,
-    at: a.answer.at,
-    reason: a.answer.reason,
-    via: a.answer.via,
-  });
-}
-
 export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promise<StepEnd> {
   const { job, step, docker } = s;
   const data = job.data;
@@ -194,63 +146,20 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
 
     // decide, in stages: controls (pause, approval), then every guard at once, then the fleet's rate
     const describe = describeAction(step.action.type, step.action, on);
-    const control = await readControl(deps.control, {
-      host: data.host,
-      remediation: data.remediation.id,
-      names: pauseNames(resolved, targetName(rendered)),
-      jobId,
-      step,
-      targets: resolved.containers.length,
-      now: Date.now(),
-    });
-    const input = {
-      remediation: data.remediation,
-      step,
-      jobId,
+    const staged = await decideStep(deps, {
+      s,
+      resolved,
+      request,
       describe,
-      when: s.verdict,
-      targets: { ok: true as const, description: resolved.description, count: resolved.containers.length },
-      control: control.view,
-      dryRun: s.dryRun,
-    };
+      names: pauseNames(resolved, targetName(rendered)),
+      disruptive,
+      member,
+      isDry,
+    });
+    const { decision, view, control } = staged;
+    lease = staged.lease;
+    rateTaken = staged.rateTaken;
     approval = stepApproval(control.view.approval);
-    let view: GuardView;
-    let decision: Decision;
-    if (isDry) {
-      view = await deps.guards.peek(request);
-      const rate = disruptive ? await deps.control.fleetRate.peek(member) : undefined;
-      const minHealthy = minHealthyOf(resolved, view.share?.used ?? 0);
-      decision = decide({ ...input, guards: view, radius: { minHealthy, rate } });
-    } else {
-      decision = decide({ ...input, guards: unaskedGuardView(data.remediation, deps.maxInFlight) });
-      if (decision.kind === 'act') {
-        ({ lease, view } = await deps.guards.acquire(request));
-        const minHealthy = minHealthyOf(resolved, view.share?.used ?? 0);
-        decision = decide({ ...input, guards: view, radius: { minHealthy } });
-        if (decision.kind === 'act' && disruptive) {
-          const rate = await deps.control.fleetRate.take(member);
-          rateTaken = !rate.blocked;
-          decision = decide({ ...input, guards: view, radius: { minHealthy, rate } });
-        }
-        // A pause that came in since the controls were read still stops it (one GET to know).
-        if (decision.kind === 'act' && (await deps.control.pauses.changedSince(control.version))) {
-          const again = await readControl(deps.control, {
-            host: data.host,
-            remediation: data.remediation.id,
-            names: pauseNames(resolved, targetName(rendered)),
-            jobId,
-            step,
-            targets: resolved.containers.length,
-            now: Date.now(),
-          });
-          decision = decide({ ...input, control: again.view, guards: view, radius: { minHealthy } });
-        }
-      } else view = unaskedGuardView(data.remediation, deps.maxInFlight);
-    }
-    if (decision.kind !== 'act' && rateTaken) {
-      await deps.control.fleetRate.giveBack(member);
-      rateTaken = false;
-    }
     if (isHold(decision)) {
       const prompt =
         decision.kind === 'awaiting_approval' ? await askApproval(deps, s, control.view.approval, describe) : undefined;
