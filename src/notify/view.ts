@@ -71,6 +71,8 @@ export function escalationReason(code: string | undefined, outcome: Outcome): st
       return 'the circuit breaker is open: this remediation ran too often in its window, so remediator stopped acting';
     case 'retries_exhausted':
       return 'every attempt failed; remediator gave up';
+    case 'approval_expired':
+      return 'the step needed an approval and nobody answered by its deadline; nothing was done';
     default:
       return `escalated (${code})`;
   }

@@ -183,7 +183,7 @@ describe('POST /api/v1/simulate on each real fixture', () => {
       'firing-queue-depth-high.json',
       (r) => {
         expect(plan(r)).toEqual({
-          'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }],
+          'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'deferred', target: 'service worker' }],
         });
         expect(r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!.guards?.cooldown).toMatchObject({
           active: true,
@@ -195,7 +195,7 @@ describe('POST /api/v1/simulate on each real fixture', () => {
       'repeat-queue-depth-high.json',
       (r) => {
         expect(plan(r)).toEqual({
-          'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }],
+          'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'deferred', target: 'service worker' }],
         });
       },
     ],
@@ -288,7 +288,7 @@ describe('remediator simulate (CLI)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(plan(JSON.parse(r.stdout))).toEqual({
-      'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }],
+      'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'deferred', target: 'service worker' }],
     });
   });
 
