@@ -69,7 +69,7 @@ async function alert(alertname: string, container: string, n: number) {
   const body = await fixture('firing-high-latency.json');
   body.alerts[0].labels.alertname = alertname;
   body.alerts[0].labels.container = container;
-  body.alerts[0].fingerprint = `a${n}`.padEnd(16, '0');
+  body.alerts[0].fingerprint = `a${String(n).padStart(15, '0')}`;
   const res = await h.post(body);
   expect(res.status).toBe(202);
   return res.body.jobs[0].jobId as string;
@@ -142,6 +142,7 @@ describe('an approval-gated recreate', () => {
     const unsigned = interaction(a.id, 'remediator_approve', now());
     expect((await postInteraction({ body: unsigned.body, headers: {} })).status).toBe(401);
     expect((await h.runtime.operator.approvals.get(a.id))?.state).toBe('pending');
+    await events.flush();
     expect(events.actionsOn(name)).toEqual([]);
 
     // Signed as Slack signs it: approved, and the job goes on at once.
@@ -154,6 +155,7 @@ describe('an approval-gated recreate', () => {
 
     const job = await h.waitForJob(jobId, 60_000);
     expect(job.returnvalue.outcome).toBe('succeeded');
+    await events.flush();
     const step = job.returnvalue.steps[0]!;
     expect(step.approval).toMatchObject({ id: a.id, state: 'approved', by: 'alice (Slack U0ALICE)', via: 'slack' });
     // Recorded in history with the approver.
@@ -177,6 +179,7 @@ describe('an approval-gated recreate', () => {
   it('unanswered by its deadline: escalated, and no Docker action at all (read live from the event stream)', async () => {
     const name = `${p}late`;
     await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
+    await events.flush(); // its own create and start are in, before the alert
     const from = events.events.length;
     const calls = h.docker.calls.length;
     const jobId = await alert('RecreateSoon', name, 2);
@@ -194,6 +197,7 @@ describe('an approval-gated recreate', () => {
       via: 'api',
     });
     expect(late.result).toBe('answered');
+    await events.flush();
     expect(events.events.slice(from).filter((e) => e.name.startsWith(name))).toEqual([]);
     const actionCalls = h.docker.calls
       .slice(calls)
@@ -206,6 +210,7 @@ describe('an approval-gated recreate', () => {
     const approved = `${p}cli`;
     await createTestContainer(docker, { name: denied, labels: { 'remediator.enable': 'true' } });
     await createTestContainer(docker, { name: approved, labels: { 'remediator.enable': 'true' } });
+    await events.flush();
     const from = events.events.length;
     const j1 = await alert('Recreate', denied, 3);
     const j2 = await alert('Recreate', approved, 4);
@@ -237,6 +242,7 @@ describe('an approval-gated recreate', () => {
     const ja = await h.waitForJob(j2, 60_000);
     expect(ja.returnvalue.outcome).toBe('succeeded');
     expect(ja.returnvalue.steps[0]!.approval).toMatchObject({ by: expect.stringMatching(/^dave@/), via: 'cli' });
+    await events.flush();
     expect(events.events.slice(from).filter((e) => e.name === denied)).toEqual([]);
   });
 });

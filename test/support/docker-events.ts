@@ -36,6 +36,8 @@ export interface EventRecorder {
   events: DockerEvent[];
   /** Events of containers whose name starts with `prefix`, actions only. */
   actionsOn(prefix: string): DockerEvent[];
+  /** Wait until every event the engine emitted before this call has arrived. */
+  flush(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -73,22 +75,28 @@ export async function recordDockerEvents(dockerHost: string): Promise<EventRecor
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   // Live once it shows an event made after it started: create and remove a probe container.
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DOCKER_HOST: dockerHost };
-  // The client may subscribe after the first probe: probe again each second until one shows.
-  const tag = `events-probe-${randomBytes(4).toString('hex')}-`;
-  const deadline = Date.now() + 15_000;
-  for (let n = 0; !events.some((e) => e.name.startsWith(tag)); n++) {
-    if (child.exitCode !== null) throw new Error(`docker events exited: ${stderr.trim()}`);
-    if (Date.now() > deadline) throw new Error('docker events showed no event within 15 s');
-    if (n % 20 === 0) {
-      const probe = `${tag}${n}`;
-      await run('docker', ['create', '--name', probe, '--network', 'none', TEST_IMAGE, 'true'], { env });
-      await run('docker', ['rm', probe], { env });
+  // A probe container's events mark a point in the stream: everything the engine did before
+  // them has arrived once they have (the stream is ordered).
+  const probe = async (): Promise<void> => {
+    const tag = `events-probe-${randomBytes(4).toString('hex')}-`;
+    const deadline = Date.now() + 15_000;
+    // The client may subscribe after the first probe: probe again each second until one shows.
+    for (let n = 0; !events.some((e) => e.name.startsWith(tag)); n++) {
+      if (child.exitCode !== null) throw new Error(`docker events exited: ${stderr.trim()}`);
+      if (Date.now() > deadline) throw new Error('docker events showed no event within 15 s');
+      if (n % 20 === 0) {
+        const name = `${tag}${n}`;
+        await run('docker', ['create', '--name', name, '--network', 'none', TEST_IMAGE, 'true'], { env });
+        await run('docker', ['rm', name], { env });
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  };
+  await probe();
   return {
     events,
     actionsOn: (prefix) => events.filter((e) => e.name.startsWith(prefix) && ACTIONS.has(e.action)),
+    flush: probe,
     async stop() {
       child.kill('SIGTERM');
       await exited;
