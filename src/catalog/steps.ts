@@ -115,7 +115,7 @@ export function checkTarget(target: TargetSpec | undefined, where: string, push:
 const OnResolvedShape = Type.Object({ action: Type.Unknown(), after: Duration }, { additionalProperties: false });
 
 function isDelayedUndo(raw: unknown): raw is { action: unknown; after: string | number } {
-  return typeof raw === 'object' && raw !== null && !('type' in raw) && 'action' in raw;
+  return typeof raw === 'object' && raw !== null && !('type' in raw) && ('action' in raw || 'after' in raw);
 }
 
 function checkQuery(query: unknown, where: string, push: Push): void {
@@ -141,7 +141,9 @@ export function checkRunbook(f: RemediationFile, push: Push, schemaProblems: Sch
   if (raw.action !== undefined) checkAction(raw.action, '/action', f.target, push, schemaProblems);
   if (isDelayedUndo(raw.onResolved)) {
     for (const p of schemaProblems(OnResolvedShape, raw.onResolved, '/onResolved')) push(p.path, p.reason);
-    checkAction(raw.onResolved.action, '/onResolved/action', f.target, push, schemaProblems);
+    if (raw.onResolved.action !== undefined) {
+      checkAction(raw.onResolved.action, '/onResolved/action', f.target, push, schemaProblems);
+    }
   } else if (raw.onResolved !== undefined) {
     checkAction(raw.onResolved, '/onResolved', f.target, push, schemaProblems);
   }
@@ -281,7 +283,7 @@ export function onResolvedAfterMs(f: RemediationFile): number {
 /** onResolved as a one-step runbook of its own (no verify: it undoes, it does not fix). */
 export function normalizeOnResolved(f: RemediationFile): StepSpec | undefined {
   if (!f.onResolved) return undefined;
-  const action = 'action' in f.onResolved ? f.onResolved.action : f.onResolved;
+  const action = 'type' in f.onResolved ? f.onResolved : f.onResolved.action;
   return {
     index: 0,
     name: 'on-resolved',
