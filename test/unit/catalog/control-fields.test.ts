@@ -19,9 +19,11 @@ describe('onResolved', () => {
     const ok = parse(`${SCALE}onResolved:\n  after: 5m\n  action:\n    type: scale\n    replicas: 1\n    max: 2\n`);
     expect(ok.problems).toEqual([]);
     expect(ok.remediation).toMatchObject({ onResolvedAfterMs: 300_000, onResolved: { action: { type: 'scale' } } });
-    expect(parse(`${SCALE}onResolved:\n  after: soon\n  action:\n    type: scale\n    replicas: 1\n    max: 2\n`).problems).toEqual(
-      [expect.objectContaining({ path: '/onResolved/after', reason: expect.stringMatching(/^expected a duration/) })],
-    );
+    expect(
+      parse(`${SCALE}onResolved:\n  after: soon\n  action:\n    type: scale\n    replicas: 1\n    max: 2\n`).problems,
+    ).toEqual([
+      expect.objectContaining({ path: '/onResolved/after', reason: expect.stringMatching(/^expected a duration/) }),
+    ]);
     expect(parse(`${SCALE}onResolved:\n  after: 5m\n  action:\n    type: nope\n`).problems[0]).toMatchObject({
       path: '/onResolved/action/type',
     });
