@@ -28,13 +28,19 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(o: { webhookUrl: string; jobs: ScrapeJob[] }): Promise<Stack> {
+export async function startStack(o: {
+  webhookUrl: string;
+  jobs: ScrapeJob[];
+  /** Fixed ports, when remediator must know the addresses before the stack starts (ALERTMANAGER_URL). */
+  ports?: { prometheus?: number; alertmanager?: number };
+}): Promise<Stack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rmd-e2e-'));
   const tokenFile = path.join(dir, 'webhook-token');
   await writeFile(tokenFile, TOKEN, { mode: 0o600 });
   const rules = shortenRules(await readFile(RULES, 'utf8'), { forDuration: '2s', range: TEST_RANGE });
   const alertmanager = await startAlertmanager({
     dir: path.join(dir, 'alertmanager'),
+    port: o.ports?.alertmanager,
     config: alertmanagerConfig({
       webhookUrl: o.webhookUrl,
       tokenFile,
@@ -47,6 +53,7 @@ export async function startStack(o: { webhookUrl: string; jobs: ScrapeJob[] }): 
   try {
     prometheus = await startPrometheus({
       dir: path.join(dir, 'prometheus'),
+      port: o.ports?.prometheus,
       config: prometheusConfig({
         interval: '1s',
         ruleFiles: ['rules.yml'],
