@@ -10,7 +10,7 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { hostKeys } from '../../src/keys.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   ensureBusyboxImage,
   startDockerd,
@@ -114,6 +114,8 @@ beforeAll(async () => {
       REMEDIATIONS_DIR: 'remediations',
       WEBHOOK_TOKEN: TOKEN,
       LOG_LEVEL: 'silent',
+      // The shipped remediations verify with PromQL: a worker role refuses to start without it.
+      PROMETHEUS_URL: inject('prometheusUrl'),
     },
     ['http', 'worker'],
   );
@@ -135,8 +137,8 @@ beforeAll(async () => {
   for (let i = 0; i < 50 && !(await runtime.history.get(jobId)); i++) await new Promise((r) => setTimeout(r, 100));
   expect(await runtime.history.get(jobId)).toMatchObject({ outcome: 'queued' }); // its async write is done
   await redis.set(
-    // The guards are kept per what the target resolves to: the Compose service worker (no project).
-    hostKeys(config.queuePrefix, 'local').cooldown('queue-depth-high', 'service//worker'),
+    // The guards are kept per what the target resolves to: the Compose service worker of project shop.
+    hostKeys(config.queuePrefix, 'local').cooldown('queue-depth-high', 'service/shop/worker'),
     'earlier-job',
     'PX',
     600_000,
@@ -163,11 +165,17 @@ describe('POST /api/v1/simulate on each real fixture', () => {
         const job = r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!;
         expect(job.webhook.episode).toBe('queued');
         expect(job.target?.containers).toEqual([{ name: 'api', running: true, optedIn: true }]);
+        // Over JSON: no blocker, no lock holder, no cooldown holder.
         expect(job.guards).toMatchObject({
-          lock: { held: false },
-          cooldown: { active: false },
+          lock: { ttlMs: 0 },
+          cooldown: { remainingMs: 0 },
           inFlight: { used: 0, max: 10 },
         });
+        expect([job.guards?.blocker, job.guards?.lock.holder, job.guards?.cooldown.holder]).toEqual([
+          undefined,
+          undefined,
+          undefined,
+        ]);
       },
     ],
     [
@@ -186,8 +194,9 @@ describe('POST /api/v1/simulate on each real fixture', () => {
           'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'deferred', target: 'service worker' }],
         });
         expect(r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!.guards?.cooldown).toMatchObject({
-          active: true,
           holder: 'earlier-job',
+          subject: 'service/shop/worker',
+          remainingMs: expect.any(Number),
         });
       },
     ],
@@ -203,7 +212,9 @@ describe('POST /api/v1/simulate on each real fixture', () => {
       'firing-disk-full.json',
       (r) => {
         expect(plan(r)).toEqual({
-          'disk-full': [{ phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'the Docker host' }],
+          'disk-full': [
+            { phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'containers labelled remediator.cleanup' },
+          ],
         });
         const other = r.alerts[0]!.remediations.find((x) => x.remediation === 'high-latency')!;
         expect(other).toMatchObject({
@@ -221,7 +232,9 @@ describe('POST /api/v1/simulate on each real fixture', () => {
         expect(r.truncatedAlerts).toBe(1);
         expect([plan(r, 0), plan(r, 1)]).toEqual(
           [0, 1].map(() => ({
-            'disk-full': [{ phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'the Docker host' }],
+            'disk-full': [
+              { phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'containers labelled remediator.cleanup' },
+            ],
           })),
         );
       },
@@ -300,7 +313,7 @@ describe('remediator simulate (CLI)', () => {
     expect(r.stdout).toMatch(/✓ high-latency\s+alertname="HighLatency" ✓\s+container=~".\+" ✓/);
     expect(r.stdout).toMatch(/webhook\s+duplicate: episode already handled \(queued\)/);
     expect(r.stdout).toMatch(/target\s+container api: exists: api running/);
-    expect(r.stdout).toMatch(/worker\s+act: would restart container api/);
+    expect(r.stdout).toMatch(/worker\s+act: would restart api/);
     expect(r.stdout).toContain('nothing was enqueued');
   });
 
