@@ -9,7 +9,7 @@ import { parseMatchers } from './matchers.js';
 import { NotifyShape, checkNotify, normalizeNotify } from './notify.js';
 import { DEFAULTS, type Remediation } from './remediation.js';
 import { RemediationFileSchema, durationMs, type RemediationFile } from './schema.js';
-import { checkRunbook, normalizeOnResolved, normalizeSteps, queriesOf } from './steps.js';
+import { checkRunbook, normalizeOnResolved, normalizeSteps, onResolvedAfterMs, queriesOf } from './steps.js';
 
 const ID_RULE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -40,7 +40,7 @@ export interface LoadOptions {
 function describe(e: ValueError): string {
   if (e.message === 'Expected union value' && typeof e.schema.description === 'string') return e.schema.description;
   if (e.message === 'Expected union value') {
-    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout)$/.test(e.path)) {
+    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout|after)$/.test(e.path)) {
       return 'expected a duration such as "30s", "5m", "1h" or a number of seconds';
     }
     if (e.path === '/match') return 'expected a matcher string or a list of them';
@@ -139,6 +139,7 @@ export function parseRemediation(
     target: f.target,
     steps: normalizeSteps(f),
     onResolved: normalizeOnResolved(f),
+    onResolvedAfterMs: onResolvedAfterMs(f),
     delayMs: durationMs(f.delay, 0),
     guards: {
       cooldownMs: durationMs(f.guards?.cooldown, 0),
