@@ -62,6 +62,11 @@ export async function holdStep(
   if (d.kind !== 'wait') await memo.set(HELD, on);
   if (d.kind === 'paused') await deps.control.pauses.hold(data.host, jobId);
   deps.log.info({ on, waitMs: Math.round(delayMs), why: d.detail }, 'job waiting');
+  if (d.kind !== 'wait') {
+    // What the queue UI shows on the delayed job: why it waits, not only that it is delayed.
+    await s.job.updateProgress({ outcome: `waiting (${on})`, summary: d.detail }).catch(() => undefined);
+    await s.job.log(`waiting (${on}): ${d.detail}`).catch(() => undefined);
+  }
   deps.events.emit('job.waiting', {
     jobId,
     data,

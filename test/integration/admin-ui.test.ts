@@ -6,6 +6,7 @@ import Docker from 'dockerode';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestContainer, removeContainers, uniquePrefix } from '../support/docker.js';
+import { pollUntil } from '../../scripts/lib/procs.js';
 import { TOKEN, fixture, startHarness, type Harness } from '../support/harness.js';
 
 const ADMIN = { username: 'ops', password: 'admin-password-0123' };
@@ -86,9 +87,9 @@ describe('queue UI in a browser', () => {
     }
   });
 
-  it('a completed job that did not fix anything (cooldown) says so on the completed list, not just green', async () => {
-    // Two episodes of one container within the shipped 10-minute cooldown: the second completes
-    // as `cooldown` (BullMQ calls it completed); its outcome is the job's progress and log.
+  it('a job waiting out a cooldown says why on the delayed list, not just "delayed"', async () => {
+    // Two episodes of one container within the shipped 10-minute cooldown: the second waits it
+    // out (delayed in BullMQ's terms, no worker slot held); its reason is the job's progress and log.
     const name = `${p}cool`;
     await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
     const first = await fixture('firing-high-latency.json');
@@ -97,25 +98,30 @@ describe('queue UI in a browser', () => {
     await h.waitForJob((await h.post(first)).body.jobs[0].jobId);
     const second = structuredClone(first);
     second.alerts[0].startsAt = new Date(Date.parse(first.alerts[0].startsAt) + 60_000).toISOString();
-    const job = await h.waitForJob((await h.post(second)).body.jobs[0].jobId);
-    expect(job.returnvalue.outcome).toBe('cooldown');
-    expect(job.progress).toMatchObject({ outcome: 'cooldown' });
-    const { logs } = await h.runtime.queue.getJobLogs(job.id!);
-    expect(logs.at(-1)).toMatch(/^cooldown: not acting: high-latency ran on container t/);
+    const id = (await h.post(second)).body.jobs[0].jobId as string;
+    await pollUntil('the second job waits out the cooldown', 20_000, async () => {
+      const job = await h.runtime.queue.getJob(id);
+      return (await job?.getState()) === 'delayed' && (job?.progress as { outcome?: string })?.outcome !== undefined;
+    });
+    const job = (await h.runtime.queue.getJob(id))!;
+    expect(job.progress).toMatchObject({ outcome: 'waiting (cooldown)' });
+    const { logs } = await h.runtime.queue.getJobLogs(id);
+    expect(logs.at(-1)).toMatch(/^waiting \(cooldown\): high-latency ran on container t\S+ recently: cooldown/);
 
     const context = await localContext({ httpCredentials: ADMIN });
     try {
       const page = await context.newPage();
-      await page.goto(`${h.url}/admin/queue/remediations?status=completed`);
-      // The card's title says what happened, not only that BullMQ completed it.
+      await page.goto(`${h.url}/admin/queue/remediations?status=delayed`);
+      // The card's title says why it waits, not only that BullMQ delayed it.
       await page
-        .getByText(/^high-latency · cooldown: not acting: high-latency ran on container t/)
+        .getByText(/^high-latency · waiting \(cooldown\): high-latency ran on container t/)
         .first()
         .waitFor({ timeout: 20_000 });
+      await page.goto(`${h.url}/admin/queue/remediations?status=completed`);
       await page
         .getByText(/^high-latency · succeeded: restarted /)
         .first()
-        .waitFor({ timeout: 5_000 });
+        .waitFor({ timeout: 20_000 });
       await page.screenshot({ path: '.tmp/admin-ui-cooldown.png', fullPage: true });
     } finally {
       await context.close();

@@ -203,7 +203,7 @@ describe('accepting alerts', () => {
     expect(metrics).toMatch(/remediator_webhook_requests_total\{code="401"\} [1-9]/);
     expect(metrics).toMatch(/remediator_jobs_enqueued_total\{remediation="disk-full"\} 2/);
     expect(metrics).toMatch(/remediator_jobs_deduplicated_total\{remediation="disk-full"\} 2/);
-    expect(metrics).toMatch(/remediator_queue_jobs\{queue="remediations",state="waiting"\} 2/);
+    expect(metrics).toMatch(/remediator_queue_jobs\{queue="remediations",state="waiting",host="local"\} 2/);
   });
 });
 
