@@ -24,6 +24,8 @@ import { createRemediationWorker } from './queue/worker.js';
 import { producerConnection, redactUrl, waitReady, warnOnEvictionPolicy, workerConnection } from './redis.js';
 import { createSilences } from './silence/index.js';
 import { createSimulateReads, createSimulator } from './simulate/index.js';
+import { createStatsReader, createStatsWriter, subscribeEffectiveness, type StatsReader } from './stats/index.js';
+import { createUiSources } from './ui/sources.js';
 import { settledWithin } from './time.js';
 
 export interface Roles {
@@ -44,6 +46,8 @@ export interface Runtime {
   reload(trigger?: string): Promise<ReloadResult>;
   /** Remediation history in Redis (GET /api/v1/remediations, `remediator history`). */
   history: HistoryStore;
+  /** Effectiveness rollups (GET /api/v1/stats, /ui, `remediator report`). */
+  stats: StatsReader;
   queue: Queue<RemediationJobData>;
   docker: DockerPort | undefined;
   app: FastifyInstance | undefined;
@@ -158,6 +162,18 @@ export async function createRuntime(
     },
     log,
   );
+  // Effectiveness rollups beside history: the same two connections, for the same reasons.
+  const statsWriter = (redis: Redis) =>
+    createStatsWriter({ redis, prefix: config.queuePrefix, retentionSeconds: config.historyRetentionSeconds });
+  subscribeEffectiveness(
+    events,
+    {
+      producer: { stats: statsWriter(producerRedis), redis: producerRedis },
+      worker: workerRedis && { stats: statsWriter(workerRedis), redis: workerRedis },
+    },
+    { log, prefix: config.queuePrefix },
+  );
+  const stats = createStatsReader({ redis: producerRedis, prefix: config.queuePrefix });
   // Alertmanager silences while acting (opt-in per remediation): the worker acts, so it silences.
   const silences = roles.worker
     ? createSilences({ config, events, redis: producerRedis, log, catalog: () => catalog })
@@ -199,7 +215,13 @@ export async function createRuntime(
         lifecycle,
         history,
         simulate,
+        stats,
         catalogStatus: () => reloader.status(),
+        ui: config.admin && {
+          credentials: config.admin,
+          sources: createUiSources({ redis: producerRedis, prefix: config.queuePrefix, history, stats, guards }),
+          remediations: () => catalog.remediations.map((r) => r.id),
+        },
         admin: config.admin && {
           credentials: config.admin,
           queues: [queue, ...(notifications ? [notifications.queue] : [])],
@@ -231,6 +253,7 @@ export async function createRuntime(
     catalog: () => catalog,
     reload: (trigger = 'api') => reloader.reload(trigger),
     history,
+    stats,
     queue,
     docker,
     app,
@@ -283,6 +306,7 @@ export async function createRuntime(
         await app.listen({ port: config.port, host: config.host });
         log.info({ port: config.port, host: config.host }, 'HTTP listening');
         if (config.admin) log.info({ path: '/admin' }, 'queue UI on /admin (basic auth: ADMIN_USER)');
+        if (config.admin) log.info({ path: '/ui' }, 'operator page on /ui (basic auth: ADMIN_USER)');
         else log.info('queue UI off: set ADMIN_USER and ADMIN_PASSWORD to serve it on /admin');
       }
       if (workerApp) {

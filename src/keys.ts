@@ -50,6 +50,11 @@ export function hostKeys(prefix: string, host: string) {
     state: (field: string) => `${t}:state:${enc(field)}`,
     /** The Alertmanager silence a job created while acting. */
     silence: (jobId: string) => `${t}:silence:${jobId}`,
+    /**
+     * Set (with a TTL) while a remediation's fix does not hold on this host (its recurrence rate
+     * is over `guards.recurrence`): the value is the reason, and ACQUIRE opens the circuit on it.
+     */
+    recurrenceOpen: (remediation: string) => `${t}:recopen:${enc(remediation)}`,
   };
 }
 export type HostKeys = ReturnType<typeof hostKeys>;
@@ -85,6 +90,11 @@ export function historyKeys(prefix: string) {
     idx: (field: string, value: string) => `${t}:idx:${field}:${enc(value)}`,
     /** Effectiveness rollups (counters per remediation, step and host). */
     stats: (bucket: string) => `${t}:stats:${bucket}`,
+    /** What `stats(bucket)` keys start with (the Lua scripts build bucket keys from it). */
+    statsPrefix: `${t}:stats:`,
+    /** The last success of a remediation for one alert (fingerprint): what a re-fire recurs after. */
+    lastSuccess: (remediation: string, fingerprint: string) =>
+      `${t}:stats:last:${enc(remediation)}:${enc(fingerprint)}`,
   };
 }
 export type HistoryKeys = ReturnType<typeof historyKeys>;

@@ -13,6 +13,7 @@ const ONE_SHOT: Partial<Record<CommandName, (argv: string[], io: CliIO) => Promi
   check: async (argv, io) => (await import('./cli/check.js')).checkCommand(argv, io),
   simulate: async (argv, io) => (await import('./cli/simulate.js')).simulateCommand(argv, io),
   history: async (argv, io) => (await import('./cli/history.js')).historyCommand(argv, io),
+  report: async (argv, io) => (await import('./cli/report.js')).reportCommand(argv, io),
 };
 
 const PACKAGE_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');

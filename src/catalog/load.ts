@@ -8,6 +8,7 @@ import { CatalogError, type CatalogProblem } from '../errors.js';
 import { parseMatchers } from './matchers.js';
 import { DEFAULTS, type Remediation } from './remediation.js';
 import { RemediationFileSchema, durationMs, type RemediationFile } from './schema.js';
+import { recurrenceGuardOf } from './recurrence.js';
 import { checkRunbook, normalizeOnResolved, normalizeSteps, queriesOf } from './steps.js';
 
 const ID_RULE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -38,7 +39,7 @@ export interface LoadOptions {
 function describe(e: ValueError): string {
   if (e.message === 'Expected union value' && typeof e.schema.description === 'string') return e.schema.description;
   if (e.message === 'Expected union value') {
-    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout)$/.test(e.path)) {
+    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout|openFor)$/.test(e.path)) {
       return 'expected a duration such as "30s", "5m", "1h" or a number of seconds';
     }
     if (e.path === '/match') return 'expected a matcher string or a list of them';
@@ -124,6 +125,7 @@ export function parseRemediation(
   }
   if (f.silence && (silenceMs < 1000 || silenceMs > 86_400_000))
     push('/silence/maxDuration', 'expected a duration from 1s to 24h');
+  const recurrence = recurrenceGuardOf(f, push);
   if (problems.length > 0) return { problems };
 
   const remediation: Remediation = {
@@ -140,6 +142,7 @@ export function parseRemediation(
     guards: {
       cooldownMs: durationMs(f.guards?.cooldown, 0),
       budget: f.guards?.budget && { runs: f.guards.budget.runs, windowMs: durationMs(f.guards.budget.window, 0) },
+      ...(recurrence && { recurrence }),
     },
     notify: { channel: f.notify?.channel, mention: f.notify?.mention },
     dryRun: f.dryRun ?? false,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Every command of the CLI, in the order the overview lists them. */
-export const COMMANDS = ['start', 'serve', 'worker', 'check', 'simulate', 'history'] as const;
+export const COMMANDS = ['start', 'serve', 'worker', 'check', 'simulate', 'history', 'report'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export const isCommand = (s: string): s is CommandName => (COMMANDS as readonly string[]).includes(s);
@@ -16,8 +16,8 @@ export const EXIT_CODES_TEXT =
   'Docker out of reach), 78 configuration (the message names the variable).';
 
 const ENV_NOTE =
-  'Configuration comes from the environment (README.md lists every variable). check, simulate and\n' +
-  'history also read .run/env of a stack `npm run up` started, for the variables not set.';
+  'Configuration comes from the environment (README.md lists every variable). check, simulate,\n' +
+  'history and report also read .run/env of a stack `npm run up` started, for the variables not set.';
 
 const RUNTIME = (what: string, extra: string) =>
   `${what}\n\nSIGTERM/SIGINT stop it gracefully; SIGHUP (or a file change) reloads remediations/.\n${extra}`;
@@ -48,9 +48,16 @@ export const USAGE: Record<CommandName, string> = {
     'Needs REDIS_URL and DOCKER_HOST (without Docker, targets are not looked up).',
   history:
     'usage: remediator history [--alertname NAME] [--remediation ID] [--target NAME] [--outcome OUTCOME]\n' +
-    '                          [--since TIME] [--until TIME] [--limit N] [--cursor C] [--json]\n' +
+    '                          [--since TIME] [--until TIME] [--limit N] [--cursor C] [--details] [--json]\n' +
     '  TIME: an ISO date, epoch ms, or an age such as 30m, 2h, 7d\n\n' +
-    'Past remediations, newest first, from Redis (kept HISTORY_RETENTION_SECONDS). Needs REDIS_URL.',
+    'Past remediations, newest first, from Redis (kept HISTORY_RETENTION_SECONDS): under each one, when the\n' +
+    'alert resolved and the tail of exec output; --details adds every step of its story. Needs REDIS_URL.',
+  report:
+    'usage: remediator report [--since TIME] [--remediation ID] [--host HOST] [--json]\n' +
+    '  TIME: an ISO date, epoch ms, or an age such as 24h, 7d (default 7d)\n\n' +
+    'Did the fixes work? Per remediation, step and host: runs, success rate, verification pass rate,\n' +
+    'time to first action, to verified and to resolved (MTTR), recurrence within 1h/24h, escalations,\n' +
+    'cooldown/circuit/skip counts (the figures of GET /api/v1/stats). Needs REDIS_URL.',
 };
 
 /** The first line of a command's usage: what an error message repeats. */
@@ -66,7 +73,8 @@ commands:
   check      validate remediations/ and alert-rules/ [--dir DIR] [--rules DIR] [--json]
   simulate   FILE|-  what a payload would do now: matches, targets, guards [--json] [--dir DIR]
   history    past remediations [--alertname --remediation --target --outcome --since --until
-             --limit --cursor] [--json]
+             --limit --cursor] [--details] [--json]
+  report     did the fixes work: success, MTTR, recurrence [--since 7d] [--remediation] [--host] [--json]
 
 ${EXIT_CODES_TEXT}
 

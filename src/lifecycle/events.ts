@@ -61,6 +61,22 @@ export interface RemediationEventMap {
     escalation: string | undefined;
     attempts: number;
   };
+  /**
+   * The episode's time from firing to resolved is known (counted once per episode, by whichever
+   * came second: its resolved notification or its record).
+   */
+  'episode.resolved': { jobId: string; data: RemediationJobData; mttrMs: number };
+  /**
+   * A new episode of the same alert fired after a success of the same remediation: the fix did
+   * not hold. `within` lists the windows it counted for ('1h', '24h'; once per success each).
+   */
+  'episode.recurred': {
+    jobId: string;
+    data: RemediationJobData;
+    previousJobId: string;
+    afterMs: number;
+    within: string[];
+  };
 }
 
 export type RemediationEventName = keyof RemediationEventMap;

@@ -41,6 +41,8 @@ export const TRANSITIONS = [
   'job.retrying',
   'job.waiting',
   'job.finished',
+  'episode.resolved',
+  'episode.recurred',
 ] as const;
 
 export type Transition = (typeof TRANSITIONS)[number];
