@@ -34,11 +34,11 @@ header h1{font-size:18px;margin:0}header a{color:#b3e5fc}
 main{padding:16px 24px;max-width:1280px}
 section{background:#fff;border:1px solid #e0e0e0;border-radius:6px;padding:12px 16px;margin:0 0 16px}
 h2{font-size:15px;margin:0 0 8px}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee;white-space:nowrap}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eee;white-space:nowrap}
 th{font-weight:600;color:#455a64}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:flex;gap:16px;flex-wrap:wrap}.charts figure{margin:0}
 figcaption{font-weight:600;margin-bottom:4px}svg text{font-size:12px;fill:#37474f}
-.muted{color:#78909c}form{display:flex;gap:8px;align-items:center}input,select{font:inherit;padding:2px 4px}
+.muted{color:#78909c}svg text.muted{fill:#78909c}form{display:flex;gap:8px;align-items:center}input,select{font:inherit;padding:2px 4px}
 .legend span{display:inline-block;margin-right:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 .overflow{overflow-x:auto}`;
 

@@ -10,7 +10,7 @@ import { html, outcomeColour, type Html } from './html.js';
  */
 
 const LEFT = 330;
-const BAR = 380;
+const BAR = 360;
 const ROW = 34;
 
 const clock = (ms: number) =>
@@ -42,7 +42,7 @@ export function momentsOf(r: HistoryRecord, now: number) {
 
 export function timeline(records: HistoryRecord[], now: number): Html {
   const height = Math.max(1, records.length) * ROW + 10;
-  const width = LEFT + BAR + 260;
+  const width = LEFT + BAR + 470;
   const rows = records.map((r, i) => {
     const m = momentsOf(r, now);
     const y = 6 + i * ROW;
@@ -101,6 +101,7 @@ export function timeline(records: HistoryRecord[], now: number): Html {
       m.resolved !== undefined ? `resolved +${msText(m.resolved)}` : 'not resolved yet',
       r.recurrenceOf ? `re-fired ${msText(r.recurrenceOf.afterMs)} after a fix` : undefined,
     ].filter(Boolean);
+    const why = r.outcome === 'succeeded' || r.outcome === 'queued' ? '' : r.summary.replace(/\s+/g, ' ');
     return html`<g
       class="episode"
       data-job="${r.jobId}"
@@ -111,7 +112,10 @@ export function timeline(records: HistoryRecord[], now: number): Html {
       <text x="4" y="${y + 27}"><tspan font-weight="600">${r.remediation}</tspan> ${r.target || '-'}</text>
       <text x="${LEFT - 8}" y="${y + 19}" text-anchor="end" fill="${colour}" font-weight="600">${r.outcome}</text>
       ${parts}
-      <text x="${LEFT + BAR + 14}" y="${y + 19}" class="notes">${notes.join(' · ')}</text>
+      <text x="${LEFT + BAR + 14}" y="${y + 13}" class="notes">${notes.join(' · ')}</text>
+      <text x="${LEFT + BAR + 14}" y="${y + 27}" class="muted"
+        >${why.length > 80 ? `${why.slice(0, 79)}…` : why}<title>${why}</title></text
+      >
     </g>`;
   });
   const empty = records.length === 0 ? html`<text x="8" y="20">no episodes in this span</text>` : html``;
