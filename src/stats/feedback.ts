@@ -10,7 +10,7 @@ import { globalKeys, hostKeys } from '../keys.js';
  */
 
 const span = (ms: number): string =>
-  ms % 86_400_000 === 0
+  ms % 86_400_000 === 0 && ms > 2 * 86_400_000
     ? `${ms / 86_400_000}d`
     : ms % 3_600_000 === 0
       ? `${ms / 3_600_000}h`
