@@ -115,23 +115,35 @@ export function aggregate(
     if (!a) m.set(key, (a = {}));
     return a;
   };
-  for (const hash of buckets) {
-    for (const [field, text] of Object.entries(hash)) {
-      const f = parseField(field);
-      const v = Number(text);
-      if (!f || !Number.isFinite(v)) continue;
-      if (q.remediation !== undefined && f.remediation !== q.remediation) continue;
-      if (q.host !== undefined && f.host !== q.host) continue;
-      if (f.step === '') {
-        add(total, f.metric, v);
-        add(group(byRem, f.remediation), f.metric, v);
-        add(group(byHost, f.host), f.metric, v);
-      } else {
+  // The same few thousand fields repeat in every bucket: parse each name once, and keep where
+  // its value goes (filtered out: nowhere).
+  const routes = new Map<string, { metric: string; into: Acc[] }>();
+  const route = (field: string) => {
+    const f = parseField(field);
+    const r = { metric: f?.metric ?? '', into: [] as Acc[] };
+    if (
+      f &&
+      (q.remediation === undefined || f.remediation === q.remediation) &&
+      (q.host === undefined || f.host === q.host)
+    ) {
+      if (f.step === '') r.into.push(total, group(byRem, f.remediation), group(byHost, f.host));
+      else {
         const key = `${f.remediation}|${f.step}`;
-        let s = bySteps.get(key);
-        if (!s) bySteps.set(key, (s = { remediation: f.remediation, step: f.step, acc: {} }));
-        add(s.acc, f.metric, v);
+        let st = bySteps.get(key);
+        if (!st) bySteps.set(key, (st = { remediation: f.remediation, step: f.step, acc: {} }));
+        r.into.push(st.acc);
       }
+    }
+    routes.set(field, r);
+    return r;
+  };
+  for (const hash of buckets) {
+    for (const field in hash) {
+      const r = routes.get(field) ?? route(field);
+      if (r.into.length === 0) continue;
+      const v = Number(hash[field]);
+      if (!Number.isFinite(v)) continue;
+      for (const acc of r.into) add(acc, r.metric, v);
     }
   }
   const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));

@@ -5,7 +5,7 @@
  * A bucket is one hash per hour (`h:<hours since epoch>`, kept 8 days) and one per day
  * (`d:<days since epoch>`, kept the history retention), under historyKeys(prefix).stats(). A
  * record counts in the buckets of the hour and day it was received (`receivedAt`), so a query
- * reads at most ~23 + days + 23 hashes whatever the number of records. A field is
+ * reads at most ~23 hours + the days, whatever the number of records. A field is
  * `<cell>|<metric>`; a cell is `<remediation>|<host>|<step>` (URI-encoded; step '' for the
  * remediation as a whole), so a reader can sum cells by remediation, step or host.
  */
@@ -70,9 +70,12 @@ export function cover(sinceMs: number, untilMs: number, nowMs: number): { bucket
   const end = untilMs;
   const buckets: string[] = [];
   // Bounded: at most (end - since) / 1h iterations, and days step 24 at a time.
+  // Nothing is counted after now (a record counts when it was received): a day that runs past
+  // now is read whole when the span runs to now, instead of hour by hour.
+  const toNow = untilMs >= nowMs;
   while (t <= end) {
     const dayStart = t % DAY_MS === 0;
-    if (dayStart && (t + DAY_MS - 1 <= end || t + HOUR_MS <= horizon)) {
+    if (dayStart && (t + DAY_MS - 1 <= end || t + HOUR_MS <= horizon || (toNow && t + DAY_MS > nowMs))) {
       buckets.push(dayBucket(t));
       t += DAY_MS;
     } else if (t < horizon) {

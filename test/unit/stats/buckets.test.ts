@@ -15,14 +15,32 @@ describe('cover', () => {
     });
   });
 
-  it('over days: hours of the first partial day, whole days, hours of today', () => {
-    const { buckets } = names(DAY0 + 22 * HOUR_MS, DAY0 + 3 * DAY_MS + HOUR_MS + 10);
-    expect(buckets).toEqual(['h:480022', 'h:480023', `d:${20_001}`, `d:${20_002}`, `h:${480_072}`, `h:${480_073}`]);
+  it('over days: hours of the first partial day, whole days, hours of the last one', () => {
+    const until = DAY0 + 3 * DAY_MS + HOUR_MS + 10;
+    expect(names(DAY0 + 22 * HOUR_MS, until, until + DAY_MS).buckets).toEqual([
+      'h:480022',
+      'h:480023',
+      `d:${20_001}`,
+      `d:${20_002}`,
+      `h:${480_072}`,
+      `h:${480_073}`,
+    ]);
   });
 
-  it('7 days back reads at most ~55 hashes; 90 days back reads days only past the hourly horizon', () => {
+  it('up to now, today is read as its day: nothing is counted after now', () => {
+    const now = DAY0 + 3 * DAY_MS + HOUR_MS + 10;
+    expect(names(DAY0 + 22 * HOUR_MS, now, now).buckets).toEqual([
+      'h:480022',
+      'h:480023',
+      'd:20001',
+      'd:20002',
+      'd:20003',
+    ]);
+  });
+
+  it('7 days back reads at most 31 hashes; 90 days back reads days only past the hourly horizon', () => {
     const now = DAY0 + 100 * DAY_MS + 13 * HOUR_MS + 7;
-    expect(names(now - 7 * DAY_MS, now).buckets.length).toBeLessThanOrEqual(55);
+    expect(names(now - 7 * DAY_MS, now).buckets.length).toBeLessThanOrEqual(31);
     const long = names(now - 90 * DAY_MS, now);
     expect(long.fromMs).toBe(Math.floor((now - 90 * DAY_MS) / DAY_MS) * DAY_MS);
     expect(long.buckets.filter((b) => b.startsWith('h:')).length).toBeLessThanOrEqual(47);
