@@ -1,4 +1,4 @@
-import { TIMING_BOUNDS_MS, parseField } from './buckets.js';
+import { TIMING_BOUNDS_MS, parseField, type ParsedField } from './buckets.js';
 import type { EffectRow, StatsReport, StepRow, Timing } from './schema.js';
 
 /**
@@ -100,12 +100,57 @@ export function stepRow(a: Acc, remediation: string, step: string): StepRow {
   };
 }
 
-/** Sum the buckets' fields into the report's rows (filtered by remediation and host). */
+/** A bucket as Redis returns it: a flat [field, value, field, value, ...] list, or a map. */
+export type BucketFields = string[] | Record<string, string>;
+
+const SUM = 0;
+const MIN = 1;
+const MAX = 2;
+
+/**
+ * Sum the buckets' fields into the report's rows (filtered by remediation and host). Each
+ * distinct field name is parsed once and given a slot; the buckets then only add numbers into
+ * slots (a 7-day query reads ~30 buckets of the same few hundred fields), and the slots are
+ * summed into the rows at the end.
+ */
 export function aggregate(
-  buckets: Record<string, string>[],
+  buckets: BucketFields[],
   q: { remediation?: string | undefined; host?: string | undefined },
   span: { since: number; until: number; coveredFrom: number },
 ): StatsReport {
+  const slotOf = new Map<string, number>();
+  const values: number[] = [];
+  const kinds: number[] = [];
+  const owners: { f: ParsedField }[] = [];
+  const slot = (field: string): number => {
+    const f = parseField(field);
+    const keep =
+      f !== undefined &&
+      (q.remediation === undefined || f.remediation === q.remediation) &&
+      (q.host === undefined || f.host === q.host);
+    const i = keep ? values.length : -1;
+    if (keep) {
+      const kind = f.metric.endsWith(':lo') ? MIN : f.metric.endsWith(':hi') ? MAX : SUM;
+      values.push(kind === MIN ? Infinity : kind === MAX ? -Infinity : 0);
+      kinds.push(kind);
+      owners.push({ f });
+    }
+    slotOf.set(field, i);
+    return i;
+  };
+  const take = (field: string, text: string) => {
+    const i = slotOf.get(field) ?? slot(field);
+    if (i < 0) return;
+    const v = Number(text);
+    if (!Number.isFinite(v)) return;
+    const k = kinds[i];
+    values[i] = k === SUM ? values[i]! + v : k === MIN ? Math.min(values[i]!, v) : Math.max(values[i]!, v);
+  };
+  for (const b of buckets) {
+    if (Array.isArray(b)) for (let j = 0; j + 1 < b.length; j += 2) take(b[j]!, b[j + 1]!);
+    else for (const field in b) take(field, b[field]!);
+  }
+
   const total: Acc = {};
   const byRem = new Map<string, Acc>();
   const byHost = new Map<string, Acc>();
@@ -115,37 +160,18 @@ export function aggregate(
     if (!a) m.set(key, (a = {}));
     return a;
   };
-  // The same few thousand fields repeat in every bucket: parse each name once, and keep where
-  // its value goes (filtered out: nowhere).
-  const routes = new Map<string, { metric: string; into: Acc[] }>();
-  const route = (field: string) => {
-    const f = parseField(field);
-    const r = { metric: f?.metric ?? '', into: [] as Acc[] };
-    if (
-      f &&
-      (q.remediation === undefined || f.remediation === q.remediation) &&
-      (q.host === undefined || f.host === q.host)
-    ) {
-      if (f.step === '') r.into.push(total, group(byRem, f.remediation), group(byHost, f.host));
-      else {
-        const key = `${f.remediation}|${f.step}`;
-        let st = bySteps.get(key);
-        if (!st) bySteps.set(key, (st = { remediation: f.remediation, step: f.step, acc: {} }));
-        r.into.push(st.acc);
-      }
+  owners.forEach(({ f }, i) => {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) return;
+    if (f.step === '') {
+      for (const acc of [total, group(byRem, f.remediation), group(byHost, f.host)]) add(acc, f.metric, v);
+    } else {
+      const key = `${f.remediation}|${f.step}`;
+      let st = bySteps.get(key);
+      if (!st) bySteps.set(key, (st = { remediation: f.remediation, step: f.step, acc: {} }));
+      add(st.acc, f.metric, v);
     }
-    routes.set(field, r);
-    return r;
-  };
-  for (const hash of buckets) {
-    for (const field in hash) {
-      const r = routes.get(field) ?? route(field);
-      if (r.into.length === 0) continue;
-      const v = Number(hash[field]);
-      if (!Number.isFinite(v)) continue;
-      for (const acc of r.into) add(acc, r.metric, v);
-    }
-  }
+  });
   const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
   return {
     since: new Date(span.since).toISOString(),
@@ -158,6 +184,6 @@ export function aggregate(
     total: effectRow(total),
     remediations: sorted(byRem).map(([remediation, a]) => effectRow(a, { remediation })),
     hosts: sorted(byHost).map(([host, a]) => effectRow(a, { host })),
-    steps: sorted(bySteps).map(([, s]) => stepRow(s.acc, s.remediation, s.step)),
+    steps: sorted(bySteps).map(([, st]) => stepRow(st.acc, st.remediation, st.step)),
   };
 }

@@ -5,7 +5,8 @@
  * A bucket is one hash per hour (`h:<hours since epoch>`, kept 8 days) and one per day
  * (`d:<days since epoch>`, kept the history retention), under historyKeys(prefix).stats(). A
  * record counts in the buckets of the hour and day it was received (`receivedAt`), so a query
- * reads at most ~23 hours + the days, whatever the number of records. A field is
+ * reads at most ~23 hours + 2 days, or one hash per day for longer spans, whatever the number
+ * of records. A field is
  * `<cell>|<metric>`; a cell is `<remediation>|<host>|<step>` (URI-encoded; step '' for the
  * remediation as a whole), so a reader can sum cells by remediation, step or host.
  */
@@ -14,6 +15,8 @@ export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 /** Hourly buckets live this long; older queries are answered by the day (rounded down). */
 export const HOUR_BUCKET_TTL_S = 8 * 24 * 3600;
+/** Spans up to this long start at since's hour; longer ones at its day. */
+export const HOUR_PRECISION_SPAN_MS = 48 * 3_600_000;
 
 /**
  * Upper bounds (ms) of the fixed histogram buckets every timing keeps (time to first action,
@@ -64,8 +67,9 @@ export function parseField(field: string): ParsedField | undefined {
 export function cover(sinceMs: number, untilMs: number, nowMs: number): { buckets: string[]; fromMs: number } {
   const horizon = Math.floor((nowMs - HOUR_BUCKET_TTL_S * 1000) / HOUR_MS + 1) * HOUR_MS;
   let t = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
-  // Past the hourly horizon only days exist: start at since's day.
-  if (t < horizon) t = Math.floor(sinceMs / DAY_MS) * DAY_MS;
+  // Past the hourly horizon only days exist, and a span of days is read by the day (a 7-day
+  // report from ~8 hashes, not ~30): start at since's day.
+  if (t < horizon || untilMs - sinceMs > HOUR_PRECISION_SPAN_MS) t = Math.floor(sinceMs / DAY_MS) * DAY_MS;
   const fromMs = t;
   const end = untilMs;
   const buckets: string[] = [];

@@ -1,14 +1,21 @@
 import type { Redis } from 'ioredis';
 import { historyKeys } from '../keys.js';
+import { scriptWithKeys } from '../redis.js';
 import { aggregate } from './aggregate.js';
 import { cover } from './buckets.js';
 import type { StatsReport } from './schema.js';
 
 /**
- * Reads the effectiveness rollups for a span: one pipelined HGETALL per bucket that covers
- * it (hours at the ends, days between), so the cost follows the span and the number of
+ * Reads the effectiveness rollups for a span: the HGETALL of every bucket that covers it (hours
+ * at the start, days after), in one script call, so the cost follows the span and the number of
  * remediations, never the number of history records.
  */
+
+/** Every bucket's fields as they are: no work in Redis beyond HGETALL's own. */
+const READ = `
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out`;
 
 export interface StatsQuery {
   /** Epoch ms. */
@@ -27,12 +34,15 @@ export function createStatsReader(deps: { redis: Redis; prefix: string; now?: ()
       const t = now();
       const until = q.until ?? t;
       const { buckets, fromMs } = cover(q.since, until, t);
-      const replies = (await deps.redis.pipeline(buckets.map((b) => ['hgetall', k.stats(b)])).exec()) ?? [];
-      const hashes: Record<string, string>[] = [];
-      for (const [err, hash] of replies) {
-        if (err) throw err;
-        hashes.push((hash ?? {}) as Record<string, string>);
-      }
+      // One round trip; flat field/value lists (no object per bucket to build and walk).
+      const hashes = (await scriptWithKeys(
+        deps.redis,
+        'remediatorStatsRead',
+        READ,
+      )(
+        buckets.map((b) => k.stats(b)),
+        [],
+      )) as string[][];
       return aggregate(hashes, q, { since: q.since, until, coveredFrom: fromMs });
     },
   };

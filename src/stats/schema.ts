@@ -74,7 +74,7 @@ export const StatsReportSchema = Type.Object({
   /** The span asked for (ISO). */
   since: Type.String(),
   until: Type.String(),
-  /** Where the rollups really start: since rounded down to its hour (its day, past 7 days). */
+  /** Where the figures really start: since rounded down to its hour (to its day for spans over 48 h). */
   coveredFrom: Type.String(),
   filter: Type.Object({ remediation: Type.Optional(Type.String()), host: Type.Optional(Type.String()) }),
   total: EffectRowSchema,

@@ -15,36 +15,38 @@ describe('cover', () => {
     });
   });
 
-  it('over days: hours of the first partial day, whole days, hours of the last one', () => {
-    const until = DAY0 + 3 * DAY_MS + HOUR_MS + 10;
+  it('up to 48 h: hours of the first partial day, whole days, hours of the last one', () => {
+    const until = DAY0 + 2 * DAY_MS + HOUR_MS + 10;
     expect(names(DAY0 + 22 * HOUR_MS, until, until + DAY_MS).buckets).toEqual([
       'h:480022',
       'h:480023',
-      `d:${20_001}`,
-      `d:${20_002}`,
-      `h:${480_072}`,
-      `h:${480_073}`,
+      'd:20001',
+      'h:480048',
+      'h:480049',
     ]);
   });
 
   it('up to now, today is read as its day: nothing is counted after now', () => {
-    const now = DAY0 + 3 * DAY_MS + HOUR_MS + 10;
-    expect(names(DAY0 + 22 * HOUR_MS, now, now).buckets).toEqual([
-      'h:480022',
-      'h:480023',
-      'd:20001',
-      'd:20002',
-      'd:20003',
-    ]);
+    const now = DAY0 + DAY_MS + 20 * HOUR_MS;
+    expect(names(DAY0 + 22 * HOUR_MS, now, now).buckets).toEqual(['h:480022', 'h:480023', 'd:20001']);
   });
 
-  it('7 days back reads at most 31 hashes; 90 days back reads days only past the hourly horizon', () => {
+  it("a span of days is read by the day, from since's day", () => {
+    const now = DAY0 + 3 * DAY_MS + HOUR_MS;
+    expect(names(DAY0 + 22 * HOUR_MS, now, now)).toEqual({
+      buckets: ['d:20000', 'd:20001', 'd:20002', 'd:20003'],
+      fromMs: DAY0,
+    });
+  });
+
+  it('7 days back reads 8 hashes, 24 h back at most 25; 90 days back one per day', () => {
     const now = DAY0 + 100 * DAY_MS + 13 * HOUR_MS + 7;
-    expect(names(now - 7 * DAY_MS, now).buckets.length).toBeLessThanOrEqual(31);
+    expect(names(now - 7 * DAY_MS, now).buckets).toHaveLength(8);
+    expect(names(now - DAY_MS, now).buckets.length).toBeLessThanOrEqual(25);
     const long = names(now - 90 * DAY_MS, now);
     expect(long.fromMs).toBe(Math.floor((now - 90 * DAY_MS) / DAY_MS) * DAY_MS);
-    expect(long.buckets.filter((b) => b.startsWith('h:')).length).toBeLessThanOrEqual(47);
-    expect(long.buckets.length).toBeLessThanOrEqual(90 + 47);
+    expect(long.buckets.every((b) => b.startsWith('d:'))).toBe(true);
+    expect(long.buckets).toHaveLength(91);
     // Every hour of the span is in exactly one bucket.
     const hours = new Set<number>();
     for (const b of long.buckets) {
