@@ -25,6 +25,7 @@ import { build, killChildrenSync, ROOT } from './lib/service.js';
 import { renderTable, type Row } from './lib/stats.js';
 import { ingest } from './scenarios/ingest.js';
 import { overhead } from './scenarios/overhead.js';
+import { recovery } from './scenarios/recovery.js';
 import { startRig, stopRig } from './scenarios/rig.js';
 import { stats } from './scenarios/stats.js';
 import { storm } from './scenarios/storm.js';
@@ -190,8 +191,9 @@ async function main(): Promise<number> {
       const rig = await startRig(ctx, Math.max(8, THROUGHPUT_CONTAINERS));
       try {
         const o = await overhead(rig);
+        const r = await recovery(rig);
         const t = await throughput(rig);
-        return { rows: [...o.rows, ...t.rows], data: { ...o.data, throughput: t.data } };
+        return { rows: [...o.rows, ...r.rows, ...t.rows], data: { ...o.data, ...r.data, throughput: t.data } };
       } finally {
         await stopRig(rig);
       }

@@ -1,5 +1,5 @@
-// `npm run demo -- latency|queue|disk|status` injects the demo's faults into what `npm run up`
-// started; `start` and `stop` are what up.sh and down.sh call. State lives in
+// `npm run demo -- <fault>|status` injects the demo's faults (demo/cli-faults.ts) into what
+// `npm run up` started; `start` and `stop` are what up.sh and down.sh call. State lives in
 // $REMEDIATOR_RUN_DIR/demo.json (default .run/), written by `start`. Exit codes are the CLI's:
 // 0 ok, 1 failed, 2 usage, 69 unavailable (no stack running, Docker out of reach).
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -15,40 +15,23 @@ import {
   withoutPlaceholderRunbooks,
 } from '../scripts/lib/monitoring.js';
 import { EXIT } from '../src/cli/term.js';
-import {
-  buildDemoImage,
-  fillDisk,
-  removeDemo,
-  setLatencyFault,
-  setQueueSurge,
-  startDemo,
-  type DemoNames,
-} from './lib.js';
+import { FAULTS, FAULT_USAGE, Unavailable, Usage, type FaultState } from './cli-faults.js';
+import { buildDemoImage, removeDemo, startDemo } from './lib.js';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const RUN = path.resolve(process.env.REMEDIATOR_RUN_DIR ?? path.join(ROOT, '.run'));
 const STATE = path.join(RUN, 'demo.json');
 const PROJECT = 'demo';
 
-interface DemoState {
+interface DemoState extends FaultState {
   dockerHost: string;
-  names: DemoNames;
   apiPort: number;
   queuePort: number;
+  dbPort: number;
   queueDir: string;
-  /** The demo disk (tmpfs) when it is the engine's data root; the disk fault needs it. */
-  diskDir: string | undefined;
   prometheusUrl: string;
   alertmanagerUrl: string;
-  fast: boolean;
 }
-
-const USAGE = 'usage: npm run demo -- latency [off] | queue [SECONDS|off] | disk | status';
-
-/** A fault that cannot be injected because what it needs is not there: exit 69. */
-class Unavailable extends Error {}
-/** Wrong arguments: exit 2. */
-class Usage extends Error {}
 
 const env = (name: string, fallback?: string): string => {
   const v = process.env[name] ?? fallback;
@@ -81,7 +64,7 @@ function writeMonitoringConfig(
   const ruleFiles: string[] = [];
   for (const f of readdirSync(path.join(ROOT, 'alert-rules')).filter((n) => /\.ya?ml$/.test(n))) {
     const text = readFileSync(path.join(ROOT, 'alert-rules', f), 'utf8');
-    // Fast mode: the demo's three alerts get the test timings (for: 2s, 10 s windows); the rules
+    // Fast mode: the demo's alerts get the test timings (for: 2s, 10 s windows); the rules
     // that watch remediator itself, and everything in normal mode, stay as shipped, but for the
     // placeholder runbook links (runbooks.example does not exist: no message links there).
     const fast = s.fast && f === 'remediation-targets.yml';
@@ -99,6 +82,13 @@ function writeMonitoringConfig(
         { job: 'remediator', targets: [`127.0.0.1:${o.remediatorPort}`] },
         { job: 'demo-api', targets: [`127.0.0.1:${s.apiPort}`] },
         { job: 'demo-queue', targets: [`127.0.0.1:${s.queuePort}`] },
+        // The dependency's target names its container and the API that depends on it (ServiceDown).
+        {
+          job: 'demo-db',
+          targets: [`127.0.0.1:${s.dbPort}`],
+          labels: { container: s.names.db, dependent: s.names.mlapi },
+        },
+        // node_exporter serves the host's filesystems and the demo's textfiles.
         { job: 'node', targets: [`127.0.0.1:${o.nodeExporterPort}`] },
       ],
     }),
@@ -123,22 +113,39 @@ async function start(): Promise<void> {
   await ensureBusyboxImage(dockerHost);
   await buildDemoImage(docker);
   const queueDir = path.join(RUN, 'demo', 'queue');
+  // node_exporter's textfile collector reads it (up.sh starts it so).
+  const metricsDir = path.join(RUN, 'demo', 'metrics');
   mkdirSync(queueDir, { recursive: true });
+  mkdirSync(metricsDir, { recursive: true });
   const apiPort = port('REMEDIATOR_DEMO_API_PORT', 18080);
   const queuePort = port('REMEDIATOR_DEMO_QUEUE_PORT', 18081);
-  const names = await startDemo(docker, { project: PROJECT, apiPort, queuePort, queueDir });
+  const dbPort = port('REMEDIATOR_DEMO_DB_PORT', 18082);
+  const fast = process.env.DEMO_FAST === '1';
+  const names = await startDemo(docker, {
+    project: PROJECT,
+    apiPort,
+    queuePort,
+    dbPort,
+    queueDir,
+    metricsDir,
+    healthIntervalMs: fast ? 1000 : undefined,
+    parts: ['api', 'queue', 'agent', 'etl', 'gateway', 'trainer', 'deps'],
+  });
   const info = await docker.info();
   const diskDir = process.env.REMEDIATOR_DEMO_DISK === info.DockerRootDir ? info.DockerRootDir : undefined;
   const state: DemoState = {
     dockerHost,
     names,
+    project: PROJECT,
     apiPort,
     queuePort,
+    dbPort,
     queueDir,
+    metricsDir,
     diskDir,
     prometheusUrl: `http://127.0.0.1:${port('REMEDIATOR_PROMETHEUS_PORT', 19090)}`,
     alertmanagerUrl: `http://127.0.0.1:${port('REMEDIATOR_ALERTMANAGER_PORT', 19093)}`,
-    fast: process.env.DEMO_FAST === '1',
+    fast,
   };
   writeMonitoringConfig(state, {
     remediatorPort: port('PORT', 9095),
@@ -146,13 +153,16 @@ async function start(): Promise<void> {
     alertmanagerPort: port('REMEDIATOR_ALERTMANAGER_PORT', 19093),
   });
   writeFileSync(STATE, JSON.stringify(state, null, 2));
-  console.log(`[demo] started ${names.api}, ${names.broker}, ${names.worker} (image built from busybox)`);
+  const started = [names.api, names.broker, names.worker, names.agent, names.etl, names.gateway, names.trainer];
+  console.log(`[demo] started ${[...started, names.db, names.mlapi].join(', ')} (image built from busybox)`);
 }
 
 async function stop(): Promise<void> {
   if (!existsSync(STATE)) return;
   const s = loadState();
-  const removed = await removeDemo(dockerOf(s.dockerHost), PROJECT).catch(() => [] as string[]);
+  const removed = await removeDemo(dockerOf(s.dockerHost), PROJECT, { metricsDir: s.metricsDir }).catch(
+    () => [] as string[],
+  );
   if (removed.length > 0) console.log(`[demo] removed ${removed.join(', ')}`);
 }
 
@@ -191,8 +201,6 @@ async function status(s: DemoState): Promise<void> {
   );
 }
 
-const WAIT = (s: DemoState, fast: string, slow: string) => (s.fast ? fast : slow);
-
 /** Where to watch: pages that answer, and amtool where Alertmanager has no UI (Debian's). */
 async function watchLine(s: DemoState): Promise<string> {
   const alerts = await prometheusAlertsPage(s.prometheusUrl);
@@ -203,15 +211,14 @@ async function watchLine(s: DemoState): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, arg] = argv;
+  const [cmd, arg, ...extra] = argv;
   if (cmd === 'start') return start().then(() => EXIT.ok);
   if (cmd === 'stop') return stop().then(() => EXIT.ok);
-  if (!['latency', 'queue', 'disk', 'status'].includes(cmd ?? '')) throw new Usage(USAGE);
-  if ((cmd === 'disk' || cmd === 'status') && arg !== undefined) throw new Usage(`${cmd} takes no argument\n${USAGE}`);
-  if (cmd === 'queue' && arg !== undefined && arg !== 'off' && !/^[1-9][0-9]{0,3}$/.test(arg))
-    throw new Usage(`queue: expected a surge length in seconds (1-3600) or "off", got ${arg}\n${USAGE}`);
-  if (cmd === 'latency' && arg !== undefined && arg !== 'off')
-    throw new Usage(`latency: expected "off" or nothing\n${USAGE}`);
+  const fault = cmd === undefined ? undefined : FAULTS[cmd];
+  if (cmd !== 'status' && !fault) throw new Usage(FAULT_USAGE);
+  if (extra.length > 0) throw new Usage(`${cmd}: one argument at most\n${FAULT_USAGE}`);
+  const bad = cmd === 'status' ? (arg === undefined ? undefined : 'takes no argument') : fault!.badArg(arg);
+  if (bad) throw new Usage(`${cmd}: ${bad}\n${FAULT_USAGE}`);
   const s = loadState();
   const docker = dockerOf(s.dockerHost);
   await docker.ping().catch((err: unknown) => {
@@ -219,48 +226,12 @@ async function main(argv: string[]): Promise<number> {
       `the demo's Docker Engine (${s.dockerHost}) does not answer (${err instanceof Error ? err.message : String(err)}): is the stack up? npm run up`,
     );
   });
-  const off = arg === 'off';
-  switch (cmd) {
-    case 'latency':
-      await setLatencyFault(docker, s.names.api, !off);
-      console.log(
-        off
-          ? 'latency fault off'
-          : `latency fault on: every request to ${s.names.api} now takes 1.5 s.
-HighLatency fires in ${WAIT(s, '~10 s', '~1.5 min (2m window, for: 1m)')}; remediator restarts ${s.names.api}, which clears the fault.`,
-      );
-      break;
-    case 'queue': {
-      // Long enough for the alert to fire and the scale-out to drain it; a surge that outlasts
-      // the scale-back makes the alert fire again (and the remediation's cooldown show).
-      const seconds = off ? 0 : Number(arg ?? (s.fast ? 25 : 240));
-      if (!off && (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600))
-        throw new Usage(`queue: expected a surge length in seconds (1-3600), got ${arg}\n${USAGE}`);
-      await setQueueSurge(docker, s.names.broker, !off, seconds);
-      console.log(
-        off
-          ? 'traffic surge off'
-          : `traffic surge on for ${seconds} s: 600 msg/s into "emails", one ${s.names.workerService} replica takes 400/s.
-QueueDepthHigh fires in ${WAIT(s, '~10 s', '~2.5 min (for: 2m)')}; remediator scales ${s.names.workerService} out, and back in once it resolves.`,
-      );
-      break;
-    }
-    case 'disk': {
-      if (!s.diskDir)
-        throw new Unavailable(
-          'the disk fault needs the demo Docker Engine (data root on a small tmpfs) that npm run up starts when no engine is reachable; it never fills a real disk',
-        );
-      const r = await fillDisk(docker, 'demo');
-      console.log(
-        `${r.output.trim()}\ndisk_full fires for ${s.diskDir} in ${WAIT(s, '~5 s', '~1.5 min (for: 1m)')}; remediator prunes the stopped batch container.`,
-      );
-      break;
-    }
-    case 'status':
-      await status(s);
-      break;
+  if (!fault) {
+    await status(s);
+    return EXIT.ok;
   }
-  if (cmd !== 'status') console.log(await watchLine(s));
+  console.log(await fault.run(docker, s, arg));
+  console.log(await watchLine(s));
   return EXIT.ok;
 }
 

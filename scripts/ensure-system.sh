@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages remediator's tests, demo and benchmarks run for real: Redis,
+# Installs the Debian packages remediator's tests, demo and benchmarks run for real: Redis (and
+# redis-sentinel for the Sentinel tests), openssl (test certificates for a TLS engine),
 # Docker Engine, Prometheus (+promtool), Alertmanager, node_exporter and busybox (base of the
 # test images), docker-compose (checks docker-compose.yml) and Chromium (queue UI browser test). Does nothing when they are all there already.
 set -euo pipefail
 
 declare -A need=(
   [redis-server]=redis-server
+  [redis-sentinel]=redis-sentinel
+  [openssl]=openssl
   [dockerd]=docker.io
   [prometheus]=prometheus
   [promtool]=prometheus

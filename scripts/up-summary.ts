@@ -23,6 +23,7 @@ const prometheus = local(env('REMEDIATOR_PROMETHEUS_PORT', '19090'));
 const alertmanager = local(env('REMEDIATOR_ALERTMANAGER_PORT', '19093'));
 const demoApi = local(env('REMEDIATOR_DEMO_API_PORT', '18080'));
 const demoQueue = local(env('REMEDIATOR_DEMO_QUEUE_PORT', '18081'));
+const demoDb = local(env('REMEDIATOR_DEMO_DB_PORT', '18082'));
 const tokenFile = path.join(RUN, 'webhook-token');
 const passwordFile = path.join(RUN, 'admin-password');
 const adminUser = env('ADMIN_USER', 'admin');
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
   }
   lines.push(
     `  demo          api ${await checked(`${demoApi}/metrics`, 'docker logs demo-api-1')}   queue ${await checked(`${demoQueue}/metrics`, 'docker logs demo-queue-1')}`,
+    `                db ${await checked(`${demoDb}/metrics`, 'docker logs demo-db-1')}   the others' metrics: files in ${shown(path.join(RUN, 'demo', 'metrics'))} (node_exporter's textfile collector)`,
     `  Redis         ${env('REDIS_URL')}      Docker  ${env('DOCKER_HOST')}`,
     `  logs          ${logOf('remediator')} (JSON, one line per job state change)`,
     '',
@@ -96,6 +98,14 @@ async function main(): Promise<void> {
     process.env.REMEDIATOR_DEMO_DISK
       ? `  npm run demo -- disk       a crashed batch job fills the demo disk (${shown(process.env.REMEDIATOR_DEMO_DISK)}) -> disk_full -> prune`
       : '  (disk fault off: remediator uses your Docker Engine, whose disk the demo never fills)',
+    'The seed runbooks (README "Runbook -> remediation"):',
+    '  npm run demo -- worker [corrupt]   a worker replica crashes -> WorkerDown -> start (then recreate)',
+    '  npm run demo -- cpu        the batch job bursts -> cpu_throttling -> evidence, CPU shares/quota halved, restored on resolve',
+    '  npm run demo -- network    the gateway loses its network -> network_failure -> reconnect',
+    '  npm run demo -- canary     release 2 as a canary fails -> HighErrorRate{track="canary"} -> evidence, rollback',
+    '  npm run demo -- db         the dependency dies -> ServiceDown -> restart it, then the API that uses it',
+    '  npm run demo -- errors     the agent fails (or: slow) -> HighErrorRate / SlowExecution -> restart, then scale out',
+    '  npm run demo -- oom        the training job is OOM-killed -> ContainerOOMKilled -> more memory, start',
     '  npm run demo -- status     alerts in Prometheus and Alertmanager, demo containers',
     '',
     'Stop everything: npm run down',

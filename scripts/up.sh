@@ -12,7 +12,7 @@
 #   SLACK_BOT_TOKEN=xoxb-... SLACK_CHANNEL=#demo npm run up    and remediator tells Slack (any
 #                            variable remediator reads is passed on as it is set here)
 # Ports: PORT (9095), REMEDIATOR_{REDIS,PROMETHEUS,ALERTMANAGER,NODE_EXPORTER,DEMO_API,
-# DEMO_QUEUE}_PORT (16379, 19090, 19093, 19100, 18080, 18081); REMEDIATOR_RUN_DIR (.run).
+# DEMO_QUEUE,DEMO_DB}_PORT (16379, 19090, 19093, 19100, 18080, 18081, 18082); REMEDIATOR_RUN_DIR (.run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -46,6 +46,7 @@ AM_PORT="${REMEDIATOR_ALERTMANAGER_PORT:-19093}"
 NODE_PORT="${REMEDIATOR_NODE_EXPORTER_PORT:-19100}"
 export PORT REMEDIATOR_PROMETHEUS_PORT="$PROM_PORT" REMEDIATOR_ALERTMANAGER_PORT="$AM_PORT" REMEDIATOR_NODE_EXPORTER_PORT="$NODE_PORT"
 export REMEDIATOR_DEMO_API_PORT="${REMEDIATOR_DEMO_API_PORT:-18080}" REMEDIATOR_DEMO_QUEUE_PORT="${REMEDIATOR_DEMO_QUEUE_PORT:-18081}"
+export REMEDIATOR_DEMO_DB_PORT="${REMEDIATOR_DEMO_DB_PORT:-18082}"
 # start_bg NAME LOG CMD...: a daemon in its own session (it outlives this script), pid in $RUN/NAME.pid.
 start_bg() {
   local name="$1" logfile="$2"; shift 2
@@ -100,8 +101,12 @@ secret "$RUN/admin-password"
 ADMIN_USER="${ADMIN_USER:-admin}"
 
 # --- node_exporter, the demo, Prometheus, Alertmanager ----------------------------------------
+# Its textfile collector serves the metrics of the demo containers that have no port of their
+# own (the files they write in $RUN/demo/metrics).
+mkdir -p "$RUN/demo/metrics"
 if ! alive "$RUN/node-exporter.pid"; then
-  start_bg node-exporter "$RUN/node-exporter.log" prometheus-node-exporter --web.listen-address="127.0.0.1:$NODE_PORT"
+  start_bg node-exporter "$RUN/node-exporter.log" prometheus-node-exporter --web.listen-address="127.0.0.1:$NODE_PORT" \
+    --collector.textfile.directory="$RUN/demo/metrics"
   wait_for 20 curl -fsS "http://127.0.0.1:$NODE_PORT/metrics" || { log "node_exporter did not start: see $RUN/node-exporter.log"; exit 1; }
   log "started node_exporter (127.0.0.1:$NODE_PORT)"
 fi

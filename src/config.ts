@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './errors.js';
+import { parseRedisUrl, REDIS_URL_EXAMPLES } from './redis-url.js';
+import { SINK_VARIABLES, parseSinks } from './notify/sinks/index.js';
 
 /**
  * Configuration comes only from the environment, is validated once at start, frozen and passed
@@ -18,8 +20,14 @@ const SECRET_HINT = `at least ${MIN_SECRET_LENGTH} characters (surrounding white
  * a newline, and Alertmanager trims its credentials_file the same way, so an untrimmed value
  * would make every delivery 401. Each secret may also come from `<NAME>_FILE`.
  */
-const SECRETS = ['WEBHOOK_TOKEN', 'WEBHOOK_BASIC_PASSWORD', 'ADMIN_PASSWORD'] as const;
+const SINK_SECRETS = Object.keys(SINK_VARIABLES).filter((k) => SINK_VARIABLES[k]!.secret);
+const SECRETS = ['WEBHOOK_TOKEN', 'WEBHOOK_BASIC_PASSWORD', 'ADMIN_PASSWORD', ...SINK_SECRETS] as const;
 const TRIMMED = new Set<string>([...SECRETS, 'WEBHOOK_BASIC_USER', 'ADMIN_USER']);
+
+/** The notification sinks' own variables (each sink declares them in src/notify/sinks/<name>/). */
+const SinkEnvSchema = Type.Object(
+  Object.fromEntries(Object.entries(SINK_VARIABLES).map(([name, v]) => [name, Type.Optional(v.schema)])),
+);
 
 const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
 
@@ -27,7 +35,8 @@ const EnvSchema = Type.Object({
   PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   WORKER_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   HOST: Type.Optional(Type.String({ minLength: 1 })),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  // The form (single, Sentinel, Cluster) is checked by parseRedisUrl below, with its own message.
+  REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   QUEUE_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
   DOCKER_HOST: Type.Optional(Type.String({ pattern: '^(unix|tcp|http|https|ssh)://' })),
   DOCKER_CERT_PATH: Type.Optional(Type.String({ minLength: 1 })),
@@ -38,6 +47,7 @@ const EnvSchema = Type.Object({
   WEBHOOK_AUTH_DISABLED: Type.Optional(Bool),
   WEBHOOK_BODY_LIMIT: Type.Optional(Type.String({ pattern: '^[0-9]{3,9}$' })),
   REMEDIATIONS_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  HOSTS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   WORKER_CONCURRENCY: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
   LOG_LEVEL: Type.Optional(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
@@ -60,12 +70,20 @@ const EnvSchema = Type.Object({
   MAX_IN_FLIGHT: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
   TARGET_LOCK_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   JOB_LOCK_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  // Beyond one machine (README "Beyond one machine"): which hosts a worker serves, how long a
+  // host without a worker holds its jobs, its heartbeat, the fleet-wide in-flight cap.
+  WORKER_HOSTS: Type.Optional(
+    Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}(,[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})*$' }),
+  ),
+  HOST_DOWN_ESCALATE_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$' })),
+  HOST_HEARTBEAT_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
+  MAX_IN_FLIGHT_GLOBAL: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
 });
 
 const hints: Record<string, string> = {
   PORT: 'a TCP port number, e.g. 9095',
   WORKER_PORT: 'a TCP port number, e.g. 9096',
-  REDIS_URL: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
+  REDIS_URL: `a Redis URL, one of: ${REDIS_URL_EXAMPLES.join(', ')}`,
   QUEUE_PREFIX: 'letters, digits, _ and - only (no ":")',
   DOCKER_HOST: 'unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host',
   WEBHOOK_TOKEN: `${SECRET_HINT}, e.g. from openssl rand -hex 24; Alertmanager sends it as "Authorization: Bearer <token>"`,
@@ -93,6 +111,10 @@ const hints: Record<string, string> = {
   MAX_IN_FLIGHT: 'a whole number, e.g. 10',
   TARGET_LOCK_SECONDS: 'seconds a per-target lock lasts before it expires, e.g. 600',
   JOB_LOCK_SECONDS: 'seconds before a job whose worker stopped answering runs again, e.g. 30',
+  WORKER_HOSTS: 'host names of the hosts file, comma-separated, e.g. web-1,web-2 (as --host does)',
+  HOST_DOWN_ESCALATE_SECONDS: 'seconds a job waits for a host with no worker before it escalates, e.g. 600',
+  HOST_HEARTBEAT_SECONDS: 'seconds between worker heartbeats (the same in every process), e.g. 5',
+  MAX_IN_FLIGHT_GLOBAL: 'a whole number: actions at once across every host, e.g. 50',
 };
 
 /** What a process needs: the webhook secret is only demanded where HTTP is served. */
@@ -115,6 +137,8 @@ export interface Config {
   }>;
   readonly bodyLimit: number;
   readonly remediationsDir: string;
+  /** The hosts file (YAML: host names to engines); undefined: one host, `local`, from DOCKER_HOST. */
+  readonly hostsFile: string | undefined;
   readonly workerConcurrency: number;
   readonly logLevel: string;
   readonly dryRun: boolean;
@@ -142,6 +166,19 @@ export interface Config {
   readonly maxInFlight: number;
   readonly targetLockMs: number;
   readonly jobLockMs: number;
+  /**
+   * Each configured notification sink's settings, by sink name (Slack's are `slack` above):
+   * what its variables said, validated. A sink that is absent is off.
+   */
+  readonly sinks: Readonly<Record<string, unknown>>;
+  /** Hosts a worker serves (`--host`, WORKER_HOSTS); undefined: every host of the hosts file. */
+  readonly workerHosts: readonly string[] | undefined;
+  /** How long a job waits for a host with no worker before it escalates (host_down). */
+  readonly hostDownEscalateMs: number;
+  /** Worker heartbeat interval; a host is down after three missed. */
+  readonly hostHeartbeatMs: number;
+  /** Actions in flight at once across every host; undefined: no fleet-wide cap. */
+  readonly maxInFlightGlobal: number | undefined;
 }
 
 const truthy = (v: string | undefined): boolean => v === 'true' || v === '1';
@@ -167,7 +204,7 @@ function secretFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
 /** Parse and validate the environment. Throws {@link ConfigError} naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['http', 'worker']): Config {
   const picked: Record<string, string> = {};
-  for (const key of Object.keys(EnvSchema.properties)) {
+  for (const key of [...Object.keys(EnvSchema.properties), ...Object.keys(SINK_VARIABLES)]) {
     const value = TRIMMED.has(key) ? env[key]?.trim() : env[key];
     if (value !== undefined && value !== '') picked[key] = value;
   }
@@ -178,15 +215,23 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     picked[name] = value;
     fromFile.add(name);
   }
-  const first = Value.Errors(EnvSchema, picked).First();
+  const first = Value.Errors(EnvSchema, picked).First() ?? Value.Errors(SinkEnvSchema, picked).First();
   if (first) {
     const variable = first.path.replace(/^\//, '') || 'environment';
+    const hint = hints[variable] ?? SINK_VARIABLES[variable]?.hint ?? first.message;
     // A secret read from a file is named by the variable the operator set.
     if (fromFile.has(variable))
-      throw new ConfigError(`${variable}_FILE`, `the file's content is too short (expected ${SECRET_HINT})`);
-    throw new ConfigError(variable, `invalid value (expected ${hints[variable] ?? first.message})`);
+      throw new ConfigError(
+        `${variable}_FILE`,
+        SINK_VARIABLES[variable]
+          ? `the file's content is not valid (expected ${hint})`
+          : `the file's content is too short (expected ${SECRET_HINT})`,
+      );
+    throw new ConfigError(variable, `invalid value (expected ${hint})`);
   }
   const e = picked as Static<typeof EnvSchema>;
+
+  if (e.REDIS_URL !== undefined) parseRedisUrl(e.REDIS_URL); // throws ConfigError('REDIS_URL', …)
 
   const port = Number(e.PORT ?? 9095);
   if (port > 65535) throw new ConfigError('PORT', `${port} is not a TCP port (0-65535; 0 picks a free one)`);
@@ -239,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     auth: Object.freeze({ disabled, token: e.WEBHOOK_TOKEN, basic }),
     bodyLimit: Number(e.WEBHOOK_BODY_LIMIT ?? 1_048_576),
     remediationsDir: e.REMEDIATIONS_DIR ?? 'remediations',
+    hostsFile: e.HOSTS_FILE,
     workerConcurrency: concurrency,
     logLevel: e.LOG_LEVEL ?? 'info',
     dryRun: truthy(e.DRY_RUN),
@@ -265,5 +311,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     maxInFlight: Number(e.MAX_IN_FLIGHT ?? 10),
     targetLockMs: Number(e.TARGET_LOCK_SECONDS ?? 600) * 1000,
     jobLockMs: Number(e.JOB_LOCK_SECONDS ?? 30) * 1000,
+    sinks: Object.freeze(parseSinks(picked)),
+    workerHosts: e.WORKER_HOSTS !== undefined ? Object.freeze([...new Set(e.WORKER_HOSTS.split(','))]) : undefined,
+    hostDownEscalateMs: Number(e.HOST_DOWN_ESCALATE_SECONDS ?? 600) * 1000,
+    hostHeartbeatMs: Number(e.HOST_HEARTBEAT_SECONDS ?? 5) * 1000,
+    maxInFlightGlobal: e.MAX_IN_FLIGHT_GLOBAL !== undefined ? Number(e.MAX_IN_FLIGHT_GLOBAL) : undefined,
   });
 }

@@ -1,27 +1,39 @@
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createCatalog, type Catalog } from './catalog/catalog.js';
 import { loadRemediations } from './catalog/load.js';
 import { createCatalogReloader, type ReloadResult } from './catalog/reload.js';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
+import { loadHosts } from './catalog/hosts.js';
+import { createDockerHosts, type DockerHosts } from './docker/hosts.js';
 import type { DockerPort } from './docker/port.js';
 import { createEvents, type RemediationEvents } from './lifecycle/events.js';
+import { createGlobalCap } from './guards/global-cap.js';
 import { createGuards, type Guards } from './guards/index.js';
 import { createHistoryStore, subscribeHistory, type HistoryStore } from './history/index.js';
 import { buildApp } from './http/app.js';
 import { buildWorkerApp } from './http/worker-app.js';
-import type { Notifications } from './notify/index.js';
+import { createNotifications, type Notifications } from './notify/index.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createAlertmanagerApi } from './alertmanager/api.js';
 import { DEFAULT_HOST, hostKeys } from './keys.js';
 import { subscribeMetrics } from './lifecycle/metrics.js';
 import { REMEDIATION_QUEUE, type RemediationJobData } from './queue/contract.js';
 import { createProducer } from './queue/producer.js';
-import { createRemediationWorker } from './queue/worker.js';
-import { producerConnection, redactUrl, waitReady, warnOnEvictionPolicy, workerConnection } from './redis.js';
+import { hostStatuses } from './queue/host-status.js';
+import { startHostWorkers, type HostWorkers } from './queue/host-workers.js';
+import { servedHosts } from './queue/served-hosts.js';
+import { createWatchdog } from './queue/watchdog.js';
+import {
+  producerConnection,
+  redactUrl,
+  waitReady,
+  warnOnEvictionPolicy,
+  workerConnection,
+  type RedisClient,
+} from './redis.js';
 import { createSilences } from './silence/index.js';
 import { createSimulateReads, createSimulator } from './simulate/index.js';
 import { createStatsReader, createStatsWriter, subscribeEffectiveness, type StatsReader } from './stats/index.js';
@@ -39,7 +51,7 @@ export interface Runtime {
   metrics: Metrics;
   events: RemediationEvents;
   guards: Guards;
-  /** Slack (off when neither a bot token nor a webhook URL is configured). */
+  /** Notification sinks (off when none is configured). */
   notifications: Notifications | undefined;
   catalog: () => Catalog;
   /** Reload remediations/ now (SIGHUP does this): an invalid catalog is rejected, the old one kept. */
@@ -48,7 +60,13 @@ export interface Runtime {
   history: HistoryStore;
   /** Effectiveness rollups (GET /api/v1/stats, /ui, `remediator report`). */
   stats: StatsReader;
+  /** The default host's remediation queue. */
   queue: Queue<RemediationJobData>;
+  /** A Docker host's remediation queue. */
+  queueFor(host: string): Queue<RemediationJobData>;
+  /** The hosts this process's worker serves (empty without the worker role). */
+  workerHosts: readonly string[];
+  /** The engine of the first host served (simulate looks targets up there). */
   docker: DockerPort | undefined;
   app: FastifyInstance | undefined;
   /** The port HTTP listens on, once started. */
@@ -100,8 +118,9 @@ export async function createRuntime(
     },
     onReject: () => metrics.catalogReloadFailures.inc(),
   });
+  // Every key is Cluster-safe (src/keys.ts): one Redis, a Sentinel set or a Cluster alike.
   const producerRedis = producerConnection(config.redisUrl);
-  producerRedis.on('error', (err) => log.debug({ err: err.message }, 'producer Redis connection error'));
+  producerRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'producer Redis connection error'));
   // One remediation queue per Docker host (`{host}` hash tag: Cluster safe), created on first use.
   const queues = new Map<string, Queue<RemediationJobData>>();
   const queueFor = (host: string): Queue<RemediationJobData> => {
@@ -116,28 +135,44 @@ export async function createRuntime(
     }
     return q;
   };
-  const queue = queueFor(DEFAULT_HOST);
   subscribeMetrics(events, metrics);
-  // Every process queues Slack changes from its events; only workers deliver them.
-  // Loaded only when used: the Slack SDK, dockerode and bull-board cost memory in every process.
-  const slackOn = config.slack.botToken !== undefined || config.slack.webhookUrl !== undefined;
-  const notifications = slackOn
-    ? (await import('./notify/index.js')).createNotifications({ config, log, events, consume: roles.worker })
-    : (log.info({ component: 'slack' }, 'slack notifications off (neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL set)'),
-      undefined);
+  // Every process queues its events' changes for each configured sink; only workers deliver them.
+  const notifications = await createNotifications({ config, log, events, consume: roles.worker });
 
-  const docker = roles.worker
-    ? (overrides.docker ??
-      (await import('./docker/dockerode-adapter.js')).createDockerodeAdapter({
-        dockerHost: config.dockerHost,
-        certPath: config.dockerCertPath,
-        tlsVerify: config.dockerTlsVerify,
-      }))
-    : undefined;
-  // The worker's connection waits out a Redis outage: outcomes written through it are never lost.
-  const workerRedis: Redis | undefined = roles.worker ? workerConnection(config.redisUrl) : undefined;
-  workerRedis?.on('error', (err) => log.debug({ err: err.message }, 'worker Redis connection error'));
-  let worker: ReturnType<typeof createRemediationWorker> | undefined;
+  // HOSTS_FILE is validated at start like remediations/: a bad file stops the start (exit 78).
+  const hosts = await loadHosts(config);
+  for (const w of hosts.warnings) log.warn({ file: w.file, path: w.path }, `hosts file: ${w.reason}`);
+  if (config.hostsFile !== undefined) {
+    log.info(
+      { hostsFile: config.hostsFile, hosts: [...hosts.hosts.keys()], defaultHost: hosts.defaultHost },
+      'Docker hosts loaded',
+    );
+  }
+  const hostNames = [...hosts.hosts.keys()];
+  const queue = queueFor(hosts.defaultHost ?? hostNames[0] ?? DEFAULT_HOST);
+  // The worker serves --host / WORKER_HOSTS, else every host, each over its own engine.
+  const served = roles.worker ? servedHosts(config.workerHosts, hosts) : [];
+  const engines: Pick<DockerHosts, 'get' | 'ping'> | undefined = !roles.worker
+    ? undefined
+    : overrides.docker && config.hostsFile === undefined
+      ? { get: () => overrides.docker!, ping: async () => void (await overrides.docker!.ping()) }
+      : await createDockerHosts(hosts);
+  const docker = engines && served[0] !== undefined ? engines.get(served[0]) : undefined;
+  // Waits out a Redis outage: outcomes written through it (the worker's, the host-down
+  // watchdog's, every process runs one) are never lost.
+  const workerRedis = workerConnection(config.redisUrl);
+  workerRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'worker Redis connection error'));
+  const watchdog = createWatchdog({
+    redis: workerRedis,
+    prefix: config.queuePrefix,
+    hosts: hostNames,
+    queueFor,
+    events,
+    log,
+    escalateAfterMs: config.hostDownEscalateMs,
+    heartbeatMs: config.hostHeartbeatMs,
+  });
+  let worker: HostWorkers | undefined;
   const lifecycle = { draining: false };
 
   // Read-side guards on the producer connection (gauges, simulate); the worker has its own.
@@ -152,24 +187,22 @@ export async function createRuntime(
     events,
     {
       producer: history,
-      worker:
-        workerRedis &&
-        createHistoryStore({
-          redis: workerRedis,
-          prefix: config.queuePrefix,
-          retentionSeconds: config.historyRetentionSeconds,
-        }),
+      worker: createHistoryStore({
+        redis: workerRedis,
+        prefix: config.queuePrefix,
+        retentionSeconds: config.historyRetentionSeconds,
+      }),
     },
     log,
   );
   // Effectiveness rollups beside history: the same two connections, for the same reasons.
-  const statsWriter = (redis: Redis) =>
+  const statsWriter = (redis: RedisClient) =>
     createStatsWriter({ redis, prefix: config.queuePrefix, retentionSeconds: config.historyRetentionSeconds });
   subscribeEffectiveness(
     events,
     {
       producer: { stats: statsWriter(producerRedis), redis: producerRedis },
-      worker: workerRedis && { stats: statsWriter(workerRedis), redis: workerRedis },
+      worker: { stats: statsWriter(workerRedis), redis: workerRedis },
     },
     { log, prefix: config.queuePrefix },
   );
@@ -185,10 +218,33 @@ export async function createRuntime(
     reads: createSimulateReads(producerRedis, config.queuePrefix, queueFor),
     config,
   });
+  const statuses = () =>
+    hostStatuses({
+      redis: producerRedis,
+      prefix: config.queuePrefix,
+      hosts: hostNames,
+      queueFor,
+      heartbeatMs: config.hostHeartbeatMs,
+    });
+  // The served engines answer: what a worker's /readyz checks (one error names every host down).
+  const pingServed = async () => {
+    const down = (
+      await Promise.all(
+        served.map((h) =>
+          engines!.ping(h).then(
+            () => '',
+            (e: Error) => e.message,
+          ),
+        ),
+      )
+    ).filter(Boolean);
+    if (down.length > 0) throw new Error(down.join('; '));
+  };
   const refreshQueueMetrics = async () => {
-    for (const q of queues.values()) {
-      const counts = await q.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized');
-      for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: REMEDIATION_QUEUE, state }, n);
+    for (const [host, st] of Object.entries(await statuses())) {
+      metrics.hostUp.set({ host }, st.worker === 'up' ? 1 : 0);
+      for (const [state, n] of Object.entries(st.jobs))
+        metrics.queueJobs.set({ queue: REMEDIATION_QUEUE, state, host }, n);
     }
     const open = await guards.openCircuits();
     for (const r of catalog.remediations) metrics.circuitOpen.set({ remediation: r.id }, open.has(r.id) ? 1 : 0);
@@ -208,9 +264,14 @@ export async function createRuntime(
           log,
           prefix: config.queuePrefix,
           episodeTtlSeconds: config.episodeTtlSeconds,
+          hosts: { names: hostNames, defaultHost: hosts.defaultHost },
         }),
         catalog: () => catalog,
-        readiness: { redis: () => producerRedis.ping(), docker: docker ? () => docker.ping() : undefined },
+        readiness: {
+          redis: () => producerRedis.ping(),
+          docker: served.length > 0 ? pingServed : undefined,
+          hosts: statuses,
+        },
         refreshQueueMetrics,
         lifecycle,
         history,
@@ -224,7 +285,7 @@ export async function createRuntime(
         },
         admin: config.admin && {
           credentials: config.admin,
-          queues: [queue, ...(notifications ? [notifications.queue] : [])],
+          queues: [queue, ...(notifications?.queues ?? [])],
         },
       })
     : undefined;
@@ -237,7 +298,11 @@ export async function createRuntime(
           log,
           metrics,
           catalog: () => catalog,
-          readiness: { redis: () => producerRedis.ping(), docker: docker ? () => docker.ping() : undefined },
+          readiness: {
+            redis: () => producerRedis.ping(),
+            docker: served.length > 0 ? pingServed : undefined,
+            hosts: statuses,
+          },
           refreshQueueMetrics,
           lifecycle,
         })
@@ -255,6 +320,8 @@ export async function createRuntime(
     history,
     stats,
     queue,
+    queueFor,
+    workerHosts: served,
     docker,
     app,
     port() {
@@ -271,17 +338,28 @@ export async function createRuntime(
         ),
       );
       void warnOnEvictionPolicy(producerRedis, log);
-      if (roles.worker && docker && workerRedis) {
-        worker = createRemediationWorker({
+      if (roles.worker && engines && served.length > 0) {
+        const cap = config.maxInFlightGlobal;
+        worker = startHostWorkers({
           connection: workerRedis,
           redis: workerRedis,
-          host: DEFAULT_HOST,
-          queue: queueFor(DEFAULT_HOST),
-          dockerFor: () => docker,
+          hosts: served,
+          queueFor,
+          dockerFor: (host) => engines.get(host),
+          heartbeatMs: config.hostHeartbeatMs,
           alertmanager: config.alertmanagerUrl ? createAlertmanagerApi(config.alertmanagerUrl) : undefined,
           log,
           events,
           guards: createGuards({ redis: workerRedis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs }),
+          globalCap:
+            cap === undefined
+              ? undefined
+              : createGlobalCap({
+                  redis: workerRedis,
+                  prefix: config.queuePrefix,
+                  max: cap,
+                  ttlMs: config.targetLockMs,
+                }),
           maxInFlight: config.maxInFlight,
           prometheusUrl: config.prometheusUrl,
           prefix: config.queuePrefix,
@@ -290,16 +368,17 @@ export async function createRuntime(
           concurrency: config.workerConcurrency,
           lockDurationMs: overrides.lockDurationMs ?? config.jobLockMs,
         });
-        docker.ping().then(
-          () => log.info({ dockerHost: config.dockerHost }, 'Docker Engine reachable'),
-          (err: Error) =>
-            log.warn(
-              { dockerHost: config.dockerHost, err: err.message },
-              'Docker Engine not reachable yet; jobs will retry',
-            ),
-        );
-        log.info({ concurrency: config.workerConcurrency, dryRun: config.dryRun }, 'worker started');
+        for (const host of served) {
+          const engine = hosts.hosts.get(host)?.engine ?? config.dockerHost;
+          engines.ping(host).then(
+            () => log.info({ host, engine }, 'Docker Engine reachable'),
+            (err: Error) =>
+              log.warn({ host, engine, err: err.message }, 'Docker Engine not reachable yet; jobs will retry'),
+          );
+        }
+        log.info({ hosts: served, concurrency: config.workerConcurrency, dryRun: config.dryRun }, 'worker started');
       }
+      watchdog.start();
       notifications?.start();
       reloader.watch();
       if (app) {
@@ -320,6 +399,7 @@ export async function createRuntime(
       log.info({ deadlineMs: config.shutdownTimeoutMs }, 'stopping');
       if (app) await settledWithin(app.close(), 5_000);
       if (worker) await worker.close(config.shutdownTimeoutMs);
+      await settledWithin(watchdog.stop(), 5_000);
       // After the worker: health checks and scrapes see it draining (503 on /readyz) until then.
       if (workerApp) await settledWithin(workerApp.close(), 5_000);
       // The last jobs' silences get expired before the connection closes.
@@ -328,7 +408,7 @@ export async function createRuntime(
       await notifications?.stop(5_000);
       for (const q of queues.values()) await settledWithin(q.close(), 2_000);
       producerRedis.disconnect();
-      workerRedis?.disconnect();
+      workerRedis.disconnect();
       log.info('stopped');
     },
   };

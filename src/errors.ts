@@ -35,11 +35,14 @@ export interface CatalogProblem {
   severity?: 'error' | 'warning';
 }
 
-/** remediations/ cannot be loaded; lists every problem with file, path and reason. */
+/** remediations/ (or the hosts file) cannot be loaded; lists every problem with file, path and reason. */
 export class CatalogError extends Error {
-  constructor(readonly problems: CatalogProblem[]) {
+  constructor(
+    readonly problems: CatalogProblem[],
+    what = 'remediations',
+  ) {
     super(
-      `invalid remediations (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+      `invalid ${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems.map((p) => `  ${p.file}: ${p.path || '(file)'}: ${p.reason}`).join('\n'),
     );
     this.name = 'CatalogError';
@@ -82,7 +85,7 @@ export class UsageError extends BadInputError {
 // ---- job fate -----------------------------------------------------------------------------
 
 /** Why a job ended without acting, for outcome metrics and for the human reading the reason. */
-export type PermanentKind = 'refused' | 'not_found' | 'bad_params' | 'circuit_open';
+export type PermanentKind = 'refused' | 'not_found' | 'bad_params' | 'circuit_open' | 'still_running';
 
 /** Never retried: acting again cannot help. The message says what a human should look at. */
 export class PermanentError extends UnrecoverableError {
@@ -129,6 +132,48 @@ export class TransientError extends Error {
   }
 }
 
+/**
+ * A Docker engine of the hosts file could not be reached (refused, no socket, timeout, reset).
+ * Transient: an engine restarting or a host rebooting comes back; retries then escalation.
+ */
+export class EngineUnreachableError extends TransientError {
+  constructor(
+    readonly host: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EngineUnreachableError';
+  }
+}
+
+/**
+ * TLS with an engine failed: it refused our client certificate, or we do not trust its own.
+ * Transient on purpose: the files were checked at start (they exist, parse, the key matches
+ * the certificate), so a refusal now is the engine's side changing (a CA or server certificate
+ * rotated, a proxy redeployed), which an operator fixes while the job retries; the retries
+ * end in an escalation that carries this message, never in a silent permanent failure.
+ */
+export class EngineTlsError extends EngineUnreachableError {
+  constructor(host: string, message: string, options?: { cause?: unknown }) {
+    super(host, message, options);
+    this.name = 'EngineTlsError';
+  }
+}
+
+/**
+ * A job names a Docker host the hosts file does not list (or one its worker does not serve):
+ * refused, never acted on another host's engine.
+ */
+export class UnknownHostError extends PermanentError {
+  constructor(
+    readonly host: string,
+    known: readonly string[],
+  ) {
+    super('refused', `host "${host}" is not in the hosts file (known: ${known.join(', ') || 'none'})`);
+  }
+}
+
 /** Verification after an action did not see the target fixed in time: a failed attempt. */
 export class VerificationError extends TransientError {
   constructor(message: string) {
@@ -154,7 +199,7 @@ export class ExecFailedError extends TransientError {
  */
 export class ExecStillRunningError extends PermanentError {
   constructor(message: string) {
-    super('refused', message);
+    super('still_running', message);
   }
 }
 
@@ -258,6 +303,40 @@ export class SlackTransientError extends TransientError {
 
 /** A sink (Slack) refused the call for a reason retrying cannot fix (bad token, unknown channel, ...). */
 export class SlackPermanentError extends UnrecoverableError {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnrecoverableError';
+  }
+}
+
+/**
+ * A notification sink (webhook, PagerDuty, Teams, Mattermost) asked us to slow down (429):
+ * only that sink waits `retryAfterMs`, and the change spends no attempt.
+ */
+export class SinkRateLimitedError extends RateLimitedError {
+  constructor(retryAfterMs: number, what: string) {
+    super(retryAfterMs, `${what}: rate limited, retry after ${Math.ceil(retryAfterMs / 1000)} s`);
+    this.name = 'SinkRateLimitedError';
+  }
+}
+
+/** A sink is down or unreachable (5xx, timeout, network); the change is retried with backoff. */
+export class SinkTransientError extends TransientError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SinkTransientError';
+  }
+}
+
+/**
+ * A sink refused a change for a reason retrying cannot fix (400 bad payload, 401/403, 404 gone):
+ * the change is dropped and logged, the episode's later changes go on. The message is built
+ * from status codes and the sink's short error text, never from its URL.
+ */
+export class SinkPermanentError extends UnrecoverableError {
   constructor(
     readonly code: string,
     message: string,

@@ -7,7 +7,7 @@
  *   resolved markers, target locks, cooldowns, budgets and in-flight slots. One script can
  *   then take every guard of a job at once, and hosts spread over the Cluster's shards;
  * - `{history}`: history records and their indexes (one script writes a record atomically);
- * - `{notify}`: notification threads, their sequence numbers and the delivery queue;
+ * - `{notify}`: notification delivery: every sink's queue, per episode its sequence numbers and state;
  * - `{global}`: what spans hosts: pauses, the fleet-wide in-flight cap, open circuits.
  *
  * Values that come from outside (remediation ids, container names, label values) are
@@ -20,6 +20,18 @@ const enc = (s: string): string => encodeURIComponent(s);
 export const HOST_NAME_RULE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 /** The host a remediation acts on when it names none (one engine, DOCKER_HOST). */
 export const DEFAULT_HOST = 'local';
+/**
+ * Host names that are hash tags of other groups: a host called `global` would have
+ * `{global}:inflight`, the fleet-wide in-flight cap, as its own in-flight key.
+ */
+export const RESERVED_HOST_NAMES: readonly string[] = ['global', 'history', 'notify'];
+
+/** Why `name` cannot be a host name, or undefined when it can. */
+export function hostNameProblem(name: string): string | undefined {
+  if (!HOST_NAME_RULE.test(name)) return 'a host name is [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters';
+  if (RESERVED_HOST_NAMES.includes(name)) return `"${name}" is reserved (${RESERVED_HOST_NAMES.join(', ')})`;
+  return undefined;
+}
 
 /** Keys of one Docker host, all in the hash slot of `{host}`. */
 export function hostKeys(prefix: string, host: string) {
@@ -55,6 +67,11 @@ export function hostKeys(prefix: string, host: string) {
      * is over `guards.recurrence`): the value is the reason, and ACQUIRE opens the circuit on it.
      */
     recurrenceOpen: (remediation: string) => `${t}:recopen:${enc(remediation)}`,
+    /**
+     * Set (atomically, beside BullMQ's job lock in this slot) when the host-down watchdog
+     * escalated a job no worker took: a worker that takes it later ends it without acting.
+     */
+    hostDown: (jobId: string) => `${t}:hostdown:${jobId}`,
   };
 }
 export type HostKeys = ReturnType<typeof hostKeys>;
@@ -99,16 +116,21 @@ export function historyKeys(prefix: string) {
 }
 export type HistoryKeys = ReturnType<typeof historyKeys>;
 
-/** Notification threads and their queue, in the slot of `{notify}`. */
+/**
+ * Notification delivery, in the slot of `{notify}`: one BullMQ queue per sink, and per (sink,
+ * episode) the counter that numbers its changes and the record of what it delivered.
+ */
 export function notifyKeys(prefix: string) {
   const t = `${prefix}:{notify}`;
   return {
-    /** BullMQ prefix of the notification queue. */
+    /** BullMQ prefix of every sink's delivery queue. */
     queuePrefix: t,
-    /** Counter handing out seq numbers of a thread. */
-    seq: (thread: string) => `${t}:seq:${thread}`,
-    /** Hash: per sink, what it delivered of a thread (Slack: ts, channel, last seq, view). */
-    thread: (thread: string) => `${t}:thread:${thread}`,
+    /** BullMQ name of one sink's delivery queue (`notify-slack`, `notify-pagerduty`, ...). */
+    queue: (sink: string) => `notify-${sink}`,
+    /** Counter handing out the seq numbers of one sink's changes of one episode. */
+    seq: (sink: string, episode: string) => `${t}:seq:${enc(sink)}:${enc(episode)}`,
+    /** Hash: last seq delivered (`done`) and the sink's state of the episode (`state`, JSON). */
+    delivery: (sink: string, episode: string) => `${t}:delivery:${enc(sink)}:${enc(episode)}`,
   };
 }
 export type NotifyKeys = ReturnType<typeof notifyKeys>;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { commandHelp, isCommand, OVERVIEW, usageLine, version, wantsHelp, type CommandName } from './cli/help.js';
 import { processIO, type CliIO } from './cli/io.js';
 import { withStackEnv } from './cli/stack-env.js';
@@ -18,14 +19,32 @@ const ONE_SHOT: Partial<Record<CommandName, (argv: string[], io: CliIO) => Promi
 
 const PACKAGE_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-async function run(command: 'start' | 'serve' | 'worker'): Promise<number> {
+/** `--host H` (repeatable) of `worker` and `start`: the hosts served, as WORKER_HOSTS says it. */
+function hostFlags(command: 'start' | 'serve' | 'worker', argv: string[]): string[] {
+  if (argv.length === 0) return [];
+  if (command === 'serve') throw new UsageError(`unexpected argument "${argv[0]}"\n${usageLine(command)}`);
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { host: { type: 'string', multiple: true } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${usageLine(command)}`);
+  const hosts = (values.host ?? []).flatMap((h) => h.split(',')).map((h) => h.trim());
+  if (hosts.some((h) => h === '')) throw new UsageError(`--host needs a host name\n${usageLine(command)}`);
+  return hosts;
+}
+
+async function run(command: 'start' | 'serve' | 'worker', argv: string[]): Promise<number> {
   const roles = {
     start: { http: true, worker: true },
     serve: { http: true, worker: false },
     worker: { http: false, worker: true },
   }[command];
   const needs: Role[] = [...(roles.http ? (['http'] as const) : []), ...(roles.worker ? (['worker'] as const) : [])];
-  const config = loadConfig(process.env, needs);
+  // --host overrides WORKER_HOSTS; both are validated (and named in errors) by loadConfig.
+  const hosts = hostFlags(command, argv);
+  const config = loadConfig(hosts.length > 0 ? { ...process.env, WORKER_HOSTS: hosts.join(',') } : process.env, needs);
   // Every line is scrubbed of the secrets this configuration holds, whatever carries them.
   const log = createLogger(config.logLevel, { secrets: secretsOf(config) });
   const { createRuntime } = await import('./container.js');
@@ -100,8 +119,7 @@ async function main(): Promise<void> {
       setTimeout(() => process.exit(), 2_000).unref();
       return;
     }
-    if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"\n${usageLine(command)}`);
-    await run(command as 'start' | 'serve' | 'worker');
+    await run(command as 'start' | 'serve' | 'worker', rest);
   } catch (err) {
     const code = (err as { code?: unknown } | undefined)?.code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {

@@ -6,6 +6,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import type Docker from 'dockerode';
 import type { Redis } from 'ioredis';
 import { freePort } from '../../scripts/lib/daemons.js';
+import { DEFAULT_HOST, hostKeys } from '../../src/keys.js';
 import { REMEDIATION_QUEUE } from '../../src/queue/contract.js';
 import type { DockerProxy } from './docker-proxy.js';
 import { PROTOTYPE_MAIN, SERVICE_MAIN, startChild, type Child } from './service.js';
@@ -44,12 +45,13 @@ export interface BenchContext {
   remediationsDir: { shipped: string; bench: string };
   /** Empty Redis between runs, so one run's keys never slow the next. */
   flush(): Promise<void>;
-  service(o: {
-    name: string;
-    role: 'start' | 'serve';
-    remediationsDir: string;
-    env?: Record<string, string>;
-  }): Promise<Child & { prefix: string; post(body: string): Promise<{ status: number; body: any }> }>;
+  service(o: { name: string; role: 'start' | 'serve'; remediationsDir: string; env?: Record<string, string> }): Promise<
+    Child & {
+      /** BullMQ prefix of its (default host's) queue, for jobCounts and watchJobs. */
+      prefix: string;
+      post(body: string): Promise<{ status: number; body: any }>;
+    }
+  >;
   prototype(o: { name: string; mode: 'bare' | 'bullmq' }): Promise<Child & { prefix: string }>;
   /** BullMQ's own job counts under a prefix (every state), and their sum. */
   jobCounts(prefix: string): Promise<{ total: number; byState: Record<string, number> }>;
@@ -106,7 +108,8 @@ export function childHelpers(
       });
       const url = `${child.url}/webhook/alertmanager`;
       return Object.assign(child, {
-        prefix,
+        // Its queue and episode keys live under the default host's prefix (`<prefix>:{local}`).
+        prefix: hostKeys(prefix, DEFAULT_HOST).queuePrefix,
         async post(body: string) {
           const res = await fetch(url, {
             method: 'POST',

@@ -101,3 +101,18 @@ export function stormDeliveries(opts: { episodes: number; groupSize: number; res
   for (let r = 0; r < opts.resends; r++) out.push(...groups);
   return out;
 }
+
+/**
+ * Any one-alert delivery, shaped like firing-high-latency.json with the alertname and labels
+ * changed: cpu_throttling and network_failure for the recovery rows (bench-update.yaml,
+ * bench-network.yaml).
+ */
+export const alertBody = (alertname: string, labels: Record<string, string>, fp: string): string =>
+  group(
+    {
+      ...highLatency,
+      alerts: [{ ...highLatency.alerts[0], labels: { ...highLatency.alerts[0].labels, alertname } }],
+    },
+    [{ labels, fingerprint: fp }],
+    { alertname },
+  );

@@ -1,143 +1,30 @@
 // Starts real Redis and Docker Engine daemons for tests, benchmarks and the local `up` script.
-// Every daemon is a direct child (argv arrays, never shell strings) so we know its pid and can
-// wait for its exit; all of them are tracked so stopAll() and the exit hooks can reap them.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+// Every daemon is a direct child (argv arrays, never shell strings; see procs.ts) so we know its
+// pid and can wait for its exit; all of them are tracked so stopAll() and the exit hooks reap them.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import Docker from 'dockerode';
+import { makeTestCerts, type CertDir, type TestCerts } from './test-certs.js';
+import {
+  freePort,
+  isRunning,
+  spawnDaemon,
+  terminate,
+  track,
+  untrack,
+  waitUntil,
+  type Proc,
+  type Tracked,
+} from './procs.js';
 
-const SETPRIV = '/usr/bin/setpriv';
+export { freePort, stopAll } from './procs.js';
+export type { CertDir, TestCerts } from './test-certs.js';
+export { dockerFromHost, ensureBusyboxImage, ensureSleepOnlyImage } from './busybox-image.js';
+
 const UNIX_PATH_MAX = 100; // sun_path is 108 bytes; keep a margin for containerd's ".ttrpc" suffix
-
-/** Ask the OS for a free 127.0.0.1 port (racy by nature; startRedis retries on a bind clash). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
-
-// ---- child tracking -------------------------------------------------------------------------
-
-/** A spawned daemon; `done` also covers spawn failures (ENOENT), which never set exitCode. */
-interface Proc {
-  child: ChildProcess;
-  exited: Promise<void>;
-  done: boolean;
-}
-interface Tracked {
-  proc(): Proc | undefined;
-  stop(): Promise<void>;
-}
-const tracked = new Set<Tracked>();
-let hooksInstalled = false;
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  // 'exit' also fires on uncaught exceptions and process.exit(); only sync work is possible
-  // there, so just SIGTERM: both daemons then shut down cleanly on their own.
-  process.on('exit', killAllSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(sig, function onSignal() {
-      killAllSync();
-      // If nobody else handles the signal, restore the default behaviour (die by the signal).
-      if (process.listenerCount(sig) > 1) return;
-      process.removeListener(sig, onSignal);
-      process.kill(process.pid, sig);
-    });
-  }
-}
-
-function killAllSync(): void {
-  for (const t of tracked) {
-    const p = t.proc();
-    if (p && isRunning(p)) {
-      try {
-        p.child.kill('SIGTERM');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-}
-
-/** Stop every daemon this process started (graceful, in parallel). */
-export async function stopAll(): Promise<void> {
-  await Promise.allSettled([...tracked].map((t) => t.stop()));
-}
-
-/**
- * Spawn `cmd args` with its output appended to logFile. When setpriv is present the child also
- * gets PR_SET_PDEATHSIG=SIGTERM, which covers the case no hook can: the parent being SIGKILLed.
- */
-function spawnDaemon(cmd: string, args: string[], logFile: string): Proc {
-  const fd = openSync(logFile, 'a');
-  const [file, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', cmd, ...args]] : [cmd, args];
-  const child = spawn(file, argv, { stdio: ['ignore', fd, fd] }); // the child keeps its own copy
-  closeSync(fd);
-  const proc: Proc = { child, exited: Promise.resolve(), done: false };
-  proc.exited = new Promise<void>((resolve) => {
-    const end = (): void => void ((proc.done = true), resolve());
-    child.once('exit', end).once('error', end);
-  });
-  return proc;
-}
-
-const isRunning = (p: Proc): boolean => !p.done && p.child.exitCode === null && p.child.signalCode === null;
-
-/** SIGTERM, wait up to deadlineMs, then SIGKILL and wait again. */
-async function terminate(p: Proc, deadlineMs: number): Promise<void> {
-  const { child, exited } = p;
-  if (!isRunning(p)) return;
-  child.kill('SIGTERM');
-  // The deadline timer must be cancelled: a pending 30 s timer keeps vitest's process alive.
-  const ac = new AbortController();
-  const deadline = sleep(deadlineMs, true, { signal: ac.signal }).catch(() => false);
-  const timedOut = await Promise.race([exited.then(() => false), deadline]);
-  ac.abort();
-  if (timedOut && isRunning(p)) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-const tail = (file: string): Promise<string> =>
-  readFile(file, 'utf8').then(
-    (t) => t.split('\n').slice(-20).join('\n'),
-    () => '(no log)',
-  );
-
-/** Poll `probe` until it returns true; fail early if the child dies. */
-async function waitUntil(
-  what: string,
-  p: Proc,
-  log: string,
-  timeoutMs: number,
-  probe: () => Promise<boolean>,
-): Promise<void> {
-  const { child } = p;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!isRunning(p))
-      throw new Error(
-        `${what} exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${await tail(log)}`,
-      );
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms:\n${await tail(log)}`);
-    await sleep(50);
-  }
-}
 
 // ---- Redis ----------------------------------------------------------------------------------
 
@@ -173,8 +60,15 @@ function redisReady(port: number, pid: number | undefined): Promise<boolean> {
   });
 }
 
-export async function startRedis(opts: { dir: string; port?: number; aof?: boolean }): Promise<RedisHandle> {
-  installExitHooks();
+export interface RedisOptions {
+  dir: string;
+  port?: number;
+  aof?: boolean;
+  /** More redis-server arguments (cluster mode, replicaof); they override the defaults. */
+  extraArgs?: string[];
+}
+
+export async function startRedis(opts: RedisOptions): Promise<RedisHandle> {
   mkdirSync(opts.dir, { recursive: true });
   const log = path.join(opts.dir, 'redis.log');
   const args = (port: number): string[] => [
@@ -196,6 +90,7 @@ export async function startRedis(opts: { dir: string; port?: number; aof?: boole
     'no',
     '--logfile',
     '',
+    ...(opts.extraArgs ?? []),
   ];
   let port = opts.port ?? 0;
   let cur!: Proc;
@@ -221,7 +116,7 @@ export async function startRedis(opts: { dir: string; port?: number; aof?: boole
     proc: () => cur,
     async stop() {
       await terminate(cur, 10_000);
-      tracked.delete(entry);
+      untrack(entry);
     },
   };
   const handle: RedisHandle = {
@@ -232,14 +127,14 @@ export async function startRedis(opts: { dir: string; port?: number; aof?: boole
     stop: () => entry.stop(),
     async restart() {
       await entry.stop();
-      tracked.add(entry);
+      track(entry);
       await launch();
       handle.pid = cur.child.pid ?? 0;
     },
   };
-  tracked.add(entry);
+  track(entry);
   await launch().catch((err) => {
-    tracked.delete(entry);
+    untrack(entry);
     throw err;
   });
   Object.assign(handle, { port, url: `redis://127.0.0.1:${port}`, pid: cur.child.pid ?? 0 });
@@ -255,11 +150,44 @@ export interface DockerdHandle {
   root: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Run `fn` after every stop (swarm's bridge link, which outlives dockerd). */
+  afterStop(fn: () => Promise<void>): void;
+}
+
+/** A dockerd that also listens on tcp://127.0.0.1:P with --tlsverify (client certificates). */
+export interface TlsDockerdHandle extends DockerdHandle {
+  /** `tcp://127.0.0.1:P`, for DOCKER_HOST or a hosts file. */
+  tcpHost: string;
+  tcpPort: number;
+  certs: TestCerts;
+}
+
+export interface DockerdOptions {
+  root: string;
+  /** Also listen on TCP with TLS, certificates made by openssl under `<root>/certs`. */
+  tls?: boolean;
 }
 
 function dockerPing(socketPath: string): Promise<boolean> {
+  return pingWith(http.get, { socketPath, path: '/_ping', timeout: 1000 });
+}
+
+/** The TCP listener answers only a client with the right certificate: proves TLS is set up. */
+function dockerTlsPing(port: number, client: CertDir): Promise<boolean> {
+  return pingWith(https.get, {
+    host: '127.0.0.1',
+    port,
+    path: '/_ping',
+    timeout: 1000,
+    ca: readFileSync(client.ca),
+    cert: readFileSync(client.cert),
+    key: readFileSync(client.key),
+  });
+}
+
+function pingWith(get: typeof http.get, options: https.RequestOptions): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get({ socketPath, path: '/_ping', timeout: 1000 }, (res) => {
+    const req = get(options, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve(res.statusCode === 200 && body === 'OK'));
@@ -305,8 +233,9 @@ async function unmountUnder(root: string): Promise<void> {
   }
 }
 
-export async function startDockerd(opts: { root: string }): Promise<DockerdHandle> {
-  installExitHooks();
+export function startDockerd(opts: DockerdOptions & { tls: true }): Promise<TlsDockerdHandle>;
+export function startDockerd(opts: DockerdOptions): Promise<DockerdHandle>;
+export async function startDockerd(opts: DockerdOptions): Promise<DockerdHandle | TlsDockerdHandle> {
   const root = path.resolve(opts.root);
   const socketPath = path.join(root, 'docker.sock');
   const execRoot = path.join(root, 'exec');
@@ -331,6 +260,23 @@ export async function startDockerd(opts: { root: string }): Promise<DockerdHandl
     '--pidfile',
     path.join(root, 'pid'),
   ];
+  const certs = opts.tls ? await makeTestCerts(path.join(root, 'certs')) : undefined;
+  let tcpPort = 0;
+  const tlsArgs = (): string[] =>
+    certs
+      ? [
+          '--host',
+          `tcp://127.0.0.1:${tcpPort}`,
+          '--tlsverify',
+          '--tlscacert',
+          certs.caCert,
+          '--tlscert',
+          certs.server.cert,
+          '--tlskey',
+          certs.server.key,
+        ]
+      : [];
+  const cleanups: Array<() => Promise<void>> = [];
   let cur: Proc | undefined;
 
   const entry: Tracked = {
@@ -341,135 +287,43 @@ export async function startDockerd(opts: { root: string }): Promise<DockerdHandl
       await terminate(cur, 30_000);
       killOrphans(execRoot);
       await unmountUnder(root);
-      tracked.delete(entry);
+      for (const fn of cleanups) await fn().catch(() => undefined);
+      untrack(entry);
     },
   };
+  const ready = async (): Promise<boolean> =>
+    (await dockerPing(socketPath)) && (!certs || (await dockerTlsPing(tcpPort, certs.client)));
   const handle: DockerdHandle = {
     socketPath,
     dockerHost: `unix://${socketPath}`,
     pid: 0,
     root,
     stop: () => entry.stop(),
+    afterStop: (fn) => void cleanups.push(fn),
     async start() {
       if (cur && isRunning(cur)) return;
-      cur = spawnDaemon('dockerd', args, log);
-      tracked.add(entry);
-      handle.pid = cur.child.pid ?? 0;
-      try {
-        await waitUntil('dockerd', cur, log, 60_000, () => dockerPing(socketPath));
-      } catch (err) {
-        await handle.stop();
-        throw err;
+      // A TCP port from freePort() can be taken before dockerd binds it: the first start tries
+      // up to three; a restart keeps its port (clients hold the address).
+      const first = tcpPort === 0;
+      for (let attempt = 1; ; attempt++) {
+        if (certs && first && attempt > 1) tcpPort = 0;
+        if (certs && tcpPort === 0) tcpPort = await freePort();
+        cur = spawnDaemon('dockerd', [...args, ...tlsArgs()], log);
+        track(entry);
+        handle.pid = cur.child.pid ?? 0;
+        try {
+          await waitUntil('dockerd', cur, log, 60_000, ready);
+          break;
+        } catch (err) {
+          const exited = !isRunning(cur);
+          await handle.stop();
+          if (!(certs && first && exited && attempt < 3)) throw err;
+        }
       }
+      if (certs) Object.assign(handle, { tcpPort, tcpHost: `tcp://127.0.0.1:${tcpPort}` });
     },
   };
+  if (certs) Object.assign(handle, { certs });
   await handle.start();
   return handle;
-}
-
-// ---- busybox test image ---------------------------------------------------------------------
-
-const APPLETS = [
-  'sh',
-  'sleep',
-  'echo',
-  'cat',
-  'ls',
-  'rm',
-  'mkdir',
-  'dd',
-  'df',
-  'du',
-  'httpd',
-  'nc',
-  'wget',
-  'kill',
-  'env',
-  'true',
-  'false',
-  'printf',
-  'seq',
-  'wc',
-  'head',
-  'tail',
-  'grep',
-  // Not in the brief's list, but healthchecks and fixtures commonly need them.
-  'test',
-  '[',
-  'touch',
-  'ps',
-  'date',
-  'cp',
-  'mv',
-  'sed',
-  'stat',
-  'id',
-  'hostname',
-];
-
-/** One 512-byte ustar header. Only what `docker import` needs: name, mode, size, type, link. */
-function tarHeader(name: string, type: '0' | '2' | '5', mode: number, size = 0, link = ''): Buffer {
-  const h = Buffer.alloc(512);
-  const put = (s: string, off: number, len: number): void => void h.write(s, off, len, 'utf8');
-  const oct = (n: number, off: number, len: number): void => put(n.toString(8).padStart(len - 1, '0') + '\0', off, len);
-  put(name, 0, 100);
-  oct(mode, 100, 8);
-  oct(0, 108, 8);
-  oct(0, 116, 8);
-  oct(size, 124, 12);
-  oct(Math.floor(Date.now() / 1000), 136, 12);
-  put('        ', 148, 8); // checksum is computed with this field as spaces
-  put(type, 156, 1);
-  put(link, 157, 100);
-  put('ustar\0', 257, 6);
-  put('00', 263, 2);
-  let sum = 0;
-  for (const b of h) sum += b;
-  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
-  return h;
-}
-
-function busyboxRootfsTar(): Buffer {
-  const bin = readFileSync('/usr/bin/busybox');
-  const parts = [
-    tarHeader('bin/', '5', 0o755),
-    tarHeader('tmp/', '5', 0o1777),
-    tarHeader('www/', '5', 0o755),
-    tarHeader('bin/busybox', '0', 0o755, bin.length),
-    bin,
-    Buffer.alloc((512 - (bin.length % 512)) % 512),
-    ...APPLETS.map((a) => tarHeader(`bin/${a}`, '2', 0o777, 0, 'busybox')),
-    Buffer.alloc(1024), // end-of-archive marker
-  ];
-  return Buffer.concat(parts);
-}
-
-export function dockerFromHost(dockerHost: string): Docker {
-  if (!dockerHost.startsWith('unix://')) throw new Error(`expected unix:// docker host, got ${dockerHost}`);
-  return new Docker({ socketPath: dockerHost.slice('unix://'.length) });
-}
-
-/** Import the static busybox as an image through the Engine API (no docker CLI, no registry). */
-export async function ensureBusyboxImage(dockerHost: string, tag = 'remediator-test/busybox:1'): Promise<void> {
-  const docker = dockerFromHost(dockerHost);
-  try {
-    await docker.getImage(tag).inspect();
-    return;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-  }
-  const i = tag.lastIndexOf(':');
-  const [repo, ver] = i > tag.lastIndexOf('/') ? [tag.slice(0, i), tag.slice(i + 1)] : [tag, 'latest'];
-  // docker-modem sends a Buffer as-is with a Content-Length; the typings only know streams/paths.
-  const tar = busyboxRootfsTar() as unknown as NodeJS.ReadableStream;
-  const stream = await docker.importImage(tar, { repo, tag: ver, changes: 'CMD ["sh"]' });
-  // The response is a JSON progress stream; errors arrive inside it with status 200.
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) => {
-      const failed = err ?? out.find((o) => o.error)?.error;
-      if (failed) reject(failed instanceof Error ? failed : new Error(String(failed)));
-      else resolve();
-    });
-  });
-  await docker.getImage(tag).inspect();
 }

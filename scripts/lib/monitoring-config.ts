@@ -9,6 +9,8 @@ export interface ScrapeJob {
   targets: string[];
   /** Keep only series whose `label` matches `regex` (e.g. one mountpoint of node_exporter). */
   keep?: { label: string; regex: string };
+  /** Target labels, on every series of the job and its `up` (e.g. the container it is). */
+  labels?: Record<string, string>;
 }
 
 /** prometheus.yml: scrape and evaluation interval, rule files, the Alertmanager, the jobs. */
@@ -24,7 +26,7 @@ export function prometheusConfig(o: {
     alerting: { alertmanagers: [{ static_configs: [{ targets: [o.alertmanager] }] }] },
     scrape_configs: o.jobs.map((j) => ({
       job_name: j.job,
-      static_configs: [{ targets: j.targets }],
+      static_configs: [{ targets: j.targets, ...(j.labels && { labels: j.labels }) }],
       ...(j.keep && {
         metric_relabel_configs: [{ source_labels: [j.keep.label], regex: j.keep.regex, action: 'keep' }],
       }),
@@ -80,11 +82,12 @@ export function spokenDuration(d: string): string {
 
 /**
  * A copy of a rule file with shorter timings, for tests and the fast demo: every `for:` becomes
- * `forDuration` and every range selector (`[2m]`) becomes `range`, and the annotations that
- * say those timings in words ("over the last 2 minutes", "for at least 1 minute") say the new
- * ones. Thresholds, labels and the rest of the text stay as they are.
+ * `forDuration`, every `keep_firing_for:` becomes `keepFiringFor` (default: `range`) and every
+ * range selector (`[2m]`) becomes `range`, and the annotations that say those timings in words
+ * ("over the last 2 minutes", "for at least 1 minute") say the new ones. Thresholds, labels and
+ * the rest of the text stay as they are.
  */
-export function shortenRules(text: string, o: { forDuration: string; range: string }): string {
+export function shortenRules(text: string, o: { forDuration: string; range: string; keepFiringFor?: string }): string {
   const doc = parse(text) as { groups: { name: string; rules: Record<string, unknown>[] }[] };
   if (!Array.isArray(doc?.groups)) throw new Error('not a Prometheus rule file: no "groups" list');
   const amount = String.raw`[0-9]+\+?\s+(?:second|minute|hour|day)s?\b`;
@@ -93,6 +96,7 @@ export function shortenRules(text: string, o: { forDuration: string; range: stri
       const hadFor = r.for !== undefined;
       let hadRange = false;
       if (hadFor) r.for = o.forDuration;
+      if (r.keep_firing_for !== undefined) r.keep_firing_for = o.keepFiringFor ?? o.range;
       if (typeof r.expr === 'string')
         r.expr = r.expr.replace(/\[\s*[0-9]+(ms|s|m|h|d|w|y)\s*\]/g, () => ((hadRange = true), `[${o.range}]`));
       const annotations = r.annotations as Record<string, unknown> | undefined;

@@ -5,7 +5,8 @@
  * phases and their rollback live in recreate-core.ts; targets go one at a time.
  */
 import { Type } from '@sinclair/typebox';
-import { recreateContainer, type Recreated } from './recreate-core.js';
+import type { ContainerInfo } from '../docker/port.js';
+import { currentPlan, originalName, recreateContainer, type Recreated } from './recreate-core.js';
 import { assertOptedIn, upPolicy } from './support.js';
 import { defineAction, type ActionContext, type ActionResult } from './types.js';
 
@@ -27,6 +28,11 @@ export const RecreateParams = Type.Object(
     ),
     /** Seconds Docker waits after SIGTERM when stopping the old container. */
     stopTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 600, default: 10 })),
+    /**
+     * Only the targets that are not running (a service's exited replicas, after a `start` could
+     * not keep them up); the running ones are left as they are.
+     */
+    stoppedOnly: Type.Optional(Type.Boolean({ default: false })),
   },
   { additionalProperties: false },
 );
@@ -64,10 +70,22 @@ export const recreate = defineAction(RecreateParams, {
   scope: 'container',
   disruptive: true,
   describe: (p, on) =>
-    `recreate ${on}${overrides(p)}, keeping the old container until the new one is verified (stop timeout ${p.stopTimeoutSeconds ?? 10}s)`,
+    `recreate ${p.stoppedOnly ? `those of ${on} that are not running` : on}${overrides(p)}, keeping the old container until the new one is verified (stop timeout ${p.stopTimeoutSeconds ?? 10}s)`,
   async run(params, ctx) {
     assertOptedIn(ctx);
-    const names = ctx.targets.map((c) => c.name).join(', ');
+    // A rerun after a crash may find the new container already running: its plan says it is
+    // still this step's to finish.
+    const targets: ContainerInfo[] = [];
+    for (const c of ctx.targets)
+      if (!params.stoppedOnly || !c.running || (await currentPlan(ctx, originalName(c)))) targets.push(c);
+    if (targets.length === 0) {
+      return {
+        summary: `nothing to recreate: ${ctx.targets.map((c) => c.name).join(', ')} running`,
+        changed: false,
+        details: { containers: [], running: ctx.targets.map((c) => c.name) },
+      };
+    }
+    const names = targets.map((c) => c.name).join(', ');
     if (ctx.dryRun) {
       return {
         summary: `would recreate ${names}${overrides(params)}, ${keepsOld(ctx)}`,
@@ -76,7 +94,7 @@ export const recreate = defineAction(RecreateParams, {
       };
     }
     const done: Recreated[] = [];
-    for (const c of ctx.targets) {
+    for (const c of targets) {
       done.push(
         await recreateContainer(ctx, c, {
           image: params.image,

@@ -6,6 +6,7 @@ import { Value, type ValueError } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { CatalogError, type CatalogProblem } from '../errors.js';
 import { parseMatchers } from './matchers.js';
+import { NotifyShape, checkNotify, normalizeNotify } from './notify.js';
 import { DEFAULTS, type Remediation } from './remediation.js';
 import { RemediationFileSchema, durationMs, type RemediationFile } from './schema.js';
 import { recurrenceGuardOf } from './recurrence.js';
@@ -21,6 +22,7 @@ const FileShape = Type.Object(
     action: Type.Optional(Type.Unknown()),
     steps: Type.Optional(Type.Unknown()),
     onResolved: Type.Optional(Type.Unknown()),
+    notify: Type.Optional(NotifyShape),
   },
   { additionalProperties: false },
 );
@@ -99,6 +101,7 @@ export function parseRemediation(
   for (const p of schemaProblems(FileShape, raw, '')) push(p.path, p.reason);
   const f = raw as RemediationFile;
   checkRunbook(f, push, schemaProblems);
+  checkNotify(f, push, schemaProblems);
   if (options.requirePrometheus && !options.prometheusUrl) {
     for (const q of queriesOf(f)) {
       if (options.requirePrometheus === 'all' || q.path.endsWith('/when/query')) {
@@ -144,7 +147,7 @@ export function parseRemediation(
       budget: f.guards?.budget && { runs: f.guards.budget.runs, windowMs: durationMs(f.guards.budget.window, 0) },
       ...(recurrence && { recurrence }),
     },
-    notify: { channel: f.notify?.channel, mention: f.notify?.mention },
+    notify: normalizeNotify(f.notify),
     dryRun: f.dryRun ?? false,
     silence: f.silence && (f.silence.enabled ?? true) ? { maxDurationMs: silenceMs } : undefined,
   };

@@ -1,4 +1,6 @@
 import type { ActionParams } from '../actions/index.js';
+import type { Outcome } from '../lifecycle/outcome.js';
+import type { NotifyOn } from '../notify/policy.js';
 import type { Matcher } from './matchers.js';
 import type { TargetSpec } from './schema.js';
 
@@ -84,10 +86,31 @@ export interface RemediationSpec {
     /** Absent in jobs queued before it existed; undefined: no recurrence guard. */
     recurrence?: RecurrenceGuardSpec | undefined;
   };
-  notify: { channel: string | undefined; mention: string | undefined };
+  notify: NotifySpec;
   dryRun: boolean;
   /** Silence the alert in Alertmanager while acting (opt-in); undefined when off. */
   silence?: { maxDurationMs: number } | undefined;
+}
+
+/** One sink's part of the `notify:` section, normalized (`true` is `{ enabled: true }`). */
+export interface NotifySinkSpec {
+  enabled: boolean;
+  /** The transitions it gets; absent: the sink's defaults. */
+  on?: 'all' | NotifyOn[] | undefined;
+  /** Whom it mentions on an escalation, in its own syntax. */
+  mention?: string | undefined;
+}
+
+/** The `notify:` section: Slack's channel and mention, and (optional) the policy per sink. */
+export interface NotifySpec {
+  /** Slack channel (SLACK_CHANNEL otherwise). */
+  channel: string | undefined;
+  /** Slack handle mentioned on an escalation. */
+  mention: string | undefined;
+  /** Outcomes that also escalate (a mention, a PagerDuty incident) besides escalated and circuit_open. */
+  escalateOn?: Outcome[] | undefined;
+  /** Per sink: off, which transitions, whom to mention; a sink not listed keeps its defaults. */
+  sinks?: Record<string, NotifySinkSpec> | undefined;
 }
 
 export interface Remediation extends RemediationSpec {

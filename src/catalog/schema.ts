@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ActionSchema } from '../actions/index.js';
+import { ESCALATE_ON, NOTIFY_ON } from '../notify/policy.js';
+import { SINK_NAMES } from '../notify/sinks/index.js';
 
 /**
  * The remediation file format (remediations/<id>.yaml). Unknown keys are errors, so a typo
@@ -128,10 +130,53 @@ export const GuardsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const NotifyOnSchema = Type.Union(
+  NOTIFY_ON.map((t) => Type.Literal(t)),
+  { description: `expected one of ${NOTIFY_ON.join(', ')}` },
+);
+
+/** One sink's policy as an object: which transitions, whom to mention. */
+export const NotifySinkObjectSchema = Type.Object(
+  {
+    /** `all`, or a list of transitions (`escalation`: a finished job a human must look at). */
+    on: Type.Optional(
+      Type.Union([Type.Literal('all'), Type.Array(NotifyOnSchema, { minItems: 1, maxItems: NOTIFY_ON.length })], {
+        description: `expected "all" or a list of ${NOTIFY_ON.join(', ')}`,
+      }),
+    ),
+    /** Whom this sink mentions on an escalation, in its own syntax (Slack <!subteam^ID>, Mattermost @here, a Teams UPN). */
+    mention: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\n]*$' })),
+  },
+  { additionalProperties: false },
+);
+
+/** One sink's policy: `false` (off), `true` (its defaults), or which transitions and whom to mention. */
+export const NotifySinkSchema = Type.Union([Type.Boolean(), NotifySinkObjectSchema], {
+  description: 'expected true, false, or { on, mention }',
+});
+
 export const NotifySchema = Type.Object(
   {
+    /** Slack channel (SLACK_CHANNEL otherwise). */
     channel: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+    /** Slack handle mentioned on an escalation. */
     mention: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+    /** Outcomes that also escalate (mention, PagerDuty incident) beyond escalated and circuit_open. */
+    escalateOn: Type.Optional(
+      Type.Array(
+        Type.Union(
+          ESCALATE_ON.map((o) => Type.Literal(o)),
+          { description: `expected one of ${ESCALATE_ON.join(', ')}` },
+        ),
+        { minItems: 1, maxItems: ESCALATE_ON.length },
+      ),
+    ),
+    /** Per sink: off, which transitions, whom to mention. A sink not listed keeps its defaults. */
+    sinks: Type.Optional(
+      Type.Object(Object.fromEntries(SINK_NAMES.map((n) => [n, Type.Optional(NotifySinkSchema)])), {
+        additionalProperties: false,
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { loadHostsFile } from '../catalog/hosts.js';
 import { loadRemediations } from '../catalog/load.js';
 import { primaryAction, type Remediation } from '../catalog/remediation.js';
 import { loadConfig } from '../config.js';
@@ -22,6 +23,8 @@ export interface CheckReport {
     alerts: number;
     promtool: 'checked' | 'not installed' | 'skipped';
   };
+  /** The hosts file checked (--hosts, else HOSTS_FILE); undefined when neither names one. */
+  hosts: { file: string; names: string[]; defaultHost: string | undefined } | undefined;
   problems: CatalogProblem[];
   warnings: CatalogProblem[];
   notes: string[];
@@ -33,6 +36,7 @@ export async function runCheck(
   rulesDir: string | undefined,
   rulesExplicit: boolean,
   env: NodeJS.ProcessEnv,
+  hostsFile?: string,
 ): Promise<CheckReport> {
   const problems: CatalogProblem[] = [];
   const warnings: CatalogProblem[] = [];
@@ -58,6 +62,20 @@ export async function runCheck(
       }
     }
   }
+  // Without a hosts file there is one host, `local`, from DOCKER_HOST: nothing to check here.
+  let hosts: CheckReport['hosts'];
+  if (hostsFile !== undefined) {
+    try {
+      const catalog = await loadHostsFile(hostsFile);
+      hosts = { file: hostsFile, names: [...catalog.hosts.keys()], defaultHost: catalog.defaultHost };
+      warnings.push(...catalog.warnings);
+    } catch (err) {
+      if (!(err instanceof CatalogError)) throw err;
+      problems.push(...err.problems.filter((p) => p.severity !== 'warning'));
+      warnings.push(...err.problems.filter((p) => p.severity === 'warning'));
+    }
+  }
+
   const rules: CheckReport['rules'] = { dir: rulesDir, files: [], alerts: 0, promtool: 'skipped' };
   const isDir = rulesDir !== undefined && (await stat(rulesDir).catch(() => undefined))?.isDirectory() === true;
   if (rulesDir !== undefined && isDir) {
@@ -90,6 +108,7 @@ export async function runCheck(
       match: r.match,
     })),
     rules,
+    hosts,
     problems,
     warnings,
     notes,
@@ -103,13 +122,19 @@ export async function runCheck(
 export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { dir: { type: 'string' }, rules: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      dir: { type: 'string' },
+      rules: { type: 'string' },
+      hosts: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     allowPositionals: true,
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${CHECK_USAGE}`);
   const config = loadConfig(io.env, ['cli']);
   const dir = values.dir ?? config.remediationsDir;
-  const report = await runCheck(dir, values.rules ?? DEFAULT_RULES_DIR, values.rules !== undefined, io.env);
+  const hostsFile = values.hosts ?? config.hostsFile;
+  const report = await runCheck(dir, values.rules ?? DEFAULT_RULES_DIR, values.rules !== undefined, io.env, hostsFile);
   if (values.json) {
     io.out.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.valid ? EXIT.ok : EXIT.problems;
@@ -126,12 +151,18 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
       `${plural(report.rules.alerts, 'alert rule')} in ${plural(report.rules.files.length, 'file')} of ${report.rules.dir} (${how})\n`,
     );
   }
+  if (report.hosts) {
+    const d = report.hosts.defaultHost;
+    io.out.write(
+      `${plural(report.hosts.names.length, 'host')} valid in ${report.hosts.file}: ${report.hosts.names.join(', ')}${d ? ` (default ${d})` : ''}\n`,
+    );
+  }
   for (const x of report.problems) io.err.write(`${e.red('error')}  ${x.file}  ${x.path || '/'}  ${x.reason}\n`);
   for (const w of report.warnings) io.err.write(`${e.yellow('warn')}  ${w.file}  ${w.path}  ${w.reason}\n`);
   for (const n of report.notes) io.err.write(`${e.dim('note')}  ${n}\n`);
   if (!report.valid) {
     io.err.write(
-      `${plural(report.problems.length, 'problem')} in ${[dir, report.rules.files.length > 0 ? report.rules.dir : undefined].filter(Boolean).join(' and ')}\n`,
+      `${plural(report.problems.length, 'problem')} in ${[dir, report.rules.files.length > 0 ? report.rules.dir : undefined, report.problems.some((x) => x.file === hostsFile) ? hostsFile : undefined].filter(Boolean).join(' and ')}\n`,
     );
     return EXIT.problems;
   }

@@ -23,18 +23,26 @@ const RUNTIME = (what: string, extra: string) =>
   `${what}\n\nSIGTERM/SIGINT stop it gracefully; SIGHUP (or a file change) reloads remediations/.\n${extra}`;
 
 export const USAGE: Record<CommandName, string> = {
-  start: `usage: remediator start\n\n${RUNTIME(
+  start: `usage: remediator start [--host H]...\n\n${RUNTIME(
     'HTTP (webhook, /healthz, /readyz, /metrics, /api/v1, /admin) and the worker in one process.',
-    'Needs WEBHOOK_TOKEN (or WEBHOOK_BASIC_USER/WEBHOOK_BASIC_PASSWORD), REDIS_URL, DOCKER_HOST; listens on HOST:PORT.',
+    'Needs WEBHOOK_TOKEN (or WEBHOOK_BASIC_USER/WEBHOOK_BASIC_PASSWORD), REDIS_URL, DOCKER_HOST; listens on HOST:PORT.\n' +
+      '--host H: the worker serves only these hosts of HOSTS_FILE, as for remediator worker.',
   )}`,
   serve: `usage: remediator serve\n\n${RUNTIME(
     'HTTP only (webhook, /healthz, /readyz, /metrics, /api/v1, /admin): enqueues jobs, never calls Docker.',
     'Stateless: run several behind a load balancer. Needs WEBHOOK_TOKEN and REDIS_URL; listens on HOST:PORT.',
   )}`,
-  worker: `usage: remediator worker\n\n${RUNTIME(
-    'The worker only: runs jobs against the Docker Engine and delivers Slack notifications.',
+  worker: `usage: remediator worker [--host H]...\n\n${RUNTIME(
+    'The worker only: runs jobs against the Docker Engine and delivers notifications (every sink).',
     'Serves /healthz, /readyz and /metrics (nothing else) on HOST:WORKER_PORT (default 9096).\n' +
-      'Needs REDIS_URL and DOCKER_HOST (the one process that needs the Docker socket).',
+      'Needs REDIS_URL and DOCKER_HOST (the one process that needs the Docker socket).\n\n' +
+      'Hosts (HOSTS_FILE maps host names to engines; README "Beyond one machine"):\n' +
+      "  --host H   consume only host H's queue, over H's engine from the hosts file (on H itself: its\n" +
+      '             local socket). Repeatable (--host a --host b, or --host a,b); WORKER_HOSTS=a,b says the same.\n' +
+      '  without    serve every host of the hosts file (one worker reaching remote engines over TLS or\n' +
+      '             SSH), or "local" (DOCKER_HOST) without a hosts file.\n' +
+      'One BullMQ worker per host (WORKER_CONCURRENCY each); a heartbeat per host says it is served.\n' +
+      'A host no worker serves holds its jobs, then escalates them after HOST_DOWN_ESCALATE_SECONDS (600).',
   )}`,
   check:
     'usage: remediator check [--dir DIR] [--rules DIR] [--json]\n\n' +
@@ -42,9 +50,12 @@ export const USAGE: Record<CommandName, string> = {
     'installed), and warn about remediations no rule triggers and rules no remediation handles.\n' +
     'Exit 0 when valid (warnings allowed), 1 when anything is invalid.',
   simulate:
-    'usage: remediator simulate FILE|- [--json] [--dir DIR]\n\n' +
+    'usage: remediator simulate FILE|- [--json] [--dir DIR] [--notify]\n\n' +
     'What an Alertmanager payload (a file, or - for stdin) would do now: matches, targets, guards and\n' +
     "the worker's decision. Reads Redis and lists containers; writes nothing, enqueues nothing.\n" +
+    '--notify also prints, one JSON line per request, what each configured notification sink (or,\n' +
+    'with none, Slack) would send for each job (if it acts: when the action succeeds, and when it\n' +
+    'escalates); nothing is sent.\n' +
     'Needs REDIS_URL and DOCKER_HOST (without Docker, targets are not looked up).',
   history:
     'usage: remediator history [--alertname NAME] [--remediation ID] [--target NAME] [--outcome OUTCOME]\n' +
@@ -69,9 +80,10 @@ export const OVERVIEW = `usage: remediator [command] [options]
 commands:
   start      HTTP webhook and worker in one process (default)
   serve      HTTP webhook only (enqueues jobs)
-  worker     worker only (runs jobs against Docker; health and metrics on WORKER_PORT)
+  worker     worker only (runs jobs against Docker; health and metrics on WORKER_PORT) [--host H]
   check      validate remediations/ and alert-rules/ [--dir DIR] [--rules DIR] [--json]
   simulate   FILE|-  what a payload would do now: matches, targets, guards [--json] [--dir DIR]
+             [--notify]
   history    past remediations [--alertname --remediation --target --outcome --since --until
              --limit --cursor] [--details] [--json]
   report     did the fixes work: success, MTTR, recurrence [--since 7d] [--remediation] [--host] [--json]

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
 import { coerceError, UnreachableError } from '../errors.js';
+import { oneShotConnection, type RedisClient } from '../redis.js';
+import { describeRedisUrl } from '../redis-url.js';
 
 /** Where a command reads and writes: the process in main.ts, buffers in tests. */
 export interface CliIO {
@@ -20,14 +21,8 @@ export const processIO = (): CliIO => ({
  * A Redis connection for a one-shot command: connect once, fail in seconds with a message an
  * operator can act on, never retry forever (a CLI that hangs is worse than one that says why).
  */
-export async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 3_000,
-    retryStrategy: () => null,
-  });
+export async function connectRedis(url: string): Promise<RedisClient> {
+  const redis = oneShotConnection(url);
   redis.on('error', () => undefined); // reported below, once
   try {
     await redis.connect();
@@ -35,15 +30,9 @@ export async function connectRedis(url: string): Promise<Redis> {
   } catch (err) {
     redis.disconnect();
     // The URL may hold a password: show only where it points.
-    const where = (() => {
-      try {
-        const u = new URL(url);
-        return `${u.hostname}:${u.port || 6379}`;
-      } catch {
-        return 'REDIS_URL';
-      }
-    })();
-    throw new UnreachableError(`cannot reach Redis at ${where} (REDIS_URL): ${coerceError(err).message}`);
+    throw new UnreachableError(
+      `cannot reach Redis at ${describeRedisUrl(url)} (REDIS_URL): ${coerceError(err).message}`,
+    );
   }
 }
 

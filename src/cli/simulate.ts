@@ -10,12 +10,24 @@ import { coerceError, InvalidPayloadError, UsageError } from '../errors.js';
 import { createGuards } from '../guards/index.js';
 import { hostKeys } from '../keys.js';
 import { REMEDIATION_QUEUE } from '../queue/contract.js';
-import { createSimulateReads, parsePayload, simulate } from '../simulate/index.js';
+import { createSimulateReads, parsePayload, simulate, type SimulationReport } from '../simulate/index.js';
 import { connectRedis, readAll, type CliIO } from './io.js';
 import { usageLine } from './help.js';
 
 import { renderSimulation } from './simulate-view.js';
+import { notifyPreview } from './simulate-notify.js';
 import { EXIT, paintFor } from './term.js';
+
+/** Decisions after which the worker would end the job without fixing anything. */
+const FAILING = new Set(['refused', 'not_found', 'circuit_open']);
+
+/** Jobs a worker would fail now, by their first step's decision. */
+export function failingJobs(report: SimulationReport): { jobId: string; decision: string }[] {
+  return report.alerts
+    .flatMap((a) => a.remediations.flatMap((r) => r.jobs))
+    .filter((j) => j.webhook.decision === 'enqueue' && j.worker && FAILING.has(j.worker.decision))
+    .map((j) => ({ jobId: j.jobId, decision: j.worker!.decision }));
+}
 
 export const SIMULATE_USAGE = usageLine('simulate');
 const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
@@ -23,13 +35,13 @@ const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 /**
  * `remediator simulate FILE|-`: what remediator would do with an Alertmanager payload now.
  * Reads Redis (episodes, guards, job states) and lists containers in Docker; writes nothing
- * and enqueues nothing. Exit 0 with a plan, 1 when the payload is invalid, 69 when Redis is
+ * and enqueues nothing. `--notify` adds what every notification sink would send, sending nothing. Exit 0 with a plan, 1 when the payload is invalid, 69 when Redis is
  * unreachable, 2 for wrong arguments, 78 for a bad environment.
  */
 export async function simulateCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' }, dir: { type: 'string' } },
+    options: { json: { type: 'boolean' }, dir: { type: 'string' }, notify: { type: 'boolean' } },
     allowPositionals: true,
   });
   if (positionals.length !== 1)
@@ -90,9 +102,22 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
       reads: createSimulateReads(redis, config.queuePrefix, queueFor),
       config,
     });
+    const notifications = values.notify ? await notifyPreview(report, payload, catalog, config) : undefined;
     io.out.write(
-      values.json ? `${JSON.stringify(report, null, 2)}\n` : renderSimulation(report, paintFor(io.out, io.env)),
+      values.json
+        ? `${JSON.stringify(notifications ? { ...report, notifications: notifications.previews } : report, null, 2)}\n`
+        : renderSimulation(report, paintFor(io.out, io.env)),
     );
+    if (notifications && !values.json) io.out.write(notifications.text);
+    // A gate for CI: a job the worker would refuse, not find, or not run (circuit open) is a
+    // problem (exit 1); the plan on stdout is the same either way.
+    const failing = failingJobs(report);
+    if (failing.length > 0) {
+      io.err.write(
+        `remediator simulate: ${failing.length} job${failing.length === 1 ? '' : 's'} would fail: ${failing.map((j) => `${j.jobId} (${j.decision})`).join(', ')}\n`,
+      );
+      return EXIT.problems;
+    }
     return EXIT.ok;
   } finally {
     for (const q of queues.values()) await q.close().catch(() => undefined);

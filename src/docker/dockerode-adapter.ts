@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Docker from 'dockerode';
 import { PermanentError, TargetNotFoundError, TransientError } from '../errors.js';
 import { cloneOptions, toInfo } from './container-config.js';
-import { call, dockerMessage, mapDockerError, type DockerodeError } from './dockerode-errors.js';
+import { call as callAt, dockerMessage, mapDockerError, type DockerodeError } from './dockerode-errors.js';
+import { dockerOptions, type DockerConnection } from './engine-connection.js';
 import { supervisedExec } from './exec.js';
 import { swarmMethods } from './dockerode-swarm.js';
 import { demuxLogs, statsOf, tailText, type RawStats } from './evidence.js';
@@ -21,38 +20,14 @@ import type {
   ResourceUpdate,
 } from './port.js';
 
-export { mapDockerError } from './dockerode-errors.js';
-
-export interface DockerConnection {
-  dockerHost: string;
-  certPath?: string | undefined;
-  tlsVerify?: boolean;
-  /** Per-request timeout; a restart waits for the stop timeout, so keep it generous. */
-  timeoutMs?: number;
-}
-
-/** Build dockerode's options from DOCKER_HOST the way the docker CLI reads it. */
-export function dockerOptions(conn: DockerConnection): Docker.DockerOptions {
-  const url = new URL(conn.dockerHost);
-  const timeout = conn.timeoutMs ?? 120_000;
-  if (url.protocol === 'unix:') return { socketPath: url.pathname, timeout };
-  if (url.protocol === 'ssh:') {
-    return { protocol: 'ssh', host: url.hostname, port: Number(url.port || 22), username: url.username, timeout };
-  }
-  const tls = conn.tlsVerify || conn.certPath !== undefined || url.protocol === 'https:';
-  const options: Docker.DockerOptions = {
-    protocol: tls ? 'https' : 'http',
-    host: url.hostname,
-    port: Number(url.port || (tls ? 2376 : 2375)),
-    timeout,
-  };
-  if (conn.certPath) {
-    options.ca = readFileSync(join(conn.certPath, 'ca.pem'));
-    options.cert = readFileSync(join(conn.certPath, 'cert.pem'));
-    options.key = readFileSync(join(conn.certPath, 'key.pem'));
-  }
-  return options;
-}
+export {
+  dockerOptions,
+  mapDockerError,
+  type DockerConnection,
+  type EngineRef,
+  type SshOptions,
+  type TlsFiles,
+} from './engine-connection.js';
 
 /** Docker answers some repeats with an error; for remediator they are the state it wanted. */
 function unlessAlready(pattern: RegExp) {
@@ -82,6 +57,9 @@ function updateBody(c: ResourceUpdate): Record<string, unknown> {
 }
 
 export function createDockerodeAdapter(conn: DockerConnection): DockerPort & { raw: Docker } {
+  // Errors name the engine (a hosts-file host) and tell an unreachable or TLS-refused engine apart.
+  const where = conn.name !== undefined ? { name: conn.name, engine: conn.dockerHost } : undefined;
+  const call = <T>(what: string, fn: () => Promise<T>) => callAt(what, fn, where);
   const docker = new Docker(dockerOptions(conn));
 
   const rawInspect = (id: string) => call(`inspect ${id}`, () => docker.getContainer(id).inspect());

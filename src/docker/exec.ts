@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { ExecStillRunningError, TransientError } from '../errors.js';
+import { TransientError } from '../errors.js';
+import { stopExec } from './exec-stop.js';
 import type { ExecOptions, ExecResult } from './port.js';
 
 /**
@@ -12,17 +12,13 @@ import type { ExecOptions, ExecResult } from './port.js';
  * The command runs under a constant wrapper, `sh -c 'echo <marker>$$ >&2; exec "$@"' -- argv`:
  * the shell prints its own pid in the container and then becomes the command (same pid), so
  * the pid names the command itself. argv is passed as positional parameters, never spliced
- * into the script: nothing in it is interpreted by the shell. To stop it: SIGTERM, then
- * SIGKILL, each through another exec of `kill`, until Docker says the exec is no longer
- * running. Containers without `sh` run the command unwrapped; there, a stop uses the exec's
- * host pid when this process can signal it (a worker beside its engine) and otherwise reports
- * ExecStillRunningError, which keeps the target locked and escalates.
+ * into the script: nothing in it is interpreted by the shell. Containers without `sh` run the
+ * command unwrapped. How a run is stopped (its whole process group, confirmed gone, or
+ * ExecStillRunningError, which keeps the target locked and escalates): exec-stop.ts.
  */
 
 const MARKER = 'remediator-exec-pid=';
 const WRAPPER = `echo "${MARKER}$$" >&2; exec "$@"`;
-const STOP_GRACE_MS = 2_000;
-const KILL_CONFIRM_MS = 3_000;
 
 /** Keeps only the last `max` bytes written to it: exec output stays bounded in memory and in Redis. */
 export class TailBuffer {
@@ -77,55 +73,6 @@ function pidReader(onPid: (pid: number) => void): { input: PassThrough; output: 
   return { input, output };
 }
 
-async function running(exec: Docker.Exec): Promise<boolean> {
-  try {
-    return (await exec.inspect()).Running;
-  } catch {
-    return false; // the exec (or its container) is gone
-  }
-}
-
-async function waitStopped(exec: Docker.Exec, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (!(await running(exec))) return true;
-    if (Date.now() > until) return false;
-    await sleep(100);
-  }
-}
-
-/** Signal a pid inside the container through another (short, bounded) exec of `kill`. */
-async function signalInContainer(container: Docker.Container, pid: number, signal: 'TERM' | 'KILL'): Promise<void> {
-  const k = await container.exec({ Cmd: ['kill', `-${signal}`, String(pid)], AttachStdout: true, AttachStderr: true });
-  const s = await k.start({ hijack: true, stdin: false });
-  await Promise.race([new Promise((r) => s.on('end', r).on('error', r)), sleep(2_000)]);
-  s.destroy();
-}
-
-/** Stop a running exec and confirm it is gone; throws ExecStillRunningError when it cannot. */
-export async function stopExec(container: Docker.Container, exec: Docker.Exec, pid: number | undefined): Promise<void> {
-  if (pid !== undefined && pid > 0) {
-    await signalInContainer(container, pid, 'TERM').catch(() => undefined);
-    if (await waitStopped(exec, STOP_GRACE_MS)) return;
-    await signalInContainer(container, pid, 'KILL').catch(() => undefined);
-    if (await waitStopped(exec, KILL_CONFIRM_MS)) return;
-  } else {
-    // Unwrapped: the exec's host pid, when this process shares the engine's pid namespace.
-    const hostPid = (await exec.inspect().catch(() => undefined))?.Pid;
-    if (hostPid && existsSync(`/proc/${hostPid}`)) {
-      try {
-        process.kill(hostPid, 'SIGKILL');
-      } catch {
-        /* not ours to signal */
-      }
-      if (await waitStopped(exec, KILL_CONFIRM_MS)) return;
-    }
-  }
-  throw new ExecStillRunningError(
-    `exec ${exec.id.slice(0, 12)} could not be confirmed stopped; its target stays locked until the lock expires`,
-  );
-}
-
 async function startOnce(
   container: Docker.Container,
   o: ExecOptions,
@@ -166,7 +113,7 @@ async function startOnce(
   });
   if (why !== 'ended') {
     // Stop the process inside the container and confirm it is gone before anyone goes on.
-    await stopExec(container, exec, pid);
+    await stopExec(container, exec, pid, { user: o.user, argv: o.cmd });
     stream.destroy();
     const what = why === 'timeout' ? `no exit after ${o.timeoutMs} ms` : 'aborted';
     throw new TransientError(`exec in ${container.id.slice(0, 12)}: ${what} (${o.cmd.join(' ')}); stopped`);

@@ -4,7 +4,7 @@ import type { StepSpec } from '../catalog/remediation.js';
 import { renderQuery } from '../catalog/query-template.js';
 import type { TemplateSource } from '../catalog/template.js';
 import type { DockerPort } from '../docker/port.js';
-import { BadParamsError, TransientError } from '../errors.js';
+import { BadParamsError, ExecStillRunningError, TransientError } from '../errors.js';
 import type { ResolvedTargets } from './resolve.js';
 import { verifyContainers, verifyQuery } from './verify.js';
 
@@ -26,7 +26,8 @@ export class HandedBackError extends Error {
 /**
  * Run the action. The step's timeout and the shutdown deadline both abort `ctx.signal`:
  * - an abortable action (exec) stops its work and settles, and only then does this return, so
- *   the target's lock is never released while its process still runs;
+ *   the target's lock is never released while its process still runs; one that could not be
+ *   stopped (ExecStillRunningError) is passed on as it is, to escalate with the target locked;
  * - any other Docker call cannot be interrupted (a restart): on the step's timeout it is
  *   awaited to its end (Docker bounds it); at the shutdown deadline the job is handed back at
  *   once (HandedBackError) and the caller keeps the target locked for the rerun, which checks
@@ -46,6 +47,8 @@ export async function act(
     try {
       return await running;
     } catch (err) {
+      // It could not be stopped: neither a hand-back nor a retry, whose run would go beside it.
+      if (err instanceof ExecStillRunningError) throw err;
       if (shutdown.aborted) throw handedBack();
       if (timeout?.aborted && !(err instanceof TransientError)) {
         throw new TransientError(`${step.action.type} stopped at the step's timeout (${step.timeoutMs} ms)`);

@@ -53,6 +53,17 @@ export type DecisionKind = Decision['kind'];
 
 const seconds = (ms: number) => `${Math.ceil(ms / 1000)}s`;
 
+/** A guard identity in words: `container/api` -> "container api", `service/shop/worker` -> "service worker (project shop)". */
+export function identityText(id: string | undefined): string {
+  if (!id) return 'its target';
+  const [kind, ...rest] = id.split('/');
+  if (kind === 'container') return `container ${rest.join('/')}`;
+  if (kind === 'service') return rest[0] ? `service ${rest[1]} (project ${rest[0]})` : `service ${rest[1]}`;
+  if (kind === 'swarm') return `Swarm service ${rest.join('/')}`;
+  if (kind === 'host') return 'the Docker host';
+  return id;
+}
+
 /** What the guards say, as a decision; undefined when every guard passes. */
 export function guardDecision(
   input: Pick<DecideInput, 'remediation' | 'guards' | 'jobId'>,
@@ -69,13 +80,13 @@ export function guardDecision(
       return {
         kind: 'wait',
         on: 'lock',
-        detail: `${g.lock.identity} is locked by job ${g.lock.holder} (${seconds(g.lock.ttlMs)} left): it waits for it`,
+        detail: `${identityText(g.lock.identity)} is locked by job ${g.lock.holder} (${seconds(g.lock.ttlMs)} left): it waits for it`,
         retryInMs: g.lock.ttlMs,
       };
     case 'cooldown':
       return {
         kind: 'cooldown',
-        detail: `${input.remediation.id} ran on ${g.cooldown.subject} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left`,
+        detail: `${input.remediation.id} ran on ${identityText(g.cooldown.subject)} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left`,
         remainingMs: g.cooldown.remainingMs,
       };
     case 'circuit_open': {
@@ -190,6 +201,7 @@ export type Next =
 function escalationOf(rec: StepRecord): string {
   if (rec.errorKind === 'verification') return 'verification_failed';
   if (rec.errorKind === 'circuit_open') return 'circuit_open';
+  if (rec.errorKind === 'still_running') return 'exec_still_running';
   return 'retries_exhausted';
 }
 
@@ -223,8 +235,13 @@ export function afterStep(
     return { go: 'end', outcome: 'succeeded', escalation: undefined, reason: undefined };
   }
   // A policy refusal, a missing target or bad params is no fix that failed: the ladder stops
-  // there (`continue` still goes on: an evidence step is best effort).
-  const permanent = rec.errorKind === 'refused' || rec.errorKind === 'not_found' || rec.errorKind === 'bad_params';
+  // there (`continue` still goes on: an evidence step is best effort). So does a command that
+  // could not be stopped: its target stays locked, and the next step would act beside it.
+  const permanent =
+    rec.errorKind === 'refused' ||
+    rec.errorKind === 'not_found' ||
+    rec.errorKind === 'bad_params' ||
+    rec.errorKind === 'still_running';
   const stops = step.onFailure === 'abort' || (step.onFailure === 'next' && (last || permanent));
   if (rec.outcome === 'failed' && stops) return failedEnd(rec, index, steps.length);
   if (!last) return { go: 'next' };

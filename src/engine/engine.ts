@@ -1,5 +1,5 @@
+import type { RedisClient } from '../redis.js';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AlertmanagerApi } from '../alertmanager/api.js';
 import { episodeJobId } from '../alertmanager/episode.js';
@@ -7,6 +7,7 @@ import { stepsOf, type StepSpec } from '../catalog/remediation.js';
 import { renderQuery } from '../catalog/query-template.js';
 import type { DockerPort } from '../docker/port.js';
 import { PermanentError, coerceError, isPermanent } from '../errors.js';
+import type { GlobalCap } from '../guards/global-cap.js';
 import type { Guards } from '../guards/index.js';
 import { hostKeys } from '../keys.js';
 import type { RemediationEvents, StepRef } from '../lifecycle/events.js';
@@ -31,7 +32,7 @@ export interface EngineDeps {
   /** The Docker engine of a host. */
   dockerFor(host: string): DockerPort;
   /** The worker's own connection (waits out a Redis outage). */
-  redis: Redis;
+  redis: RedisClient;
   log: Logger;
   events: RemediationEvents;
   guards: Guards;
@@ -39,6 +40,8 @@ export interface EngineDeps {
   optInLabel: string;
   dryRun: boolean;
   maxInFlight: number;
+  /** MAX_IN_FLIGHT_GLOBAL: actions at once across every host (undefined: no such cap). */
+  globalCap?: GlobalCap | undefined;
   /** Share of a Compose service's replicas that disruptive container actions may act on at once. */
   serviceShare?: number;
   /** How long a job waits before trying a busy slot (in-flight cap, service share) again. */
@@ -75,6 +78,20 @@ export function jobLogger(log: Logger, job: Job<RemediationJobData>): Logger {
 }
 
 const fireIdOf = (data: RemediationJobData) => episodeJobId(data.remediation.id, data.episode, 'fire');
+
+/** The result of a job the host-down watchdog escalated (src/queue/watchdog.ts). */
+export function hostDownResult(data: RemediationJobData, reason?: string): RemediationJobResult {
+  return jobResult({
+    spec: data.remediation,
+    phase: data.phase,
+    outcome: 'escalated',
+    records: [],
+    startedAt: data.receivedAt,
+    dryRun: false,
+    escalation: 'host_down',
+    reason: reason ?? `no worker served host ${data.host}: escalated without acting`,
+  });
+}
 
 export function createEngine(deps: EngineDeps) {
   const waitMs = deps.waitMs ?? 1_000;
@@ -132,22 +149,24 @@ export function createEngine(deps: EngineDeps) {
     } catch (raw) {
       const err = coerceError(raw);
       if (err instanceof DelayedError || err instanceof JobFailedError || !isPermanent(err)) throw err;
-      // A permanent error outside a step (a `when` that can never be evaluated): record it.
+      // A permanent error outside a step (a `when` that can never be evaluated, a host this
+      // worker has no engine for): record it.
+      const outcome = err instanceof PermanentError && err.kind === 'refused' ? 'refused' : 'failed';
       const result: RemediationJobResult = jobResult({
         spec: job.data.remediation,
         phase: job.data.phase,
-        outcome: 'failed',
+        outcome,
         records: [],
         startedAt: Date.now(),
         dryRun: false,
         escalation: undefined,
         reason: err.message,
       });
-      await deps.redis.set(hostKeys(deps.prefix, job.data.host).episode(job.id!), 'failed', 'KEEPTTL');
+      await deps.redis.set(hostKeys(deps.prefix, job.data.host).episode(job.id!), outcome, 'KEEPTTL');
       await deps.events.commit('job.finished', {
         jobId: job.id!,
         data: job.data,
-        outcome: 'failed',
+        outcome,
         result,
         reason: err.message,
         escalation: undefined,
@@ -165,6 +184,13 @@ export function createEngine(deps: EngineDeps) {
     const data = job.data;
     const jobId = job.id!;
     const hk = hostKeys(deps.prefix, data.host);
+    // Escalated while no worker served its host (the watchdog marks it only while no worker
+    // holds the job's lock, and this worker holds it now): it is recorded; act on nothing.
+    const escalatedBy = await deps.redis.get(hk.hostDown(jobId));
+    if (escalatedBy !== null) {
+      jobLogger(deps.log, job).warn({ escalatedBy }, 'job already escalated while its host had no worker: not run');
+      throw new JobFailedError('escalated while its host had no worker', hostDownResult(data));
+    }
     const docker = deps.dockerFor(data.host);
     const steps = stepsOf(data.remediation, data.phase);
     const store = createJobStateStore(deps.redis, hk.memo(jobId));
@@ -201,6 +227,10 @@ export function createEngine(deps: EngineDeps) {
       });
       // The episode record and history are written before the job is marked done (durable subscribers).
       await deps.redis.set(hk.episode(jobId), outcome, 'KEEPTTL');
+      // The queue UI (bull-board) lists a completed cooldown or dry run as a green success:
+      // the outcome is the job's progress and the last line of its log, for whoever looks there.
+      await job.updateProgress({ outcome, summary: result.summary }).catch(() => undefined);
+      await job.log(`${outcome}: ${result.summary}`).catch(() => undefined);
       await deps.events.commit('job.finished', {
         jobId,
         data,
@@ -223,6 +253,11 @@ export function createEngine(deps: EngineDeps) {
       await store.stepEnded(rec);
       deps.events.emit('step.finished', { jobId, data, step: ref(step), record: rec });
       log.info({ step: step.name, outcome: rec.outcome, summary: rec.summary }, 'step finished');
+      await job
+        .log(
+          `step ${step.index + 1}/${steps.length} ${step.name} (${step.action.type}): ${rec.outcome}: ${rec.summary}`,
+        )
+        .catch(() => undefined);
       const next = afterStep(steps, step.index, records);
       return next.go === 'end' ? finish(next.outcome, next.escalation, next.reason) : undefined;
     }
@@ -232,6 +267,15 @@ export function createEngine(deps: EngineDeps) {
       const f = data.remediation.delayMs > 0 ? await firing(data) : undefined;
       const resolved = f ? !f.firing : (await deps.redis.exists(hk.resolved(jobId))) === 1;
       if (resolved) return finish('cancelled', undefined, 'alert resolved before remediator acted');
+    }
+
+    // A rerun after the last recorded step already ended the runbook (the worker died, or a
+    // failover lost BullMQ's finish, between the step's record and the job's end): finish as
+    // that step decided, never go on to the next one.
+    const last = records.at(-1);
+    if (last && last.index === state.cursor - 1) {
+      const next = afterStep(steps, last.index, records);
+      if (next.go === 'end') return finish(next.outcome, next.escalation, next.reason);
     }
 
     const stepDeps = {

@@ -33,6 +33,8 @@ export interface ResolvedTargets {
 }
 
 export interface ResolveOptions {
+  /** The step's action type: a Swarm task's container takes only the ones in SWARM_TASK_ACTIONS. */
+  action?: string | undefined;
   optInLabel: string;
   maxContainers: number | undefined;
   /** The step's action is disruptive: count the Compose service's running replicas (share cap). */
@@ -44,6 +46,27 @@ export interface ResolveOptions {
 export const containerIdentity = (name: string): string => `container/${name}`;
 export const serviceIdentity = (project: string | undefined, name: string): string =>
   `service/${project ?? ''}/${name}`;
+
+/** Docker labels every container of a Swarm task carries. */
+export const SWARM_TASK_LABEL = 'com.docker.swarm.task.id';
+const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.name';
+/**
+ * What may act on a Swarm task's container itself: reading it (collect) and running a command
+ * in it (exec). Anything that stops, restarts, replaces or reconfigures it would fight the
+ * orchestrator, which reschedules the task its own way: act on the service (swarmService:).
+ */
+export const SWARM_TASK_ACTIONS: ReadonlySet<string> = new Set(['exec', 'collect']);
+
+function refuseSwarmTasks(found: ContainerSummary[], action: string | undefined): void {
+  if (action === undefined || SWARM_TASK_ACTIONS.has(action)) return;
+  const task = found.find((c) => c.labels[SWARM_TASK_LABEL] !== undefined);
+  if (!task) return;
+  const service = task.labels[SWARM_SERVICE_LABEL] ?? 'its service';
+  throw new RefusedError(
+    `container ${task.name} is a task of Swarm service ${service}: ${action} is refused on a Swarm task's ` +
+      `container (Swarm reschedules its tasks its own way); target the service instead (swarmService: ${service})`,
+  );
+}
 
 function optedIn(found: ContainerSummary[], label: string) {
   return {
@@ -62,6 +85,7 @@ async function resolveService(
     // A service-scope step naming a container acts on that container's Compose service.
     const [c] = await docker.listContainers({ name: rendered.container });
     if (!c) throw new TargetNotFoundError(`${rendered.description} not found on Docker host ${rendered.host}`);
+    refuseSwarmTasks([c], o.action);
     const name = c.labels[COMPOSE_SERVICE];
     if (!name) throw new RefusedError(`${rendered.description} is not part of a Compose service: nothing to scale`);
     const project = c.labels[COMPOSE_PROJECT];
@@ -164,6 +188,7 @@ export async function resolveTargets(
     throw new TargetNotFoundError(`${rendered.description} not found on Docker host ${rendered.host}`);
   }
   const { yes, no } = optedIn(found, o.optInLabel);
+  refuseSwarmTasks(yes, o.action);
   if (yes.length === 0 && !optional) {
     throw new RefusedError(
       `${rendered.description} does not carry the label ${o.optInLabel}=true; remediator only touches containers that opt in`,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { replicated, type RedisClient } from '../redis.js';
 import type { JobMemo } from '../actions/types.js';
 import type { StepRecord } from './types.js';
 
@@ -12,9 +12,29 @@ import type { StepRecord } from './types.js';
  *   att:<i>       failed attempts of step i so far
  *   at:<i>        when step i first started
  *   s<i>:<key>    step i's action memo
+ * What keeps an action from running twice (its memo, written before the Docker call, and the
+ * step's record) is also on a replica before the engine goes on when Redis is a Sentinel set
+ * (`replicated`: WAIT), so a failover cannot take it back while the action stays done.
  */
 
 export const MEMO_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * `write`, then on a Sentinel set WAIT until a replica has it. A WAIT refused means this
+ * connection met the old master as it was demoted, so the write may be on the wrong side of
+ * the failover: write again (the same fields: idempotent), at most three times.
+ */
+async function durably(redis: RedisClient, write: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await write();
+    try {
+      await replicated(redis);
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
 
 export interface JobState {
   cursor: number;
@@ -24,9 +44,10 @@ export interface JobState {
   stepStartedAt: Map<number, number>;
 }
 
-export function createJobStateStore(redis: Redis, key: string) {
-  const write = async (fields: Record<string, string>) => {
-    await redis.multi().hset(key, fields).expire(key, MEMO_TTL_SECONDS).exec();
+export function createJobStateStore(redis: RedisClient, key: string) {
+  const write = async (fields: Record<string, string>, durable = false) => {
+    const once = () => redis.multi().hset(key, fields).expire(key, MEMO_TTL_SECONDS).exec();
+    await (durable ? durably(redis, once) : once());
   };
   return {
     async load(): Promise<JobState> {
@@ -55,12 +76,13 @@ export function createJobStateStore(redis: Redis, key: string) {
     stepStarted: (i: number, at: number) => write({ [`at:${i}`]: String(at) }),
     attemptFailed: (i: number, attempts: number) => write({ [`att:${i}`]: String(attempts) }),
     /** A step ended: its record and the cursor past it, in one write. */
-    stepEnded: (rec: StepRecord) => write({ [`rec:${rec.index}`]: JSON.stringify(rec), cursor: String(rec.index + 1) }),
+    stepEnded: (rec: StepRecord) =>
+      write({ [`rec:${rec.index}`]: JSON.stringify(rec), cursor: String(rec.index + 1) }, true),
     /** The action memo of step i, kept across its attempts. */
     memo(i: number): JobMemo {
       return {
         get: async (field) => (await redis.hget(key, `s${i}:${field}`)) ?? undefined,
-        set: (field, value) => write({ [`s${i}:${field}`]: value }),
+        set: (field, value) => write({ [`s${i}:${field}`]: value }, true),
       };
     },
   };
@@ -69,17 +91,17 @@ export function createJobStateStore(redis: Redis, key: string) {
 export type JobStateStore = ReturnType<typeof createJobStateStore>;
 
 /** A memo in its own hash (the episode's, shared by fire and onResolved jobs). */
-export function hashMemo(redis: Redis, key: string, ttlSeconds: number): JobMemo {
+export function hashMemo(redis: RedisClient, key: string, ttlSeconds: number): JobMemo {
   return {
     get: async (field) => (await redis.hget(key, field)) ?? undefined,
     set: async (field, value) => {
-      await redis.multi().hset(key, field, value).expire(key, ttlSeconds).exec();
+      await durably(redis, () => redis.multi().hset(key, field, value).expire(key, ttlSeconds).exec());
     },
   };
 }
 
 /** A long-lived per-host store: one key per field (bounded by what actions write there). */
-export function keyMemo(redis: Redis, keyOf: (field: string) => string, ttlSeconds: number): JobMemo {
+export function keyMemo(redis: RedisClient, keyOf: (field: string) => string, ttlSeconds: number): JobMemo {
   return {
     get: async (field) => (await redis.get(keyOf(field))) ?? undefined,
     set: async (field, value) => {

@@ -1,5 +1,5 @@
+import type { RedisClient } from '../redis.js';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { actionIsDisruptive, describeAction, handlerOf } from '../actions/index.js';
 import { recordSeen } from '../actions/record-seen.js';
@@ -7,7 +7,15 @@ import { namesOf } from '../actions/types.js';
 import { episodeJobId } from '../alertmanager/episode.js';
 import type { StepSpec } from '../catalog/remediation.js';
 import type { DockerPort } from '../docker/port.js';
-import { ExecStillRunningError, PermanentError, VerificationError, coerceError, isPermanent } from '../errors.js';
+import {
+  ExecStillRunningError,
+  PermanentError,
+  RefusedError,
+  VerificationError,
+  coerceError,
+  isPermanent,
+} from '../errors.js';
+import type { GlobalCap } from '../guards/global-cap.js';
 import type { Guards, Lease } from '../guards/index.js';
 import { hostKeys } from '../keys.js';
 import type { RemediationEvents, StepRef } from '../lifecycle/events.js';
@@ -30,7 +38,7 @@ import type { StepRecord } from './types.js';
  */
 
 export interface StepDeps {
-  redis: Redis;
+  redis: RedisClient;
   log: Logger;
   events: RemediationEvents;
   guards: Guards;
@@ -44,6 +52,8 @@ export interface StepDeps {
   wake(host: string, jobIds: string[]): Promise<void>;
   /** Hand the job back to wait (throws DelayedError); woken early for a lock by its releaser. */
   waitFor(delayMs: number, lockKey?: string): Promise<never>;
+  /** MAX_IN_FLIGHT_GLOBAL: a slot across every host, taken after the host's guards. */
+  globalCap?: GlobalCap | undefined;
 }
 
 export interface StepRun {
@@ -86,10 +96,16 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
   let lease: Lease | undefined;
   let keepLocks = false;
   let didAct = false;
+  let globalSlot = false;
   try {
     // render + resolve
     const rendered = renderTarget(step.target, handler.scope, data.alert, data.host);
+    if (rendered.host !== data.host) {
+      // The job's queue, guards and engine are its host's: a step may not reach another one.
+      throw new RefusedError(`step ${step.name} names host ${rendered.host}, but the job acts on host ${data.host}`);
+    }
     resolved = await resolveTargets(rendered, handler.scope, docker, {
+      action: step.action.type,
       optInLabel: deps.optInLabel,
       maxContainers: step.target?.maxContainers,
       disruptive: actionIsDisruptive(step.action.type, step.action),
@@ -115,7 +131,7 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
     let view;
     if (isDry) view = await deps.guards.peek(request);
     else ({ lease, view } = await deps.guards.acquire(request));
-    const decision = decide({
+    let decision = decide({
       remediation: data.remediation,
       step,
       jobId,
@@ -125,6 +141,19 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
       guards: view,
       dryRun: s.dryRun,
     });
+    if (decision.kind === 'act' && deps.globalCap) {
+      // The host's guards are held; the fleet-wide cap is its own key (its own Cluster slot).
+      const slot = await deps.globalCap.take(jobId);
+      if (slot.taken) globalSlot = true;
+      else {
+        decision = {
+          kind: 'wait',
+          on: 'in_flight',
+          detail: `${slot.used} actions already in flight across all hosts (MAX_IN_FLIGHT_GLOBAL ${slot.max}): it waits for a slot`,
+          retryInMs: undefined,
+        };
+      }
+    }
     switch (decision.kind) {
       case 'resolved':
         return {
@@ -226,14 +255,16 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
   } catch (raw) {
     const err = coerceError(raw);
     if (err.name === 'DelayedError') throw err;
-    if (err instanceof HandedBackError || s.shutdown.aborted) {
+    // A command that could not be stopped keeps its targets locked and escalates, even at
+    // shutdown: a retry or a rerun (the same job: it passes its own lock) would run beside it.
+    if (err instanceof ExecStillRunningError) keepLocks = true;
+    else if (err instanceof HandedBackError || s.shutdown.aborted) {
       // Shutdown deadline: give the job back at once. An action that may still be running in
       // Docker keeps its targets locked for the rerun (the same job, so it takes them again).
       keepLocks = didAct && !handler.abortable;
       log.warn({ reason: String(s.shutdown.reason ?? err.message) }, 'job handed back to the queue');
       return await deps.waitFor(0);
     }
-    if (err instanceof ExecStillRunningError) keepLocks = true;
     if (!isPermanent(err) && s.attempts + 1 < step.retry.attempts) {
       await s.store.attemptFailed(step.index, s.attempts + 1);
       const delay = backoffDelay(s.attempts + 1, step.retry);
@@ -264,6 +295,7 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
       }),
     };
   } finally {
+    if (globalSlot) await deps.globalCap!.give(jobId).catch(() => undefined);
     if (lease) {
       const woken = await lease.release({ acted: didAct, keepLocks });
       if (woken.length > 0) await deps.wake(data.host, woken).catch(() => undefined);

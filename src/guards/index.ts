@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { RemediationSpec } from '../catalog/remediation.js';
 import { globalKeys, hostKeys } from '../keys.js';
-import { scriptWithKeys } from '../redis.js';
+import { scriptWithKeys, type RedisClient } from '../redis.js';
 import { ACQUIRE, RELEASE } from './scripts.js';
 
 /**
@@ -16,7 +15,7 @@ import { ACQUIRE, RELEASE } from './scripts.js';
  */
 
 export interface GuardsDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** How long a target lock or a slot lasts if its worker dies without releasing it. */
   lockTtlMs: number;

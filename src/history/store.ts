@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from './filter.js';
 import type { HistoryFilter, HistoryPage, HistoryRecord } from './types.js';
 import { historyKeys } from '../keys.js';
-import { scriptCommand } from '../redis.js';
+import { scriptCommand, scriptWithKeys, type RedisClient } from '../redis.js';
 import { MARK, STORY_FIELDS, withStory } from './story.js';
 
 /**
@@ -17,9 +16,11 @@ import { MARK, STORY_FIELDS, withStory } from './story.js';
  */
 
 /**
- * KEYS[1] record, KEYS[2] timeline; ARGV[1] jobId, [2] score, [3] json, [4] mode ('initial':
- * only if absent, so a late `queued` never overwrites an outcome), [5] cutoff ms, [6] ttl s,
- * [7] max records, [8] record key prefix, [9..] index keys. Returns 1 written, 0 kept.
+ * KEYS[1] record, KEYS[2] timeline, KEYS[3..] index keys (all in `{history}`: one Cluster
+ * slot); ARGV[1] jobId, [2] score, [3] json, [4] mode ('initial': only if absent, so a late
+ * `queued` never overwrites an outcome), [5] cutoff ms, [6] ttl s, [7] max records, [8] record
+ * key prefix. Records dropped for age or count are reached through the prefix: their keys are
+ * in the same slot. Returns 1 written, 0 kept.
  */
 const WRITE = `
 local rec, timeline, id = KEYS[1], KEYS[2], ARGV[1]
@@ -31,11 +32,11 @@ local function unindex(key, member)
 end
 unindex(rec, id)
 local idx = {}
-for i = 9, #ARGV do
-  redis.call('ZADD', ARGV[i], ARGV[2], id)
-  redis.call('ZREMRANGEBYSCORE', ARGV[i], '-inf', '(' .. ARGV[5])
-  redis.call('EXPIRE', ARGV[i], ttl)
-  idx[#idx + 1] = ARGV[i]
+for i = 3, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[2], id)
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[5])
+  redis.call('EXPIRE', KEYS[i], ttl)
+  idx[#idx + 1] = KEYS[i]
 end
 redis.call('HSET', rec, 'json', ARGV[3], 'idx', table.concat(idx, '\\n'))
 redis.call('EXPIRE', rec, ttl)
@@ -55,7 +56,7 @@ end
 return 1`;
 
 export interface HistoryStoreDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   retentionSeconds: number;
   /** Hard cap on records kept, whatever the retention (default 100,000). */
@@ -93,18 +94,22 @@ export function createHistoryStore(deps: HistoryStoreDeps) {
     /** Write a record: 'initial' only if none exists yet (a queued row), 'final' always. */
     async record(r: HistoryRecord, mode: 'initial' | 'final'): Promise<boolean> {
       const cutoff = now() - deps.retentionSeconds * 1000;
-      const reply = await scriptCommand(redis, 'remediatorHistoryWrite', WRITE, 2)(
-        k.rec(r.jobId),
-        k.time,
-        r.jobId,
-        String(r.receivedAt),
-        JSON.stringify(r),
-        mode,
-        String(cutoff),
-        String(deps.retentionSeconds),
-        String(deps.maxRecords ?? 100_000),
-        k.recPrefix,
-        ...indexKeys(r),
+      const reply = await scriptWithKeys(
+        redis,
+        'remediatorHistoryWriteKeys',
+        WRITE,
+      )(
+        [k.rec(r.jobId), k.time, ...indexKeys(r)],
+        [
+          r.jobId,
+          String(r.receivedAt),
+          JSON.stringify(r),
+          mode,
+          String(cutoff),
+          String(deps.retentionSeconds),
+          String(deps.maxRecords ?? 100_000),
+          k.recPrefix,
+        ],
       );
       return Number(reply) === 1;
     },

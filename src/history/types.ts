@@ -1,20 +1,8 @@
 import type { StepRecord } from '../engine/types.js';
-import type { Outcome } from '../queue/contract.js';
+import { OUTCOMES, type Outcome } from '../lifecycle/outcome.js';
 
 /** Outcomes a history record can have: a job's final outcome, or `queued` until it ends. */
-export const HISTORY_OUTCOMES = [
-  'queued',
-  'succeeded',
-  'skipped',
-  'dry_run',
-  'failed',
-  'refused',
-  'escalated',
-  'cooldown',
-  'circuit_open',
-  'cancelled',
-  'resolved',
-] as const satisfies readonly (Outcome | 'queued')[];
+export const HISTORY_OUTCOMES = ['queued', ...OUTCOMES] as const satisfies readonly (Outcome | 'queued')[];
 
 export type HistoryOutcome = (typeof HISTORY_OUTCOMES)[number];
 

@@ -18,7 +18,12 @@ export interface AppDeps {
   metrics: Metrics;
   producer: Producer;
   catalog: () => Catalog;
-  readiness: { redis: () => Promise<unknown>; docker?: (() => Promise<unknown>) | undefined };
+  readiness: {
+    redis: () => Promise<unknown>;
+    docker?: (() => Promise<unknown>) | undefined;
+    /** Per Docker host: worker up or down, jobs waiting (shown by /readyz, not a readiness check). */
+    hosts?: (() => Promise<Record<string, unknown>>) | undefined;
+  };
   refreshQueueMetrics?: () => Promise<void>;
   /** Set when the process is stopping: the webhook answers 503 so Alertmanager retries elsewhere. */
   lifecycle: { draining: boolean };

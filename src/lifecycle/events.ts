@@ -81,6 +81,18 @@ export interface RemediationEventMap {
 
 export type RemediationEventName = keyof RemediationEventMap;
 
+/**
+ * One transition as it leaves the process (notification sinks, their queues): the bus event
+ * itself, tagged with its name and when it happened. One type per transition; every sink
+ * renders its own message from this, nothing reshapes it on the way.
+ */
+export type LifecycleEvent = {
+  [K in RemediationEventName]: { type: K; at: number } & RemediationEventMap[K];
+}[RemediationEventName];
+
+/** The lifecycle event of one transition. */
+export type LifecycleEventOf<K extends RemediationEventName> = Extract<LifecycleEvent, { type: K }>;
+
 type Listener<K extends RemediationEventName> = (event: RemediationEventMap[K]) => void | Promise<void>;
 
 export interface RemediationEvents {

@@ -1,58 +1,41 @@
 import { episodeJobId } from '../alertmanager/episode.js';
-import type { StepRecord } from '../engine/types.js';
-import type { StepRef } from '../lifecycle/events.js';
-import type { Outcome, RemediationJobData, RemediationJobResult } from '../queue/contract.js';
+import type { LifecycleEvent } from '../lifecycle/events.js';
+import type { RemediationJobData } from '../queue/contract.js';
 
 /**
- * The typed contract of the notification queue: one job per state change of one Slack thread
- * (one alert episode), numbered per thread so the consumer can deliver them in order.
+ * The typed contract of the delivery queues: one BullMQ queue per sink
+ * (`notifyKeys(prefix).queue(sink)`), one job per change, numbered per (sink, episode) so the
+ * consumer delivers each episode's changes in order. The job carries the lifecycle event as the
+ * bus emitted it; each sink renders its own message from it.
  */
-export const NOTIFY_QUEUE = 'notifications';
-
-/** What happened, as the consumer needs it: the event names of src/events.ts, flattened. */
-export type NotifyEvent =
-  | { kind: 'queued' }
-  | { kind: 'running'; attempt: number; attempts: number; step?: StepRef | undefined }
-  | { kind: 'acting'; action: string; targets: string[]; step?: StepRef | undefined }
-  | { kind: 'step'; step: StepRef; record: StepRecord }
-  | { kind: 'waiting'; on: string; detail: string }
-  | { kind: 'retrying'; attempt: number; attempts: number; reason: string; step?: StepRef | undefined }
-  | {
-      kind: 'finished';
-      outcome: Outcome;
-      result: RemediationJobResult | undefined;
-      reason: string | undefined;
-      escalation: string | undefined;
-      attempts: number;
-    }
-  | { kind: 'cancelled'; reason: string }
-  | { kind: 'resolved' };
-
-export interface NotificationJobData {
-  /** The thread: remediation + fingerprint + startsAt (the fire job's id). */
-  thread: string;
-  /** Position of this change within its thread, from 1. */
+export interface DeliveryJobData {
+  sink: string;
+  /** The episode: remediation + fingerprint + startsAt (the fire job's id). */
+  episode: string;
+  /** Position of this change in the sink's chain for the episode, from 1. */
   seq: number;
-  /** The remediation job this change is about (fire or resolve phase). */
-  jobId: string;
-  /** When the event happened (epoch ms). */
-  at: number;
-  event: NotifyEvent;
-  data: RemediationJobData;
+  event: LifecycleEvent;
 }
 
-/** The thread of an episode: every job of it (fire and onResolved) posts into the same one. */
+/** What one delivery did, as the job's return value. */
+export interface DeliveryResult {
+  /** Requests sent. */
+  sent: number;
+  note?: string;
+}
+
+/** The episode of a job: every job of it (fire and onResolved) goes to the same thread. */
 export function threadOf(data: Pick<RemediationJobData, 'remediation' | 'episode'>): string {
   return episodeJobId(data.remediation.id, data.episode, 'fire');
 }
 
-/** BullMQ job id of one change: unique per (thread, seq), so a lost one can be looked up. */
-export const notificationJobId = (thread: string, seq: number): string => `${thread}.n${seq}`;
+/** BullMQ job id of one change in its sink's queue: unique per (episode, seq), so a lost one can be looked up. */
+export const notificationJobId = (episode: string, seq: number): string => `${episode}.n${seq}`;
 
-/** Redis keys under the queue prefix, in one place. */
-export const notifyKeys = {
-  /** Counter handing out seq numbers of a thread. */
-  seq: (prefix: string, thread: string) => `${prefix}:slack:seq:${thread}`,
-  /** Hash: ts and channel of the parent message, last seq delivered, the thread's view. */
-  thread: (prefix: string, thread: string) => `${prefix}:slack:thread:${thread}`,
-};
+/** Retries of one change: 5xx and network errors back off up to 5 min, about an hour in all. */
+export const DELIVERY = { attempts: 20, firstBackoffMs: 1_000, maxBackoffMs: 300_000 } as const;
+
+export function deliveryBackoff(attemptsMade: number): number {
+  const base = Math.min(DELIVERY.maxBackoffMs, DELIVERY.firstBackoffMs * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(base * (0.9 + Math.random() * 0.2));
+}

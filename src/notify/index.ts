@@ -1,105 +1,173 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { coerceError } from '../errors.js';
+import { notifyKeys } from '../keys.js';
 import type { RemediationEvents } from '../lifecycle/events.js';
-import { workerConnection } from '../redis.js';
-import { NOTIFY_QUEUE, type NotificationJobData } from './contract.js';
-import { createDelivery, deliveryBackoff, type DeliveryResult } from './delivery.js';
-import { createNotifier } from './notifier.js';
-import { webApiTransport, webhookTransport, type SlackTransport } from './transport.js';
+import { scrubber, secretsOf } from '../observability/logger.js';
+import { workerConnection, type RedisClient } from '../redis.js';
 import { settledWithin } from '../time.js';
+import { deliveryBackoff, type DeliveryJobData, type DeliveryResult } from './contract.js';
+import { createDelivery } from './delivery.js';
+import { createNotifier } from './notifier.js';
+import { wants } from './policy.js';
+import type { PreviewTarget, Sink, SinkDefinition, SinkDeps } from './sink.js';
+import { SINKS, settingsOf } from './sinks/index.js';
 
 /**
- * Slack notifications, wired: the notifier (every process) turns job events into jobs on the
- * "notifications" queue; the consumer (processes with the worker role) delivers them. With
- * neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL set, this is off and nothing is queued.
+ * Notifications, wired: the notifier (every process) turns lifecycle events into changes on
+ * each configured sink's queue; the consumers (processes with the worker role) deliver them,
+ * one BullMQ worker per sink, so a sink that is slow, down or rate limited holds up only its
+ * own queue. With no sink configured this is off and nothing is queued.
  */
 export interface NotificationsDeps {
-  config: Pick<Config, 'slack' | 'redisUrl' | 'queuePrefix' | 'episodeTtlSeconds'> &
-    Partial<Pick<Config, 'alertmanagerLinks'>>;
+  config: Config;
   log: Logger;
   events: RemediationEvents;
-  /** Run the consumer here (the worker role). */
+  /** Run the consumers here (the worker role). */
   consume: boolean;
-  /** Replace the transport (unit tests). */
-  transport?: SlackTransport;
 }
 
 export interface Notifications {
-  mode: SlackTransport['mode'];
-  queue: Queue<NotificationJobData>;
+  /** The sinks on, by name, with how each sends. */
+  sinks: Record<string, { mode: string }>;
+  /** Every sink's delivery queue (the queue UI shows them). */
+  queues: Queue<DeliveryJobData>[];
+  queueOf(sink: string): Queue<DeliveryJobData> | undefined;
   start(): void;
   stop(deadlineMs: number): Promise<void>;
 }
 
-/** Web API when a bot token is set (threads, edits), else the incoming webhook, else none. */
-export function pickTransport(slack: Config['slack'], log: Logger): SlackTransport | undefined {
-  if (slack.botToken) return webApiTransport({ token: slack.botToken, apiUrl: slack.apiUrl, log });
-  if (slack.webhookUrl) return webhookTransport({ url: slack.webhookUrl });
-  return undefined;
+interface Active {
+  def: SinkDefinition<unknown>;
+  sink: Sink;
+  queue: Queue<DeliveryJobData>;
 }
 
-export function createNotifications(deps: NotificationsDeps): Notifications | undefined {
+const DEFINITIONS = Object.values(SINKS) as readonly SinkDefinition<unknown>[];
+
+const targetOf = (t: { def: SinkDefinition<unknown>; sink: Sink }): PreviewTarget => ({
+  sink: t.sink,
+  wants: (e) => wants(t.def, e),
+});
+
+/** With no sink configured, the preview shows the sinks that can be previewed unconfigured (Slack). */
+async function unconfiguredTargets(config: Config, log: Logger): Promise<PreviewTarget[]> {
+  return Promise.all(
+    DEFINITIONS.filter((d) => d.previewSettings).map(async (def) => ({
+      def,
+      sink: await def.create(def.previewSettings!(config), { config, log }),
+    })),
+  ).then((list) => list.map(targetOf));
+}
+
+/**
+ * What the preview writes for (simulate --notify too): every configured sink but the preview,
+ * or, with none, the sinks that can be previewed unconfigured. Nothing here sends.
+ */
+export async function previewTargets(config: Config, log: Logger): Promise<PreviewTarget[]> {
+  const configured = await Promise.all(
+    DEFINITIONS.filter((d) => d.name !== 'preview').flatMap((def) => {
+      const settings = settingsOf(def, config);
+      return settings === undefined ? [] : [def.create(settings, { config, log }).then((sink) => ({ def, sink }))];
+    }),
+  );
+  return configured.length > 0 ? configured.map(targetOf) : unconfiguredTargets(config, log);
+}
+
+export async function createNotifications(deps: NotificationsDeps): Promise<Notifications | undefined> {
   const { config } = deps;
-  const log = deps.log.child({ component: 'slack' });
-  const transport = deps.transport ?? pickTransport(config.slack, log);
-  if (!transport) {
-    log.info('slack notifications off (neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL set)');
+  const log = deps.log.child({ component: 'notify' });
+  const on = DEFINITIONS.flatMap((def) => {
+    const settings = settingsOf(def, config);
+    return settings === undefined ? [] : [{ def, settings }];
+  });
+  if (on.length === 0) {
+    log.info(
+      `notifications off: no sink configured (${DEFINITIONS.flatMap((d) => Object.keys(d.variables)).join(', ')}, SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL)`,
+    );
     return undefined;
   }
-  // Waits out a Redis blip instead of dropping the change; Slack is never on this path.
-  const redis: Redis = workerConnection(config.redisUrl);
+  const sinkDeps: SinkDeps = { config, log, scrub: scrubber(secretsOf(config)) };
+  const built = await Promise.all(
+    on
+      .filter((o) => o.def.name !== 'preview')
+      .map(async (o) => ({ def: o.def, sink: await o.def.create(o.settings, sinkDeps) })),
+  );
+  const previewOn = on.find((o) => o.def.name === 'preview');
+  if (previewOn) {
+    // The preview writes what every other sink sends; with none, what Slack would.
+    const targets = built.length > 0 ? built.map(targetOf) : await unconfiguredTargets(config, log);
+    const sink = await previewOn.def.create(previewOn.settings, { ...sinkDeps, targets });
+    built.push({ def: previewOn.def, sink });
+  }
+
+  const keys = notifyKeys(config.queuePrefix);
+  // Waits out a Redis blip instead of dropping the change; no sink is ever on this path.
+  const redis: RedisClient = workerConnection(config.redisUrl);
   redis.on('error', (err) => log.debug({ err: err.message }, 'notification Redis connection error'));
-  const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, { connection: redis, prefix: config.queuePrefix });
-  queue.on('error', (err) => log.debug({ err: err.message }, 'notification queue error'));
+  const active: Active[] = built.map(({ def, sink }) => {
+    const queue = new Queue<DeliveryJobData>(keys.queue(def.name), { connection: redis, prefix: keys.queuePrefix });
+    queue.on('error', (err) => log.debug({ sink: def.name, err: err.message }, 'notification queue error'));
+    return { def, sink, queue };
+  });
   const notifier = createNotifier({
     events: deps.events,
     redis,
-    queue,
-    prefix: config.queuePrefix,
+    keys,
+    sinks: active.map((a) => ({ filter: a.def, queue: a.queue })),
     ttlSeconds: config.episodeTtlSeconds,
     log,
   });
-  let worker: Worker<NotificationJobData, DeliveryResult> | undefined;
-  let workerRedis: Redis | undefined;
-  log.info(
-    { mode: transport.mode, defaultChannel: config.slack.defaultChannel, consume: deps.consume },
-    'slack notifications on',
-  );
+  const workers: Worker<DeliveryJobData, DeliveryResult>[] = [];
+  let workerRedis: RedisClient | undefined;
+  for (const a of active)
+    log.info({ sink: a.def.name, mode: a.sink.mode, consume: deps.consume }, `${a.def.name} notifications on`);
 
   return {
-    mode: transport.mode,
-    queue,
+    sinks: Object.fromEntries(active.map((a) => [a.def.name, { mode: a.sink.mode }])),
+    queues: active.map((a) => a.queue),
+    queueOf: (sink) => active.find((a) => a.def.name === sink)?.queue,
     start() {
-      if (!deps.consume || worker) return;
+      if (!deps.consume || workers.length > 0) return;
       workerRedis = workerConnection(config.redisUrl);
       workerRedis.on('error', (err) => log.debug({ err: err.message }, 'notification worker Redis connection error'));
-      const processor = createDelivery({
-        redis,
-        queue,
-        transport,
-        prefix: config.queuePrefix,
-        defaultChannel: config.slack.defaultChannel,
-        ttlSeconds: config.episodeTtlSeconds,
-        log,
-        alertmanagerLinks: config.alertmanagerLinks,
-      });
-      worker = new Worker<NotificationJobData, DeliveryResult>(NOTIFY_QUEUE, processor, {
-        connection: workerRedis,
-        prefix: config.queuePrefix,
-        concurrency: 4,
-        // Also what makes queue.rateLimit() (Slack's Retry-After) hold for every worker.
-        limiter: { max: 50, duration: 1_000 },
-        settings: { backoffStrategy: (attemptsMade: number) => deliveryBackoff(attemptsMade) },
-      });
-      worker.on('error', (err) => log.warn({ err: coerceError(err).message }, 'notification worker error'));
+      for (const a of active) {
+        const processor = createDelivery({
+          redis,
+          queue: a.queue,
+          sink: a.sink,
+          filter: a.def,
+          keys,
+          ttlSeconds: config.episodeTtlSeconds,
+          log,
+        });
+        // One worker per sink: its concurrency and its rate limit are its own. The limiter is
+        // also what makes queue.rateLimit() (a 429's Retry-After) hold for every worker.
+        const worker = new Worker<DeliveryJobData, DeliveryResult>(a.queue.name, processor, {
+          connection: workerRedis,
+          prefix: keys.queuePrefix,
+          concurrency: a.def.delivery?.concurrency ?? 2,
+          limiter: a.def.delivery?.limiter ?? { max: 20, duration: 1_000 },
+          settings: { backoffStrategy: (attemptsMade: number) => deliveryBackoff(attemptsMade) },
+        });
+        worker.on('error', (err) =>
+          log.warn({ sink: a.def.name, err: coerceError(err).message }, 'notification worker error'),
+        );
+        workers.push(worker);
+      }
     },
     async stop(deadlineMs) {
       await notifier.flush(2_000);
-      if (worker && !(await settledWithin(worker.close(), deadlineMs))) await settledWithin(worker.close(true), 2_000);
-      await settledWithin(queue.close(), 2_000);
+      await Promise.all(
+        workers.map(async (w) => {
+          if (!(await settledWithin(w.close(), deadlineMs))) await settledWithin(w.close(true), 2_000);
+        }),
+      );
+      for (const a of active) {
+        await settledWithin(a.queue.close(), 2_000);
+        await a.sink.close?.();
+      }
       redis.disconnect();
       workerRedis?.disconnect();
     },

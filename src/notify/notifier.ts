@@ -1,24 +1,26 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Logger } from 'pino';
 import { coerceError } from '../errors.js';
-import type { RemediationEvents } from '../lifecycle/events.js';
-import type { RemediationJobData } from '../queue/contract.js';
-import { DELIVERY } from './delivery.js';
-import { notificationJobId, notifyKeys, threadOf, type NotificationJobData, type NotifyEvent } from './contract.js';
+import type { LifecycleEvent, RemediationEvents } from '../lifecycle/events.js';
+import { TRANSITIONS } from '../lifecycle/outcome.js';
+import type { NotifyKeys } from '../keys.js';
+import { notificationJobId, threadOf, DELIVERY, type DeliveryJobData } from './contract.js';
+import { wants, type SinkFilter } from './policy.js';
 import { settledWithin } from '../time.js';
 
 /**
- * The producer side: each job event becomes one numbered job on the notification queue. It
- * runs in every process (the webhook emits queued/cancelled/resolved, the worker the rest),
- * never awaits Slack, and never throws into the event bus: a notification that cannot be
- * queued is logged and lost, the remediation goes on regardless.
+ * The producer side: each lifecycle event becomes, for every sink that wants it (the
+ * remediation's `notify:` policy over the sink's defaults), one numbered job on that sink's
+ * queue. It runs in every process (the webhook emits queued/cancelled/resolved, the worker the
+ * rest), never awaits a sink, and never throws into the event bus: a change that cannot be
+ * queued is logged, and the remediation goes on regardless.
  */
 export interface NotifierDeps {
   events: RemediationEvents;
-  redis: Redis;
-  queue: Queue<NotificationJobData>;
-  prefix: string;
+  redis: RedisClient;
+  keys: NotifyKeys;
+  sinks: { filter: SinkFilter; queue: Queue<DeliveryJobData> }[];
   ttlSeconds: number;
   log: Logger;
 }
@@ -26,72 +28,47 @@ export interface NotifierDeps {
 export function createNotifier(deps: NotifierDeps) {
   const pending = new Set<Promise<void>>();
 
-  async function add(jobId: string, data: RemediationJobData, event: NotifyEvent): Promise<void> {
-    const thread = threadOf(data);
-    const seqKey = notifyKeys.seq(deps.prefix, thread);
+  async function add(sink: string, queue: Queue<DeliveryJobData>, event: LifecycleEvent): Promise<void> {
+    const episode = threadOf(event.data);
+    const seqKey = deps.keys.seq(sink, episode);
     // INCRs of one process reach Redis in emit order (one connection), so seq follows the events.
     const replies = await deps.redis.multi().incr(seqKey).expire(seqKey, deps.ttlSeconds).exec();
     const [err, seq] = replies?.[0] ?? [new Error('no reply from Redis'), undefined];
     if (err) throw err;
-    await deps.queue.add(
-      event.kind,
-      { thread, seq: Number(seq), jobId, at: Date.now(), event, data },
+    await queue.add(
+      event.type,
+      { sink, episode, seq: Number(seq), event },
       {
-        jobId: notificationJobId(thread, Number(seq)),
+        jobId: notificationJobId(episode, Number(seq)),
         attempts: DELIVERY.attempts,
-        backoff: { type: 'slack' },
+        backoff: { type: 'notify' },
         removeOnComplete: { age: 24 * 3600, count: 1000 },
         removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
       },
     );
   }
 
-  function enqueue(jobId: string, data: RemediationJobData, event: NotifyEvent): void {
-    const p = add(jobId, data, event)
-      .catch((err) =>
-        deps.log.warn({ jobId, kind: event.kind, err: coerceError(err).message }, 'slack notification not queued'),
-      )
-      .finally(() => pending.delete(p));
-    pending.add(p);
+  function route(event: LifecycleEvent): void {
+    for (const { filter, queue } of deps.sinks) {
+      if (!wants(filter, event)) continue;
+      const p = add(filter.name, queue, event)
+        .catch((err) =>
+          deps.log.warn(
+            { sink: filter.name, jobId: event.jobId, transition: event.type, err: coerceError(err).message },
+            'notification not queued',
+          ),
+        )
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    }
   }
 
-  deps.events.on('job.queued', (e) => enqueue(e.jobId, e.data, { kind: 'queued' }));
-  deps.events.on('job.running', (e) =>
-    enqueue(e.jobId, e.data, { kind: 'running', attempt: e.attempt, attempts: e.attempts, step: e.step }),
-  );
-  deps.events.on('job.acting', (e) =>
-    enqueue(e.jobId, e.data, { kind: 'acting', action: e.action, targets: e.targets, step: e.step }),
-  );
-  // A runbook's steps each get a reply; a one-step remediation's result is in the final reply.
-  deps.events.on('step.finished', (e) => {
-    if (e.step.count > 1) enqueue(e.jobId, e.data, { kind: 'step', step: e.step, record: e.record });
-  });
-  deps.events.on('job.waiting', (e) => enqueue(e.jobId, e.data, { kind: 'waiting', on: e.on, detail: e.detail }));
-  deps.events.on('job.retrying', (e) =>
-    enqueue(e.jobId, e.data, {
-      kind: 'retrying',
-      attempt: e.attempt,
-      attempts: e.attempts,
-      reason: e.reason,
-      step: e.step,
-    }),
-  );
-  deps.events.on('job.finished', (e) =>
-    enqueue(e.jobId, e.data, {
-      kind: 'finished',
-      outcome: e.outcome,
-      result: e.result,
-      reason: e.reason,
-      escalation: e.escalation,
-      attempts: e.attempts,
-    }),
-  );
-  deps.events.on('job.cancelled', (e) => enqueue(e.jobId, e.data, { kind: 'cancelled', reason: e.reason }));
-  deps.events.on('alert.resolved', (e) => enqueue(e.jobId, e.data, { kind: 'resolved' }));
-  // job.duplicate: the episode already has its thread; a re-send adds nothing to read.
+  for (const type of TRANSITIONS) {
+    deps.events.on(type, (e) => route({ ...e, type, at: Date.now() } as LifecycleEvent));
+  }
 
   return {
-    /** Wait (bounded) for notifications still being queued, e.g. before shutting down. */
+    /** Wait (bounded) for changes still being queued, e.g. before shutting down. */
     async flush(timeoutMs: number): Promise<void> {
       await settledWithin(Promise.allSettled([...pending]), timeoutMs);
     },

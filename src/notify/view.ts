@@ -1,9 +1,11 @@
+import type { LifecycleEvent } from '../lifecycle/events.js';
 import type { Outcome } from '../queue/contract.js';
-import type { NotificationJobData } from './contract.js';
+import { escalates, escalationCode } from './policy.js';
 
 /**
- * What a thread's parent message shows, folded from the episode's events in order. Pure: the
- * consumer loads it from Redis, applies one event, renders, and stores it back.
+ * Where an episode stands, folded from its lifecycle events in order: what Slack's parent
+ * message shows, and what tells Teams and Mattermost that the state changed. Pure: a sink keeps
+ * it in its state of the episode, applies one event, renders, and keeps it again.
  */
 export type ThreadState = 'queued' | 'running' | 'acting' | 'retrying' | 'waiting' | Outcome;
 
@@ -53,19 +55,19 @@ export function initialView(): ThreadView {
   };
 }
 
-import { needsHuman } from '../lifecycle/outcome.js';
-
-export { needsHuman };
-
 /** Why a human is needed, in words the on-call reads at 3 a.m. */
 export function escalationReason(code: string | undefined, outcome: Outcome): string {
   switch (code ?? (outcome === 'circuit_open' ? 'circuit_open' : 'retries_exhausted')) {
+    case 'escalate_on':
+      return `the job ended ${outcome.replace('_', ' ')}, an outcome this remediation escalates (notify.escalateOn)`;
     case 'verification_failed':
       return 'the target did not come back healthy after the action, on every attempt';
     case 'circuit_open':
       return 'the circuit breaker is open: this remediation ran too often in its window, so remediator stopped acting';
     case 'retries_exhausted':
       return 'every attempt failed; remediator gave up';
+    case 'exec_still_running':
+      return 'a command it ran could not be stopped after its timeout: it may still run, and its target stays locked until the lock expires';
     default:
       return `escalated (${code})`;
   }
@@ -75,68 +77,65 @@ export function escalationReason(code: string | undefined, outcome: Outcome): st
  * Fold one event into the view. `changed` says whether the parent message should be edited
  * (a stale or repeated event leaves it as it is).
  */
-export function applyEvent(
-  prev: ThreadView,
-  n: Pick<NotificationJobData, 'event' | 'data'>,
-): { view: ThreadView; changed: boolean } {
+export function applyEvent(prev: ThreadView, e: LifecycleEvent): { view: ThreadView; changed: boolean } {
   const v: ThreadView = { ...initialView(), ...prev, targets: [...prev.targets], steps: [...(prev.steps ?? [])] };
-  const e = n.event;
-  if (n.data.phase === 'resolve') {
+  if (e.type === 'job.duplicate') return { view: prev, changed: false };
+  if (e.data.phase === 'resolve') {
     // The onResolved action lives in the same thread but does not overwrite the fire job's state.
-    if (e.kind === 'running' || e.kind === 'acting' || e.kind === 'waiting')
+    if (e.type === 'job.running' || e.type === 'job.acting' || e.type === 'job.waiting')
       v.afterResolve = { state: 'running', summary: undefined };
-    else if (e.kind === 'retrying') v.afterResolve = { state: 'retrying', summary: e.reason };
-    else if (e.kind === 'finished') v.afterResolve = { state: e.outcome, summary: e.result?.summary ?? e.reason };
-    else if (e.kind === 'cancelled') v.afterResolve = { state: 'cancelled', summary: e.reason };
+    else if (e.type === 'job.retrying') v.afterResolve = { state: 'retrying', summary: e.reason };
+    else if (e.type === 'job.finished') v.afterResolve = { state: e.outcome, summary: e.result?.summary ?? e.reason };
+    else if (e.type === 'job.cancelled') v.afterResolve = { state: 'cancelled', summary: e.reason };
     else return { view: prev, changed: false };
     return { view: v, changed: JSON.stringify(v.afterResolve) !== JSON.stringify(prev.afterResolve) };
   }
-  if (e.kind === 'resolved') {
+  if (e.type === 'alert.resolved') {
     if (prev.resolved) return { view: prev, changed: false };
-    const endsAt = n.data.alert.endsAt;
+    const endsAt = e.data.alert.endsAt;
     v.resolved = { endsAt: endsAt && Date.parse(endsAt) > 0 ? endsAt : undefined };
     return { view: v, changed: true };
   }
-  if (e.kind === 'step') {
+  if (e.type === 'step.finished') {
     // A step's record adds to the list; it never moves the state back.
     if (v.steps.some((st) => st.name === e.step.name)) return { view: prev, changed: false };
     v.steps.push({ name: e.step.name, outcome: e.record.outcome });
     return { view: v, changed: true };
   }
-  const rank = rankOf(n, prev);
+  const rank = rankOf(e, prev);
   // Events from two processes can be numbered out of order (the worker may start the job
   // before the webhook's "queued" is counted); the latest progress wins.
   if (rank < prev.rank || prev.rank >= TERMINAL) return { view: prev, changed: false };
   v.rank = rank;
-  switch (e.kind) {
-    case 'queued':
+  switch (e.type) {
+    case 'job.queued':
       v.state = 'queued';
       break;
-    case 'running':
+    case 'job.running':
       v.state = 'running';
       v.attempt = e.attempt;
       v.attempts = e.attempts;
       v.waiting = undefined;
       if (e.step && e.step.count > 1) v.step = { index: e.step.index, count: e.step.count, name: e.step.name };
       break;
-    case 'acting':
+    case 'job.acting':
       v.state = 'acting';
       v.action = e.action;
       v.targets = e.targets;
       v.waiting = undefined;
       if (e.step && e.step.count > 1) v.step = { index: e.step.index, count: e.step.count, name: e.step.name };
       break;
-    case 'waiting':
+    case 'job.waiting':
       v.state = 'waiting';
       v.waiting = e.detail;
       break;
-    case 'retrying':
+    case 'job.retrying':
       v.state = 'retrying';
       v.attempt = e.attempt;
       v.attempts = e.attempts;
       v.lastError = e.reason;
       break;
-    case 'finished':
+    case 'job.finished':
       v.state = e.outcome;
       v.summary = e.result?.summary ?? e.reason;
       v.lastError = undefined;
@@ -149,9 +148,9 @@ export function applyEvent(
       v.waiting = undefined;
       if (e.result && e.result.steps.length > 1)
         v.steps = e.result.steps.map((st) => ({ name: st.name, outcome: st.outcome }));
-      v.escalation = needsHuman(e.outcome, e.escalation) ? escalationReason(e.escalation, e.outcome) : undefined;
+      v.escalation = escalates(e) ? escalationReason(escalationCode(e), e.outcome) : undefined;
       break;
-    case 'cancelled':
+    case 'job.cancelled':
       v.state = 'cancelled';
       v.summary = e.reason;
       break;
@@ -160,26 +159,35 @@ export function applyEvent(
 }
 
 /** Progress order of events: by step, then attempt, then kind (stale ones rank lower). */
-function rankOf(n: Pick<NotificationJobData, 'event'>, prev: ThreadView): number {
-  const e = n.event;
+function rankOf(e: LifecycleEvent, prev: ThreadView): number {
   const stepBase = (s: { index: number } | undefined) => (s?.index ?? 0) * 10_000;
-  switch (e.kind) {
-    case 'queued':
+  switch (e.type) {
+    case 'job.queued':
       return 0;
-    case 'running':
+    case 'job.running':
       return stepBase(e.step) + e.attempt * 10 + 1;
-    case 'acting':
+    case 'job.acting':
       if (e.step) return stepBase(e.step) + (prev.attempt ?? 1) * 10 + 2;
       // Without a step: it always follows the "running" of its attempt (same process).
       return prev.state === 'running' ? prev.rank + 1 : prev.rank <= 0 ? 12 : -2;
-    case 'waiting':
+    case 'job.waiting':
       // Waiting does not advance: it shows between the events of the step it waits in.
       return Math.max(prev.rank, 1);
-    case 'retrying':
+    case 'job.retrying':
       return stepBase(e.step) + e.attempt * 10 + 5;
     default:
       return TERMINAL;
   }
+}
+
+/** True when a reader of new messages (no edits) should get one: the state shown moved on. */
+export function stateMoved(prev: ThreadView, next: ThreadView): boolean {
+  return (
+    prev.state !== next.state ||
+    (next.state === 'retrying' && next.attempt !== prev.attempt) ||
+    (!prev.resolved && next.resolved !== undefined) ||
+    JSON.stringify(prev.afterResolve) !== JSON.stringify(next.afterResolve)
+  );
 }
 
 /** Emoji and words for a state. */

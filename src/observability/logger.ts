@@ -6,10 +6,12 @@
 // 2. redact paths: Authorization-like headers and secret-named fields, wherever an object
 //    carrying them is logged;
 // 3. a last pass over every serialized line: the secrets this process was configured with
-//    (webhook token, passwords, Slack token and webhook URL, passwords in URLs), and any
+//    (webhook token, passwords, Slack token and webhook URL, every notification sink's secrets:
+//    routing keys, webhook URLs, the HMAC secret; passwords in URLs), and any
 //    `scheme://user:password@` in the text, are replaced before the line is written.
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config.js';
+import { SINK_VARIABLES, sinkSecrets } from '../notify/sinks/index.js';
 
 const CENSOR = '[redacted]';
 
@@ -43,10 +45,24 @@ export const REDACT_PATHS = [
   '*.password',
   '*.webhookUrl',
   '*.botToken',
+  // Notification sinks' settings: routing keys, webhook URLs, the HMAC secret.
+  'config.sinks',
+  'sinks',
+  'routingKey',
+  'routing_key',
+  'secret',
+  '*.routingKey',
+  '*.routing_key',
+  '*.secret',
   // The environment, if someone ever logs it.
-  ...['WEBHOOK_TOKEN', 'WEBHOOK_BASIC_PASSWORD', 'ADMIN_PASSWORD', 'SLACK_BOT_TOKEN', 'SLACK_WEBHOOK_URL'].flatMap(
-    (v) => [v, `*.${v}`],
-  ),
+  ...[
+    'WEBHOOK_TOKEN',
+    'WEBHOOK_BASIC_PASSWORD',
+    'ADMIN_PASSWORD',
+    'SLACK_BOT_TOKEN',
+    'SLACK_WEBHOOK_URL',
+    ...Object.keys(SINK_VARIABLES).filter((v) => SINK_VARIABLES[v]!.secret),
+  ].flatMap((v) => [v, `*.${v}`]),
 ];
 
 // Fields of an error that hold a whole request (bytes, headers, HTTP client config), not a reason.
@@ -123,6 +139,8 @@ export function secretsOf(config: Config): string[] {
   }
   for (const u of [config.redisUrl, config.dockerHost, config.alertmanagerUrl, config.prometheusUrl])
     out.push(...urlSecrets(u));
+  // Routing keys, webhook URLs (and their secret paths), the webhook sink's HMAC secret.
+  if (config.sinks) out.push(...sinkSecrets(config));
   return out.filter((s): s is string => s !== undefined && s !== '');
 }
 

@@ -92,8 +92,14 @@ export function createMetrics() {
     }),
     queueJobs: new Gauge({
       name: 'remediator_queue_jobs',
-      help: 'Jobs in the queue by state',
-      labelNames: ['queue', 'state'],
+      help: 'Jobs in the queue by state (remediation queues: one per Docker host)',
+      labelNames: ['queue', 'state', 'host'],
+      registers: r,
+    }),
+    hostUp: new Gauge({
+      name: 'remediator_host_up',
+      help: '1 while a worker serves the Docker host (its heartbeat is fresh), 0 when none does',
+      labelNames: ['host'],
       registers: r,
     }),
     circuitOpen: new Gauge({

@@ -1,11 +1,12 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { episodeJobId, episodeOf } from '../alertmanager/episode.js';
 import type { Alert, WebhookPayload } from '../alertmanager/schema.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { toSpec, type Remediation } from '../catalog/remediation.js';
-import { EnqueueUnavailableError, coerceError } from '../errors.js';
+import { EnqueueUnavailableError, UnknownHostError, coerceError } from '../errors.js';
+import { jobResult } from '../engine/record.js';
+import { replicated, type RedisClient } from '../redis.js';
 import type { RemediationEvents } from '../lifecycle/events.js';
 import type { Metrics } from '../observability/metrics.js';
 import { renderHost } from '../engine/render.js';
@@ -17,7 +18,17 @@ export interface IngestedJob {
   jobId: string;
   remediation: string;
   fingerprint: string;
-  status: 'enqueued' | 'duplicate' | 'cancelled';
+  /** `refused`: the alert names a host the hosts file does not list (recorded, never queued). */
+  status: 'enqueued' | 'duplicate' | 'cancelled' | 'refused';
+  /** Why it was refused. */
+  reason?: string;
+}
+
+/** The hosts jobs may be routed to (the hosts file, or `local` alone). */
+export interface RoutableHosts {
+  readonly names: readonly string[];
+  /** Where a remediation that names no host acts; undefined: it must name one. */
+  readonly defaultHost: string | undefined;
 }
 
 export interface IngestResult {
@@ -29,7 +40,7 @@ export interface IngestResult {
 export interface ProducerDeps {
   /** The remediation queue of a Docker host. */
   queueFor(host: string): Queue<RemediationJobData>;
-  redis: Redis;
+  redis: RedisClient;
   catalog: () => Catalog;
   metrics: Metrics;
   events: RemediationEvents;
@@ -38,6 +49,8 @@ export interface ProducerDeps {
   episodeTtlSeconds: number;
   /** Give up on Redis after this long so the webhook answers 503 instead of hanging. */
   timeoutMs?: number;
+  /** Refuse jobs for hosts not listed here; undefined: every host is routed (one Redis, tests). */
+  hosts?: RoutableHosts | undefined;
 }
 
 const COMPLETED_RETENTION = { age: 7 * 24 * 3600, count: 10_000 };
@@ -45,19 +58,36 @@ const FAILED_RETENTION = { age: 30 * 24 * 3600, count: 10_000 };
 /** How long an episode claim waits for its job to be added before another delivery may retry it. */
 const CLAIM_MS = 30_000;
 
-/** The host a job acts on; an unsafe host label leaves it on the default host, where the engine refuses it. */
-function hostOf(r: Remediation, alert: Alert): string {
+/** Where a job goes: its host's queue, or refused (unsafe host label, host not in the hosts file). */
+export type Route = { host: string; refused?: string | undefined };
+
+export function routeOf(r: Remediation, alert: Alert, hosts: RoutableHosts | undefined): Route {
+  // Keys need a valid host name even for a refusal: the default host's (or `local`).
+  const fallback = hosts?.defaultHost ?? hosts?.names[0] ?? DEFAULT_HOST;
+  let host: string;
   try {
-    return renderHost(r.target, alert);
-  } catch {
-    return DEFAULT_HOST;
+    if (r.target?.host === undefined && hosts && hosts.defaultHost === undefined) {
+      return { host: fallback, refused: `${r.id} names no target.host and the hosts file has no default host` };
+    }
+    host = renderHost(r.target, alert, hosts?.defaultHost ?? DEFAULT_HOST);
+  } catch (err) {
+    return { host: fallback, refused: coerceError(err).message };
   }
+  if (hosts && !hosts.names.includes(host)) return { host, refused: new UnknownHostError(host, hosts.names).message };
+  return { host };
 }
 
-function jobData(phase: 'fire' | 'resolve', r: Remediation, alert: Alert, payload: WebhookPayload): RemediationJobData {
+/** The payload of one job, as the webhook enqueues it (also what `simulate --notify` previews). */
+export function jobDataOf(
+  phase: 'fire' | 'resolve',
+  r: Remediation,
+  alert: Alert,
+  payload: WebhookPayload,
+  route: Route,
+): RemediationJobData {
   return {
     phase,
-    host: hostOf(r, alert),
+    host: route.host,
     remediation: toSpec(r),
     alert: {
       status: alert.status,
@@ -83,10 +113,75 @@ export function createProducer(deps: ProducerDeps) {
   // Redis down fails at once (no offline queue); this bounds a Redis that hangs.
   const timeoutMs = deps.timeoutMs ?? 5_000;
   const hk = (data: RemediationJobData) => hostKeys(deps.prefix, data.host);
+  const ttl = String(deps.episodeTtlSeconds);
+
+  /**
+   * One pipeline per host: a POST's alerts may name several hosts, whose keys sit in different
+   * Cluster slots (ioredis sends a pipeline to one node only). Replies in the commands' order;
+   * the first error is thrown.
+   */
+  async function perHost(cmds: { host: string; cmd: string[] }[]): Promise<unknown[]> {
+    const groups = new Map<string, number[]>();
+    cmds.forEach((c, i) => groups.set(c.host, [...(groups.get(c.host) ?? []), i]));
+    const out: unknown[] = new Array(cmds.length);
+    await Promise.all(
+      [...groups.values()].map(async (idx) => {
+        const replies = (await deps.redis.pipeline(idx.map((i) => cmds[i]!.cmd)).exec()) ?? [];
+        idx.forEach((i, k) => {
+          const [err, value] = replies[k] ?? [new Error('no reply from Redis'), undefined];
+          if (err) throw err;
+          out[i] = value;
+        });
+      }),
+    );
+    return out;
+  }
+
+  /** Record refused jobs (history, metrics, notifications), then the episode: a re-send is a duplicate. */
+  async function refuse(
+    list: { id: string; r: Remediation; data: RemediationJobData; refused?: string | undefined }[],
+  ) {
+    try {
+      for (const c of list) {
+        const reason = c.refused!;
+        deps.log.warn(
+          { jobId: c.id, remediation: c.r.id, fingerprint: c.data.alert.fingerprint, host: c.data.host, reason },
+          'job refused: no such host',
+        );
+        const result = jobResult({
+          spec: c.data.remediation,
+          phase: c.data.phase,
+          outcome: 'refused',
+          records: [],
+          startedAt: Date.now(),
+          dryRun: false,
+          escalation: undefined,
+          reason,
+        });
+        await deps.events.commit('job.finished', {
+          jobId: c.id,
+          data: c.data,
+          outcome: 'refused',
+          result,
+          reason,
+          escalation: undefined,
+          attempts: 0,
+        });
+      }
+      await perHost(
+        list.map((c) => ({ host: c.data.host, cmd: ['set', hk(c.data).episode(c.id), 'refused', 'EX', ttl] })),
+      );
+    } catch (err) {
+      await perHost(list.map((c) => ({ host: c.data.host, cmd: ['del', hk(c.data).episode(c.id)] }))).catch(
+        () => undefined,
+      );
+      throw err;
+    }
+  }
 
   async function ingestUnsafe(payload: WebhookPayload): Promise<IngestResult> {
     const catalog = deps.catalog();
-    const candidates: { id: string; r: Remediation; data: RemediationJobData }[] = [];
+    const candidates: { id: string; r: Remediation; data: RemediationJobData; refused?: string | undefined }[] = [];
     const cancels: { id: string; r: Remediation; fingerprint: string; data: RemediationJobData }[] = [];
     let unmatched = 0;
     for (const alert of payload.alerts) {
@@ -96,15 +191,25 @@ export function createProducer(deps: ProducerDeps) {
       for (const r of matched) {
         const episode = episodeOf(alert);
         const fireId = episodeJobId(r.id, episode, 'fire');
+        const route = routeOf(r, alert, deps.hosts);
         if (alert.status === 'firing') {
-          candidates.push({ id: fireId, r, data: jobData('fire', r, alert, payload) });
+          candidates.push({ id: fireId, r, data: jobDataOf('fire', r, alert, payload, route), refused: route.refused });
         } else {
-          cancels.push({ id: fireId, r, fingerprint: alert.fingerprint, data: jobData('fire', r, alert, payload) });
+          // A host nothing was routed to has no job to cancel.
+          if (!route.refused) {
+            cancels.push({
+              id: fireId,
+              r,
+              fingerprint: alert.fingerprint,
+              data: jobDataOf('fire', r, alert, payload, route),
+            });
+          }
           if (r.onResolved)
             candidates.push({
               id: episodeJobId(r.id, episode, 'resolve'),
               r,
-              data: jobData('resolve', r, alert, payload),
+              data: jobDataOf('resolve', r, alert, payload, route),
+              refused: route.refused,
             });
         }
       }
@@ -115,9 +220,9 @@ export function createProducer(deps: ProducerDeps) {
     // A resolved alert cancels its episode's job while it still waits (delay or queue).
     if (cancels.length > 0) {
       // A fire job that starts after this (delay, backlog, race with this request) will not act.
-      const pipe = deps.redis.pipeline();
-      for (const c of cancels) pipe.set(hk(c.data).resolved(c.id), '1', 'EX', deps.episodeTtlSeconds);
-      for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+      await perHost(
+        cancels.map((c) => ({ host: c.data.host, cmd: ['set', hk(c.data).resolved(c.id), '1', 'EX', ttl] })),
+      );
     }
     for (const c of cancels) {
       // Durable: when the episode resolved is written before the 202 (else 503, and Alertmanager
@@ -151,18 +256,27 @@ export function createProducer(deps: ProducerDeps) {
     // a claim whose job does not exist yet gets 503 and comes again: never lost, never doubled.
     const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
     const claim = `claiming:${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2)}`;
-    const claims = await deps.redis
-      .pipeline(unique.map((c) => ['set', hk(c.data).episode(c.id), claim, 'PX', String(CLAIM_MS), 'NX', 'GET']))
-      .exec();
-    const fresh: typeof unique = [];
+    const claims = await perHost(
+      unique.map((c) => ({
+        host: c.data.host,
+        cmd: ['set', hk(c.data).episode(c.id), claim, 'PX', String(CLAIM_MS), 'NX', 'GET'],
+      })),
+    );
+    const claimed: typeof unique = [];
     for (const [i, c] of unique.entries()) {
-      const [err, previous] = claims?.[i] ?? [new Error('no reply'), null];
-      if (err) throw err;
-      if (previous === null) fresh.push(c);
-      else if (String(previous).startsWith('claiming:') && !(await deps.queueFor(c.data.host).getJob(c.id))) {
+      const previous = claims[i];
+      if (previous === null) claimed.push(c);
+      else if (
+        String(previous).startsWith('claiming:') &&
+        (c.refused !== undefined || !(await deps.queueFor(c.data.host).getJob(c.id)))
+      ) {
         throw new Error(`episode ${c.id} is being enqueued by another delivery; retry`);
       }
     }
+    // Refused before any queue (a host not in the hosts file): recorded like an outcome.
+    const refusals = claimed.filter((c) => c.refused !== undefined);
+    if (refusals.length > 0) await refuse(refusals);
+    const fresh = claimed.filter((c) => c.refused === undefined);
     if (fresh.length > 0) {
       try {
         // One addBulk per host queue (usually one).
@@ -187,19 +301,31 @@ export function createProducer(deps: ProducerDeps) {
         }
       } catch (err) {
         // Give the claims back so Alertmanager's retry (after our 503) can enqueue them.
-        await deps.redis
-          .pipeline(fresh.map((c) => ['del', hk(c.data).episode(c.id)]))
-          .exec()
-          .catch(() => undefined);
+        await perHost(fresh.map((c) => ({ host: c.data.host, cmd: ['del', hk(c.data).episode(c.id)] }))).catch(
+          () => undefined,
+        );
         throw err;
       }
-      const pipe = deps.redis.pipeline();
-      for (const c of fresh) pipe.set(hk(c.data).episode(c.id), 'queued', 'EX', deps.episodeTtlSeconds);
-      const replies = await pipe.exec();
-      for (const [err] of replies ?? []) if (err) throw err;
+      await perHost(
+        fresh.map((c) => ({ host: c.data.host, cmd: ['set', hk(c.data).episode(c.id), 'queued', 'EX', ttl] })),
+      );
+      // On a Sentinel set, 202 only once a replica has the jobs too: a failover right after
+      // the answer must not lose what it promised (a no-op on one Redis or a Cluster).
+      await replicated(deps.redis);
     }
     const freshIds = new Set(fresh.map((c) => c.id));
+    const refusedIds = new Set(refusals.map((c) => c.id));
     for (const c of unique) {
+      if (refusedIds.has(c.id)) {
+        jobs.push({
+          jobId: c.id,
+          remediation: c.r.id,
+          fingerprint: c.data.alert.fingerprint,
+          status: 'refused',
+          reason: c.refused,
+        });
+        continue;
+      }
       const status = freshIds.has(c.id) ? 'enqueued' : 'duplicate';
       (status === 'enqueued' ? deps.metrics.jobsEnqueued : deps.metrics.jobsDeduplicated).inc({ remediation: c.r.id });
       // Re-sends are the common case in a storm: one line per new job at info, duplicates at debug.

@@ -1,21 +1,21 @@
+import type { RedisClient } from '../redis.js';
 import { Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { coerceError } from '../errors.js';
+import { RefusedError, coerceError } from '../errors.js';
 import { createEngine, jobLogger, JobFailedError, type EngineDeps } from '../engine/engine.js';
 import { hostKeys } from '../keys.js';
 import { INFRA_RETRY, REMEDIATION_QUEUE, type RemediationJobData, type RemediationJobResult } from './contract.js';
 import { settledWithin } from '../time.js';
 
 /**
- * The worker shell: consumes one Docker host's remediation queue and hands each job to the
- * runbook engine. The engine decides and records every outcome; this shell only covers what
+ * The worker shell: consumes one Docker host's remediation queue (one BullMQ Worker per host,
+ * src/queue/host-workers.ts) and hands each job to the runbook engine, over that host's engine. The engine decides and records every outcome; this shell only covers what
  * the engine cannot see: a job that failed for good outside it (the engine's own retries of
  * infrastructure errors ran out, or the job stalled too often), and the shutdown deadline.
  */
 
 export interface WorkerDeps extends Omit<EngineDeps, 'wake'> {
   /** A connection the worker may block on (maxRetriesPerRequest: null). */
-  connection: Redis;
+  connection: RedisClient;
   /** The host whose queue this worker consumes. */
   host: string;
   /** That host's queue (to wake jobs waiting for a lock). */
@@ -32,7 +32,17 @@ export function createRemediationWorker(deps: WorkerDeps) {
       if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
     }
   };
-  const engine = createEngine({ ...deps, wake });
+  // This worker acts on its host's engine only: a job naming another host (put on this queue
+  // by hand, or by an older producer) is refused, never run against this engine.
+  const dockerFor = (host: string) => {
+    if (host !== deps.host) {
+      throw new RefusedError(
+        `the job is for host ${host} but sits on host ${deps.host}'s queue: refused (this worker acts on ${deps.host} only)`,
+      );
+    }
+    return deps.dockerFor(host);
+  };
+  const engine = createEngine({ ...deps, dockerFor, wake });
   // Three parameters: BullMQ passes an AbortSignal only to processors that take one.
   const processor = (job: Job<RemediationJobData>, token?: string, signal?: AbortSignal) => engine(job, token, signal);
   const worker = new Worker<RemediationJobData, RemediationJobResult>(REMEDIATION_QUEUE, processor, {
@@ -95,7 +105,9 @@ export function createRemediationWorker(deps: WorkerDeps) {
       if (await settledWithin(graceful, deadlineMs)) return;
       deps.log.warn({ deadlineMs }, 'jobs still running at the deadline: handing them back to the queue');
       worker.cancelAllJobs('shutdown deadline');
-      if (!(await settledWithin(graceful, 5_000))) await settledWithin(worker.close(true), 2_000);
+      // Long enough for an exec to be stopped and confirmed gone (SIGTERM, 2 s, SIGKILL, up to
+      // 3 s more: docker/exec-stop.ts) and its job handed back or escalated, not cut short.
+      if (!(await settledWithin(graceful, 7_000))) await settledWithin(worker.close(true), 2_000);
     },
   };
 }

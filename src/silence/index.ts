@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config.js';
@@ -17,7 +17,7 @@ export { attachSilencer, silenceFor, silenceKey } from './silencer.js';
 export function createSilences(deps: {
   config: Pick<Config, 'alertmanagerUrl' | 'queuePrefix'>;
   events: RemediationEvents;
-  redis: Pick<Redis, 'get' | 'set' | 'del'>;
+  redis: Pick<RedisClient, 'get' | 'set' | 'del'>;
   log: Logger;
   catalog: () => Catalog;
 }): { settled(): Promise<void> } | undefined {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Logger } from 'pino';
 import { coerceError } from '../errors.js';
 import type { RemediationEvents } from '../lifecycle/events.js';
@@ -37,7 +37,7 @@ export function silenceFor(
 
 export interface SilencerDeps {
   events: RemediationEvents;
-  redis: Pick<Redis, 'get' | 'set' | 'del'>;
+  redis: Pick<RedisClient, 'get' | 'set' | 'del'>;
   api: AlertmanagerApi;
   log: Logger;
   prefix: string;

@@ -114,6 +114,7 @@ async function planStep(
       view.problem = 'not looked up: this process has no Docker Engine';
     } else {
       const resolved = await resolveTargets(rendered, handler.scope, deps.docker!, {
+        action: step.action.type,
         optInLabel: deps.config.optInLabel,
         maxContainers: step.target?.maxContainers,
         disruptive: actionIsDisruptive(step.action.type, step.action),

@@ -1,5 +1,5 @@
+import type { RedisClient } from '../redis.js';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { hostKeys } from '../keys.js';
 import type { SimulateReads } from './plan.js';
 
@@ -9,7 +9,7 @@ import type { SimulateReads } from './plan.js';
  * every key's DUMP before and after).
  */
 export function createSimulateReads(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   queueFor: (host: string) => Pick<Queue, 'getJobState'>,
 ): SimulateReads {

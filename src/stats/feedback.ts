@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { RecurrenceGuardSpec } from '../catalog/remediation.js';
 import { globalKeys, hostKeys } from '../keys.js';
 
@@ -38,7 +38,7 @@ export function recurrenceVerdict(
 
 /** Open the circuit of `remediation` on `host` for `openForMs`, saying why. */
 export async function openForRecurrence(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   o: { remediation: string; host: string; reason: string; openForMs: number; now: number },
 ): Promise<void> {

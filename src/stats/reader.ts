@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { historyKeys } from '../keys.js';
-import { scriptWithKeys } from '../redis.js';
+import { scriptWithKeys, type RedisClient } from '../redis.js';
 import { aggregate } from './aggregate.js';
 import { cover } from './buckets.js';
 import type { StatsReport } from './schema.js';
@@ -26,7 +25,7 @@ export interface StatsQuery {
   host?: string | undefined;
 }
 
-export function createStatsReader(deps: { redis: Redis; prefix: string; now?: () => number }) {
+export function createStatsReader(deps: { redis: RedisClient; prefix: string; now?: () => number }) {
   const k = historyKeys(deps.prefix);
   const now = deps.now ?? Date.now;
   return {

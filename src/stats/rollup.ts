@@ -1,9 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { RemediationSpec } from '../catalog/remediation.js';
 import type { HistoryRecord } from '../history/types.js';
 import { endMs } from '../history/story.js';
 import { historyKeys } from '../keys.js';
-import { scriptCommand, scriptWithKeys } from '../redis.js';
+import { scriptCommand, scriptWithKeys, type RedisClient } from '../redis.js';
 import { DAY_MS, HOUR_BUCKET_TTL_S, HOUR_MS, TIMING_BOUNDS_MS, cellOf, dayBucket, hourBucket } from './buckets.js';
 import { finishIncrements } from './increments.js';
 
@@ -142,7 +141,7 @@ end
 return {first, -1}`;
 
 export interface StatsWriterDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   retentionSeconds: number;
   now?: () => number;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Logger } from 'pino';
 import { coerceError } from '../errors.js';
 import { toRecord } from '../history/recorder.js';
@@ -22,7 +22,7 @@ import type { ApplyResult, StatsWriter } from './rollup.js';
 /** One side's writer and the connection the feedback marker is written on. */
 export interface EffectivenessSide {
   stats: Pick<StatsWriter, 'apply' | 'resolved'>;
-  redis: Redis;
+  redis: RedisClient;
 }
 
 export function subscribeEffectiveness(

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { OpenCircuit } from '../guards/index.js';
 import type { HistoryRecord, HistoryStore } from '../history/index.js';
 import { globalKeys } from '../keys.js';
@@ -60,7 +60,7 @@ export function controlEntry(id: string, json: string): ControlEntry {
 
 /** Read-only sources from the runtime's stores (producer connection). */
 export function createUiSources(deps: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   history: Pick<HistoryStore, 'query'>;
   stats: Pick<StatsReader, 'query'>;

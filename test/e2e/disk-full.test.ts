@@ -1,9 +1,11 @@
 // disk_full end to end, every program real. The "disk" is a 64 MiB tmpfs that is the data
 // root of a Docker Engine of this test's own (it prunes, so not the shared one), watched by
-// Debian's node_exporter. A demo batch job fills it with scratch data in its container layer
-// and crashes -> Prometheus fires disk_full -> Alertmanager delivers it -> remediator prunes
-// stopped opted-in containers -> the space comes back -> the alert resolves and the resolved
-// notification reaches remediator.
+// Debian's node_exporter. The demo's cache service piles up 8 MiB of old logs and a batch job
+// fills the rest with scratch data in its container layer and crashes -> Prometheus fires
+// disk_full -> Alertmanager delivers it -> remediator's runbook runs the cache's own cleanup
+// command (declared by label), then prunes stopped opted-in containers, and verifies from
+// node_exporter that at least 20% is free -> the alert resolves and the resolved notification
+// reaches remediator.
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import { buildDemoImage, fillDisk, removeDemo } from '../../demo/lib.js';
 import { ensureBusyboxImage, startDockerd, type DockerdHandle } from '../../scripts/lib/daemons.js';
 import { startNodeExporter, type MonitorHandle } from '../../scripts/lib/monitoring.js';
 import type { RemediationEventMap } from '../../src/lifecycle/events.js';
+import { recordEvents } from '../support/docker-events.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import {
   alertmanagerAlerts,
@@ -92,7 +95,7 @@ const used = () =>
   );
 
 describe('disk_full, real node_exporter -> Prometheus -> Alertmanager -> remediator -> Docker', () => {
-  it('prunes what filled the disk, the space comes back, the alert resolves and the resolved notification is handled', async () => {
+  it("runs the cache's own cleanup, prunes what filled the disk, verifies 20% free from node_exporter; the alert resolves", async () => {
     const t = timeline('disk_full');
     await waitFor(
       'node_exporter to report the demo disk, not full',
@@ -104,6 +107,7 @@ describe('disk_full, real node_exporter -> Prometheus -> Alertmanager -> remedia
     );
     expect(await prometheusAlerts(stack.prometheus, 'disk_full')).toEqual([]);
 
+    const events = await recordEvents(docker);
     const batch = await fillDisk(docker, project);
     t.mark('fault injected');
     const left = await docker.getContainer(batch.name).inspect();
@@ -138,13 +142,24 @@ describe('disk_full, real node_exporter -> Prometheus -> Alertmanager -> remedia
     t.mark('delivered');
     expect(queued.data.remediation.id).toBe('disk-full');
 
-    // 3. remediator acts: the stopped opted-in container and its scratch layer are gone.
+    // 3. remediator's runbook: the cache's own cleanup, then the prune, verified 20% free.
     const job = await h.waitForJob(queued.jobId, 60_000);
     t.mark('pruned');
     expect(job.returnvalue).toMatchObject({ outcome: 'succeeded', action: 'prune' });
-    expect(job.returnvalue.details.containersDeleted).toContain(left.Id);
-    expect(job.returnvalue.details.bytesReclaimed).toBeGreaterThan(40 * 1024 * 1024);
+    const [cleanup, prune] = job.returnvalue.steps;
+    expect(cleanup).toMatchObject({ name: 'cleanup', outcome: 'succeeded', targets: [batch.cache] });
+    expect(JSON.stringify(cleanup!.details)).toMatch(/cleanup: freed 8\d{3} KiB/);
+    expect(prune).toMatchObject({ name: 'prune', outcome: 'succeeded', verification: { ok: true } });
+    expect(prune!.verification!.detail).toMatch(/node_filesystem_avail_bytes.*empty result/);
+    expect(prune!.details!.containersDeleted).toContain(left.Id);
+    expect(prune!.details!.bytesReclaimed).toBeGreaterThan(40 * 1024 * 1024);
     await expect(docker.getContainer(batch.name).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    // The cache service still runs, its old logs gone; in Docker's own order: cleanup, then prune.
+    expect((await docker.getContainer(batch.cache).inspect()).State.Running).toBe(true);
+    const cleanupRun = events.of(batch.cache, ['exec_start']).find((e) => e.detail.includes('/app/cleanup.sh'));
+    const destroyed = events.of(batch.name, ['destroy'])[0];
+    expect(cleanupRun && destroyed && cleanupRun.t < destroyed.t).toBe(true);
+    await events.stop();
 
     // 4. The metric recovers.
     await waitFor(

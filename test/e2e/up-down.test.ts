@@ -101,7 +101,16 @@ beforeAll(async () => {
   userDir = await mkdtemp('/tmp/rmu-user-');
   await symlink(dir, path.join(userDir, '.run'));
   slack = await startFakeSlack();
-  for (const name of ['PORT', 'REDIS', 'PROMETHEUS', 'ALERTMANAGER', 'NODE_EXPORTER', 'DEMO_API', 'DEMO_QUEUE'])
+  for (const name of [
+    'PORT',
+    'REDIS',
+    'PROMETHEUS',
+    'ALERTMANAGER',
+    'NODE_EXPORTER',
+    'DEMO_API',
+    'DEMO_QUEUE',
+    'DEMO_DB',
+  ])
     ports[name] = await freePort();
   env = {
     PATH: process.env.PATH,
@@ -137,7 +146,8 @@ describe('npm run up / npm run down', () => {
     expect(upOutput).toMatch(new RegExp(`${url('PROMETHEUS')}(/classic)?/alerts\\s`));
     expect(upOutput).toContain(url('ALERTMANAGER'));
     expect(upOutput).toContain(`${url('PORT')}/admin`);
-    for (const fault of ['latency', 'queue', 'disk']) expect(upOutput).toContain(`npm run demo -- ${fault}`);
+    for (const fault of ['latency', 'queue', 'disk', 'worker', 'cpu', 'network', 'canary', 'db', 'errors', 'oom'])
+      expect(upOutput).toContain(`npm run demo -- ${fault}`);
     expect(upOutput).toContain(`set -a; . ${dir}/env; set +a`);
 
     expect((await fetch(`${url('PORT')}/healthz`)).status).toBe(200);
@@ -152,7 +162,7 @@ describe('npm run up / npm run down', () => {
           .filter((a) => a.health === 'up')
           .map((a) => a.labels.job)
           .sort();
-        return up.join(',') === 'demo-api,demo-queue,node,remediator';
+        return up.join(',') === 'demo-api,demo-db,demo-queue,node,remediator';
       },
       30_000,
     );
@@ -160,7 +170,30 @@ describe('npm run up / npm run down', () => {
       data: { groups: { rules: { name: string }[] }[] };
     };
     const names = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name));
-    expect(names).toEqual(expect.arrayContaining(['HighLatency', 'QueueDepthHigh', 'disk_full', 'RemediatorDown']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'HighLatency',
+        'QueueDepthHigh',
+        'disk_full',
+        'RemediatorDown',
+        'WorkerDown',
+        'ServiceDown',
+      ]),
+    );
+    // The demo containers without a port publish through node_exporter's textfile collector.
+    await waitFor(
+      'the demo textfiles in Prometheus',
+      async () => {
+        const q = (await (
+          await fetch(
+            `${url('PROMETHEUS')}/api/v1/query?query=${encodeURIComponent('probe_success or container_oom_killed')}`,
+          )
+        ).json()) as { data: { result: { metric: { container?: string } }[] } };
+        const seen = q.data.result.map((r) => r.metric.container).sort();
+        return seen.join(',') === 'demo-gateway-1,demo-trainer-1';
+      },
+      30_000,
+    );
     // Alertmanager's receiver is remediator's webhook, with the bearer token from a file.
     const status = (await (await fetch(`${url('ALERTMANAGER')}/api/v2/status`)).json()) as {
       config: { original: string };

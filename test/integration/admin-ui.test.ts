@@ -5,7 +5,7 @@
 import Docker from 'dockerode';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { removeContainers, uniquePrefix } from '../support/docker.js';
+import { createTestContainer, removeContainers, uniquePrefix } from '../support/docker.js';
 import { TOKEN, fixture, startHarness, type Harness } from '../support/harness.js';
 
 const ADMIN = { username: 'ops', password: 'admin-password-0123' };
@@ -57,7 +57,7 @@ beforeAll(async () => {
   const job = await h.waitForJob(res.body.jobs[0].jobId);
   expect(await job.getState()).toBe('failed');
   failedReason = job.failedReason;
-  expect(failedReason).toBe(`container ${p}gone not found on this Docker host`);
+  expect(failedReason).toBe(`step restart (1/2): container ${p}gone not found on Docker host local`);
 });
 
 afterAll(async () => {
@@ -81,6 +81,42 @@ describe('queue UI in a browser', () => {
       expect(await page.title()).toMatch(/remediator/);
       // bull-board's page links Google Fonts; remediator strips that, so nothing leaves the machine.
       expect(external).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a completed job that did not fix anything (cooldown) says so on the completed list, not just green', async () => {
+    // Two episodes of one container within the shipped 10-minute cooldown: the second completes
+    // as `cooldown` (BullMQ calls it completed); its outcome is the job's progress and log.
+    const name = `${p}cool`;
+    await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
+    const first = await fixture('firing-high-latency.json');
+    first.alerts[0].labels.container = name;
+    first.alerts[0].fingerprint = 'ad0000000000c001';
+    await h.waitForJob((await h.post(first)).body.jobs[0].jobId);
+    const second = structuredClone(first);
+    second.alerts[0].startsAt = new Date(Date.parse(first.alerts[0].startsAt) + 60_000).toISOString();
+    const job = await h.waitForJob((await h.post(second)).body.jobs[0].jobId);
+    expect(job.returnvalue.outcome).toBe('cooldown');
+    expect(job.progress).toMatchObject({ outcome: 'cooldown' });
+    const { logs } = await h.runtime.queue.getJobLogs(job.id!);
+    expect(logs.at(-1)).toMatch(/^cooldown: not acting: high-latency ran on container t/);
+
+    const context = await localContext({ httpCredentials: ADMIN });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${h.url}/admin/queue/remediations?status=completed`);
+      // The card's title says what happened, not only that BullMQ completed it.
+      await page
+        .getByText(/^high-latency · cooldown: not acting: high-latency ran on container t/)
+        .first()
+        .waitFor({ timeout: 20_000 });
+      await page
+        .getByText(/^high-latency · succeeded: restarted /)
+        .first()
+        .waitFor({ timeout: 5_000 });
+      await page.screenshot({ path: '.tmp/admin-ui-cooldown.png', fullPage: true });
     } finally {
       await context.close();
     }

@@ -16,7 +16,19 @@ const RULES_DIR = path.join(ROOT, 'alert-rules');
 const TESTS_DIR = path.join(RULES_DIR, 'tests');
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
 
-const TARGET_ALERTS = ['QueueDepthHigh', 'disk_full', 'HighLatency'] as const;
+const TARGET_ALERTS = [
+  'QueueDepthHigh',
+  'disk_full',
+  'HighLatency',
+  // The seed runbooks.
+  'WorkerDown',
+  'cpu_throttling',
+  'network_failure',
+  'HighErrorRate',
+  'SlowExecution',
+  'ServiceDown',
+  'ContainerOOMKilled',
+] as const;
 
 const ruleFiles = readdirSync(RULES_DIR)
   .filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'))

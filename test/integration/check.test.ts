@@ -61,7 +61,7 @@ describe('remediator check', () => {
   it('the shipped remediations and alert rules: valid, checked by promtool, and nothing unhandled (exit 0)', async () => {
     const r = await bin([], { PROMETHEUS_URL: 'http://127.0.0.1:9090' });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('3 remediations valid in remediations');
+    expect(r.stdout).toContain('10 remediations valid in remediations');
     expect(r.stdout).toMatch(/\d+ alert rules in 2 files of alert-rules \(checked by promtool\)/);
     expect(r.stderr).toBe('');
   });
@@ -142,5 +142,32 @@ describe('remediator check', () => {
     const usage = await bin(['--bogus']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/Unknown option '--bogus'/);
+  });
+
+  it('--hosts FILE (or HOSTS_FILE) checks the hosts file: its hosts, or each problem with path and line', async () => {
+    const dir = await project({
+      'hosts.yaml':
+        'hosts:\n  local:\n    engine: unix:///var/run/docker.sock\n  proxy: { engine: "tcp://docker-proxy:2375", tls: false }\n',
+      'bad-hosts.yaml': 'hosts:\n  global:\n    engine: tcp://h:2376\n',
+    });
+    const ok = await cli(['--hosts', path.join(dir, 'hosts.yaml')], { PROMETHEUS_URL: 'http://127.0.0.1:9090' });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`2 hosts valid in ${path.join(dir, 'hosts.yaml')}: local, proxy (default local)`);
+    expect(ok.stderr).toBe('');
+
+    const bad = await cli([], {
+      HOSTS_FILE: path.join(dir, 'bad-hosts.yaml'),
+      PROMETHEUS_URL: 'http://127.0.0.1:9090',
+    });
+    expect(bad.code).toBe(1);
+    const file = path.join(dir, 'bad-hosts.yaml');
+    expect(bad.stderr).toContain(
+      `error  ${file}  /hosts/global  "global" is reserved (global, history, notify) (line 2)`,
+    );
+    expect(bad.stderr).toContain(`error  ${file}  /hosts/global  a tcp:// engine needs tls`);
+    expect(bad.stderr).toContain(`warn  ${file}  /hosts  no default host`);
+    expect(bad.stderr).toMatch(new RegExp(`^2 problems in .* and ${file}$`, 'm'));
+    const json = JSON.parse((await cli(['--hosts', path.join(dir, 'hosts.yaml'), '--json'])).stdout);
+    expect(json.hosts).toEqual({ file: path.join(dir, 'hosts.yaml'), names: ['local', 'proxy'], defaultHost: 'local' });
   });
 });

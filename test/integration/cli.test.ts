@@ -94,6 +94,12 @@ describe('exit codes, as README.md lists them', () => {
     expect(usage.stderr).toContain('usage: npm run demo -- latency');
     const seconds = await demo(['queue', 'lots']);
     expect(seconds.code).toBe(2);
+    // The seed runbooks' faults too: a bad argument is usage, a missing stack is 69.
+    const burst = await demo(['cpu', '99999']);
+    expect(burst.code).toBe(2);
+    expect(burst.stderr).toContain('cpu: expected a length in seconds (1-3600) or "off", got 99999');
+    expect((await demo(['worker', 'twice'])).code).toBe(2);
+    expect((await demo(['oom'])).code).toBe(69);
     const none = await demo(['latency']);
     expect(none.code).toBe(69);
     expect(none.stderr).toContain('no demo running');
@@ -104,7 +110,7 @@ describe('remediator check', () => {
   it('accepts the shipped remediations (exit 0)', async () => {
     const r = await cli(['check']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/3 remediations valid/);
+    expect(r.stdout).toMatch(/10 remediations valid/);
   });
 
   it('reports every invalid file with its path and reason (exit 1)', async () => {
@@ -129,6 +135,10 @@ describe('configuration errors name the variable', () => {
     [{ WEBHOOK_TOKEN: 'x'.repeat(20), REDIS_URL: 'localhost:6379' }, /REDIS_URL: invalid value/],
     [{ WEBHOOK_TOKEN: 'x'.repeat(20), WORKER_CONCURRENCY: 'many' }, /WORKER_CONCURRENCY: invalid value/],
     [{ WEBHOOK_TOKEN: 'x'.repeat(20), REMEDIATIONS_DIR: '/nonexistent' }, /REMEDIATIONS_DIR is not a directory/],
+    [
+      { WEBHOOK_TOKEN: 'x'.repeat(20), PROMETHEUS_URL: 'http://127.0.0.1:9', HOSTS_FILE: '/nonexistent/hosts.yaml' },
+      /invalid hosts file .*\n.*HOSTS_FILE cannot be read \(ENOENT\)/,
+    ],
   ])('refuses to start with %j', async (env, message) => {
     const r = await cli(['start'], env as Record<string, string>);
     expect(r.code).toBe(78);

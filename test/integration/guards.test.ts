@@ -2,21 +2,20 @@
 // cooldown, run budget and circuit breaker (kept across restarts), in-flight caps, delay and
 // cancellation by a resolved alert, onResolved, and dry-run.
 import Docker from 'dockerode';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import {
-  actionWindows,
-  anyOverlap,
-  createTestContainer,
-  inspectStartedAt,
-  removeContainers,
-  uniquePrefix,
-} from '../support/docker.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestContainer, inspectStartedAt, removeContainers, uniquePrefix } from '../support/docker.js';
+import { anyOverlap, recordEvents, type EventRecorder } from '../support/docker-events.js';
 import { fixture, remediationsDir, startHarness, type Harness } from '../support/harness.js';
 
 const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });
 const p = uniquePrefix('guard');
 const started: Harness[] = [];
+let events: EventRecorder;
+beforeAll(async () => {
+  events = await recordEvents(docker);
+});
 afterAll(async () => {
+  await events?.stop();
   await Promise.all(started.map((h) => h.stop().catch(() => undefined)));
   await removeContainers(docker, p);
 });
@@ -65,11 +64,11 @@ describe('per-target lock', () => {
     const name = `${p}locked`;
     await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
     const h = await harness({ 'r.yaml': restartFile('') });
-    const t0 = Date.now();
     const [a, b] = await Promise.all([h.post(await alertFor(name, 1)), h.post(await alertFor(name, 2))]);
     const jobs = await Promise.all([h.waitForJob(a.body.jobs[0].jobId), h.waitForJob(b.body.jobs[0].jobId)]);
     expect(jobs.map((j) => j.returnvalue.outcome)).toEqual(['succeeded', 'succeeded']);
-    const windows = await actionWindows(docker, [name], t0, 'restart');
+    await events.sync(name);
+    const windows = events.windows('restart', (e) => e.name === name);
     expect(windows).toHaveLength(2);
     expect(anyOverlap(windows)).toBe(false);
     // The second one waited for the lock rather than failing: no attempt was spent.
@@ -135,11 +134,11 @@ describe('in-flight caps', () => {
     const names = [1, 2, 3].map((i) => `${p}cap${i}`);
     for (const name of names) await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
     const h = await harness({ 'r.yaml': restartFile('') }, { MAX_IN_FLIGHT: '1', WORKER_CONCURRENCY: '3' });
-    const t0 = Date.now();
     const res = await Promise.all(names.map(async (name, i) => h.post(await alertFor(name, i + 10))));
     const jobs = await Promise.all(res.map((r) => h.waitForJob(r.body.jobs[0].jobId)));
     expect(jobs.map((j) => j.returnvalue.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
-    const windows = await actionWindows(docker, names, t0, 'restart');
+    await events.sync(names[0]!);
+    const windows = events.windows('restart', (e) => names.includes(e.name));
     expect(windows).toHaveLength(3);
     expect(anyOverlap(windows)).toBe(false);
   });
@@ -154,11 +153,11 @@ describe('in-flight caps', () => {
     const names = [1, 2].map((n) => `${p}shop-web-${n}`);
     for (const [i, name] of names.entries()) await createTestContainer(docker, { name, labels: labels(i + 1) });
     const h = await harness({ 'r.yaml': restartFile('') }, { WORKER_CONCURRENCY: '4' });
-    const t0 = Date.now();
     const res = await Promise.all(names.map(async (name, i) => h.post(await alertFor(name, i + 20))));
     const jobs = await Promise.all(res.map((r) => h.waitForJob(r.body.jobs[0].jobId)));
     expect(jobs.map((j) => j.returnvalue.outcome)).toEqual(['succeeded', 'succeeded']);
-    const windows = await actionWindows(docker, names, t0, 'restart');
+    await events.sync(names[0]!);
+    const windows = events.windows('restart', (e) => names.includes(e.name));
     expect(windows).toHaveLength(2);
     expect(anyOverlap(windows)).toBe(false);
   });

@@ -68,14 +68,19 @@ describe('hot reload in a running remediator', () => {
       kept: ['restart'],
       problems: [{ file: path.join(dir, 'restart.yaml'), path: '/cooldwon' }],
     });
-    expect(await failures(h.url)).toBe(1);
+    // At least this reload (the file watcher may have seen the same write and rejected it too).
+    const counted = await failures(h.url);
+    expect(counted).toBeGreaterThanOrEqual(1);
 
     // The file watcher sees the next bad write by itself.
+    const seenBefore = h.logs.length;
     await writeFile(path.join(dir, 'restart.yaml'), `${BROKEN}# again\n`);
     await until('the watcher to reject it', () =>
-      h.logs.some((l) => l.trigger === 'file change' && String(l.msg).startsWith('catalog reload rejected')),
+      h.logs
+        .slice(seenBefore)
+        .some((l) => l.trigger === 'file change' && String(l.msg).startsWith('catalog reload rejected')),
     );
-    expect(await failures(h.url)).toBe(2);
+    expect(await failures(h.url)).toBeGreaterThan(counted);
 
     // The old definition still matches, and a job is made from it.
     const res = await h.post(await alert(`${p}absent`, 'rl00000000000001'));

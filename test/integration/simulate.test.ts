@@ -10,7 +10,7 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { hostKeys } from '../../src/keys.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   ensureBusyboxImage,
   startDockerd,
@@ -114,6 +114,8 @@ beforeAll(async () => {
       REMEDIATIONS_DIR: 'remediations',
       WEBHOOK_TOKEN: TOKEN,
       LOG_LEVEL: 'silent',
+      // The shipped remediations verify with PromQL: a worker refuses to start without it.
+      PROMETHEUS_URL: inject('prometheusUrl'),
     },
     ['http', 'worker'],
   );
@@ -135,8 +137,8 @@ beforeAll(async () => {
   for (let i = 0; i < 50 && !(await runtime.history.get(jobId)); i++) await new Promise((r) => setTimeout(r, 100));
   expect(await runtime.history.get(jobId)).toMatchObject({ outcome: 'queued' }); // its async write is done
   await redis.set(
-    // The guards are kept per what the target resolves to: the Compose service worker (no project).
-    hostKeys(config.queuePrefix, 'local').cooldown('queue-depth-high', 'service//worker'),
+    // The guards are kept per what the target resolves to: the Compose service worker of project shop.
+    hostKeys(config.queuePrefix, 'local').cooldown('queue-depth-high', 'service/shop/worker'),
     'earlier-job',
     'PX',
     600_000,
@@ -163,11 +165,14 @@ describe('POST /api/v1/simulate on each real fixture', () => {
         const job = r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!;
         expect(job.webhook.episode).toBe('queued');
         expect(job.target?.containers).toEqual([{ name: 'api', running: true, optedIn: true }]);
-        expect(job.guards).toMatchObject({
-          lock: { held: false },
-          cooldown: { active: false },
-          inFlight: { used: 0, max: 10 },
-        });
+        expect(job.guards).toMatchObject({ cooldown: { configuredMs: 600_000 }, inFlight: { used: 0, max: 10 } });
+        expect(job.guards?.blocker).toBeUndefined();
+        // The whole runbook: restart; then scaling out would be refused here, since this api is
+        // no Compose service (a worker would stop there rather than touch anything else).
+        expect(job.steps.map((st) => [st.name, st.decision.decision])).toEqual([
+          ['restart', 'act'],
+          ['scale-out', 'refused'],
+        ]);
       },
     ],
     [
@@ -185,10 +190,8 @@ describe('POST /api/v1/simulate on each real fixture', () => {
         expect(plan(r)).toEqual({
           'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }],
         });
-        expect(r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!.guards?.cooldown).toMatchObject({
-          active: true,
-          holder: 'earlier-job',
-        });
+        const guards = r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!.guards;
+        expect(guards).toMatchObject({ blocker: 'cooldown', cooldown: { holder: 'earlier-job' } });
       },
     ],
     [
@@ -203,8 +206,15 @@ describe('POST /api/v1/simulate on each real fixture', () => {
       'firing-disk-full.json',
       (r) => {
         expect(plan(r)).toEqual({
-          'disk-full': [{ phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'the Docker host' }],
+          'disk-full': [
+            { phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'containers labelled remediator.cleanup' },
+          ],
         });
+        const steps = r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!.steps;
+        expect(steps.map((st) => [st.name, st.decision.decision, st.target?.description])).toEqual([
+          ['cleanup', 'act', 'containers labelled remediator.cleanup'],
+          ['prune', 'act', 'the Docker host local'],
+        ]);
         const other = r.alerts[0]!.remediations.find((x) => x.remediation === 'high-latency')!;
         expect(other).toMatchObject({
           matched: false,
@@ -221,7 +231,9 @@ describe('POST /api/v1/simulate on each real fixture', () => {
         expect(r.truncatedAlerts).toBe(1);
         expect([plan(r, 0), plan(r, 1)]).toEqual(
           [0, 1].map(() => ({
-            'disk-full': [{ phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'the Docker host' }],
+            'disk-full': [
+              { phase: 'fire', webhook: 'enqueue', worker: 'act', target: 'containers labelled remediator.cleanup' },
+            ],
           })),
         );
       },
@@ -300,8 +312,29 @@ describe('remediator simulate (CLI)', () => {
     expect(r.stdout).toMatch(/✓ high-latency\s+alertname="HighLatency" ✓\s+container=~".\+" ✓/);
     expect(r.stdout).toMatch(/webhook\s+duplicate: episode already handled \(queued\)/);
     expect(r.stdout).toMatch(/target\s+container api: exists: api running/);
-    expect(r.stdout).toMatch(/worker\s+act: would restart container api/);
+    expect(r.stdout).toMatch(/worker\s+act: would restart api \(stop timeout 10s\)/);
+    // Each step of the runbook, with its flow and what a worker would decide for it now.
+    expect(r.stdout).toMatch(
+      /step 1\s+restart restart api \(stop timeout 10s\) \(verify running, healthy, within 60s, query .*; on failure next, on success stop\)/,
+    );
+    expect(r.stdout).toMatch(
+      /step 2\s+scale-out scale its target by 1 .*\(when still_firing; .*\)\n\s+refused: container api is not part of a Compose service/,
+    );
     expect(r.stdout).toContain('nothing was enqueued');
+  });
+
+  it('exits 1 when a worker would fail a job (a container not found), the --json plan unchanged', async () => {
+    const body = JSON.parse(await readFile(path.join(FIXTURES, 'firing-high-latency.json'), 'utf8'));
+    body.alerts[0].labels.container = 'no-such-container';
+    body.alerts[0].fingerprint = 'f00000000000dead';
+    const json = await unchanged(() => cli(['-', '--json'], JSON.stringify(body)));
+    expect(json.code).toBe(1);
+    expect(json.stderr).toMatch(/1 job would fail: high-latency\.f00000000000dead\.\d+ \(not_found\)/);
+    const report = JSON.parse(json.stdout) as SimulationReport;
+    expect(report.alerts[0]!.remediations.find((r) => r.matched)!.jobs[0]!.worker?.decision).toBe('not_found');
+    // A plan where every job would act exits 0 (the fixture's api exists).
+    const ok = await cli(['-', '--json'], await readFile(path.join(FIXTURES, 'firing-high-latency.json'), 'utf8'));
+    expect(ok.code).toBe(0);
   });
 
   it('an invalid payload exits 1 naming the field; no file argument exits 2', async () => {

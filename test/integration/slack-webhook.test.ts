@@ -43,7 +43,7 @@ afterAll(async () => {
 
 describe('Slack incoming webhook', () => {
   it('posts each state change as a new message, in order, escaped, honouring a 429, and never logs the webhook URL', async () => {
-    expect(h.runtime.notifications?.mode).toBe('webhook');
+    expect(h.runtime.notifications?.sinks.slack?.mode).toBe('webhook');
     const name = `${p}api`;
     await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
     const body = await fixture('firing-high-latency.json');

@@ -50,7 +50,9 @@ async function highLatency(tag: string, fingerprint: string, mutate: (a: any) =>
 /** Every notification of the harness delivered (nothing waiting, delayed or active). */
 async function settled(): Promise<void> {
   await until('the notification queue to drain', async () => {
-    const c = await h.runtime.notifications!.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+    const c = await h.runtime
+      .notifications!.queueOf('slack')!
+      .getJobCounts('waiting', 'delayed', 'active', 'prioritized');
     return Object.values(c).every((n) => n === 0);
   });
 }
@@ -256,7 +258,7 @@ describe('secrets and a bad token', () => {
       const dropped = other.logs.find((l) => l.msg === 'slack notification dropped')!;
       expect(dropped.err).toBe('chat.postMessage: Slack refused the call: invalid_auth');
       expect(slack.calls.some((c) => c.authorization === `Bearer ${wrong}` && c.error === 'invalid_auth')).toBe(true);
-      const failed = await other.runtime.notifications!.queue.getFailed();
+      const failed = await other.runtime.notifications!.queueOf('slack')!.getFailed();
       expect(failed.length).toBeGreaterThan(0);
       const everything = JSON.stringify([other.logs, h.logs, failed.map((j) => j.failedReason)]);
       expect(everything).not.toContain(wrong);

@@ -3,7 +3,8 @@
 // two actions on one target at once, and the circuit opens exactly at the budget.
 import Docker from 'dockerode';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { actionWindows, anyOverlap, createTestContainer, removeContainers, uniquePrefix } from '../support/docker.js';
+import { createTestContainer, removeContainers, uniquePrefix } from '../support/docker.js';
+import { anyOverlap, recordEvents, type EventRecorder } from '../support/docker-events.js';
 import { fixture, remediationsDir, startHarness, type Harness } from '../support/harness.js';
 
 const docker = new Docker({ socketPath: new URL(inject('dockerHost')).pathname });
@@ -11,7 +12,9 @@ const p = uniquePrefix('storm');
 const TARGETS = 10;
 const BUDGET = 3;
 const hs: Harness[] = [];
+let events: EventRecorder | undefined;
 afterAll(async () => {
+  await events?.stop();
   await Promise.all(hs.map((h) => h.stop().catch(() => undefined)));
   await removeContainers(docker, p);
 });
@@ -66,6 +69,8 @@ describe('storm through an HA pair', () => {
       }),
     );
 
+    // Docker's events, live: --since would replay only the engine's last 256, far fewer than this run makes.
+    events = await recordEvents(docker);
     // Each group three times; the second delivery goes to the other instance (HA pair).
     const t0 = Date.now();
     const statuses: number[] = [];
@@ -108,7 +113,8 @@ describe('storm through an HA pair', () => {
 
     // Per target: exactly BUDGET actions, never two at once (across both instances), as the
     // engine saw them.
-    const windows = await actionWindows(docker, names, t0, 'exec');
+    await events.sync(names[0]!);
+    const windows = events.windows('exec', (e) => names.includes(e.name));
     for (const name of names) {
       const mine = windows.filter((w) => w.container === name);
       expect(mine).toHaveLength(BUDGET);

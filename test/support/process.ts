@@ -1,5 +1,6 @@
 // Spawns the real `remediator` binary as a user runs it, collecting its JSON log lines.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
 
@@ -15,8 +16,21 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function spawnRemediator(command: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [BIN, command], {
+/**
+ * `remediator <command> [...args]` with `env` (and PATH, HOME, PROMETHEUS_URL) only.
+ * `ownPidNamespace`: run it under `unshare --pid --fork --mount-proc`, as a worker in a
+ * container of its own sees the engine's processes: not at all. Signals from kill() go to
+ * remediator itself (unshare does not pass them on).
+ */
+export function spawnRemediator(
+  command: string,
+  env: Record<string, string>,
+  opts: string[] | { ownPidNamespace?: boolean; args?: string[] } = {},
+): Proc {
+  const { ownPidNamespace = false, args: extra = [] } = Array.isArray(opts) ? { args: opts } : opts;
+  const argv = [process.execPath, BIN, command, ...extra];
+  const [file, ...args] = ownPidNamespace ? ['unshare', '--pid', '--fork', '--mount-proc', ...argv] : argv;
+  const child = spawn(file!, args, {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',
@@ -52,7 +66,22 @@ export function spawnRemediator(command: string, env: Record<string, string>): P
     output: () => out,
     lines,
     exited,
-    kill: (signal = 'SIGTERM') => void child.kill(signal),
+    kill(signal = 'SIGTERM') {
+      if (!ownPidNamespace || child.pid === undefined) return void child.kill(signal);
+      // unshare's one child is remediator (pid 1 in its namespace).
+      let inner: number | undefined;
+      try {
+        inner = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]);
+      } catch {
+        inner = undefined;
+      }
+      try {
+        if (inner) process.kill(inner, signal);
+        else child.kill(signal);
+      } catch {
+        /* gone already */
+      }
+    },
     waitForLine(pred, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

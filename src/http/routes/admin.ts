@@ -9,7 +9,7 @@ import { authorize } from '../auth.js';
 export interface AdminDeps {
   /** ADMIN_USER / ADMIN_PASSWORD: separate from the webhook's, so Alertmanager's secret cannot open the UI. */
   credentials: NonNullable<Config['admin']>;
-  /** The queues to show: "remediations", and "notifications" when this process has it. */
+  /** The queues to show: "remediations", and each notification sink's ("notify-slack", ...) when this process has them. */
   queues: Queue[];
   basePath?: string;
 }
@@ -19,6 +19,15 @@ export const ADMIN_BASE_PATH = '/admin';
 /** The page without `<link href="http(s)://...">` elements (stylesheets, preconnects to other hosts). */
 export const withoutExternalLinks = (html: string): string =>
   html.replace(/<link\b[^>]*\bhref=["']?(?:https?:)?\/\/[^>]*>[ \t]*\n?/gi, '');
+
+/** The outcome the engine wrote as a job's progress, if it did. */
+function outcomeOf(progress: unknown): { outcome: string; summary: string } | undefined {
+  if (typeof progress !== 'object' || progress === null) return undefined;
+  const { outcome, summary } = progress as { outcome?: unknown; summary?: unknown };
+  if (typeof outcome !== 'string') return undefined;
+  const text = typeof summary === 'string' ? summary : '';
+  return { outcome, summary: text.length > 160 ? `${text.slice(0, 157)}...` : text };
+}
 
 /**
  * The queue UI (bull-board) under /admin, behind basic auth. The hook sits in this plugin's
@@ -48,9 +57,19 @@ export const adminRoutes =
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(base);
     createBullBoard({
-      queues: deps.queues.map(
-        (q) => new BullMQAdapter(q, { description: `BullMQ queue "${q.name}" (prefix ${q.opts.prefix ?? 'bull'})` }),
-      ),
+      queues: deps.queues.map((q) => {
+        const adapter = new BullMQAdapter(q, {
+          description: `BullMQ queue "${q.name}" (prefix ${q.opts.prefix ?? 'bull'})`,
+        });
+        // BullMQ calls every job that ended without an error "completed", and bull-board shows
+        // it green: a cooldown, a skip or a dry run would read as a fix. The card's title says
+        // the outcome the engine recorded (its progress), and the data starts with it.
+        adapter.setFormatter('name', (job: { name?: string; progress?: unknown }) => {
+          const o = outcomeOf(job.progress);
+          return o ? `${job.name ?? ''} · ${o.outcome}: ${o.summary}` : (job.name ?? '');
+        });
+        return adapter;
+      }),
       serverAdapter,
       options: { uiConfig: { boardTitle: 'remediator', hideDocsLink: true } },
     });

@@ -29,9 +29,19 @@ export const healthRoutes =
       if (deps.readiness.docker) checks.docker = await check(() => deps.readiness.docker!());
       if (deps.lifecycle.draining) checks.lifecycle = 'shutting down';
       const ready = Object.values(checks).every((v) => v === 'ok');
-      return reply
-        .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : 'not ready', checks, remediations: deps.catalog().remediations.length });
+      // Per Docker host: has it a worker, and what waits for it. Information, not readiness: a
+      // host without a worker holds its jobs (then escalates them); this instance still works.
+      const hosts = deps.readiness.hosts
+        ? await withTimeout(deps.readiness.hosts(), 2_000, 'no answer in 2000 ms').catch((err: Error) => ({
+            error: err.message,
+          }))
+        : undefined;
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not ready',
+        checks,
+        remediations: deps.catalog().remediations.length,
+        ...(hosts && { hosts }),
+      });
     });
 
     app.get('/metrics', async (_req, reply) => {

@@ -28,11 +28,21 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(o: { webhookUrl: string; jobs: ScrapeJob[] }): Promise<Stack> {
+export async function startStack(o: {
+  webhookUrl: string;
+  jobs: ScrapeJob[];
+  /** Rules to load instead of the shortened copy of alert-rules/remediation-targets.yml. */
+  rules?: string;
+  /**
+   * Prometheus' port, chosen beforehand so that remediator (started first: Alertmanager needs
+   * its webhook) already verifies against this Prometheus, not the global set-up's empty one.
+   */
+  prometheusPort?: number;
+}): Promise<Stack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rmd-e2e-'));
   const tokenFile = path.join(dir, 'webhook-token');
   await writeFile(tokenFile, TOKEN, { mode: 0o600 });
-  const rules = shortenRules(await readFile(RULES, 'utf8'), { forDuration: '2s', range: TEST_RANGE });
+  const rules = o.rules ?? shortenRules(await readFile(RULES, 'utf8'), { forDuration: '2s', range: TEST_RANGE });
   const alertmanager = await startAlertmanager({
     dir: path.join(dir, 'alertmanager'),
     config: alertmanagerConfig({
@@ -54,6 +64,7 @@ export async function startStack(o: { webhookUrl: string; jobs: ScrapeJob[] }): 
         jobs: o.jobs,
       }),
       files: { 'rules.yml': rules },
+      port: o.prometheusPort,
     });
   } catch (err) {
     await alertmanager.stop();

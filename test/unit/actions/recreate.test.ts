@@ -220,4 +220,68 @@ describe('recreate action', () => {
       'recreate api (image example/app:2), keeping the old container until the new one is verified (stop timeout 10s)',
     );
   });
+
+  describe('stoppedOnly: the replicas a start could not keep up', () => {
+    it('recreates only the targets that are not running and verifies only the new ones', async () => {
+      const up = container('w-1');
+      const down = container('w-2', { running: false, state: 'exited', exitCode: 1 });
+      const docker = new FakeDocker([up, down]);
+      const r = await recreate.run(
+        { type: 'recreate', stoppedOnly: true },
+        actionContext(docker, { targets: [up, down], verify: FAST }),
+      );
+      expect(docker.mutatingCalls().map((c) => [c.method, c.args[0]])).toEqual([
+        ['rename', 'id-w-2'],
+        ['createFrom', 'id-w-2'],
+        ['start', docker.byName('w-2')!.id],
+        ['remove', 'id-w-2'],
+      ]);
+      expect(docker.byName('w-1')!.id).toBe('id-w-1');
+      expect(r).toMatchObject({ changed: true, verifyIds: [docker.byName('w-2')!.id] });
+      expect(r.summary).toMatch(/^recreated w-2 id-w-2 -> /);
+    });
+
+    it('with every target running, does nothing and says so', async () => {
+      const docker = new FakeDocker([container('w-1'), container('w-2')]);
+      const r = await recreate.run(
+        { type: 'recreate', stoppedOnly: true },
+        actionContext(docker, { targets: [...docker.containers.values()], verify: FAST }),
+      );
+      expect(docker.mutatingCalls()).toEqual([]);
+      expect(r).toMatchObject({ changed: false, summary: 'nothing to recreate: w-1, w-2 running' });
+      expect(recreate.describe({ type: 'recreate', stoppedOnly: true }, 'w-1, w-2')).toBe(
+        'recreate those of w-1, w-2 that are not running, keeping the old container until the new one is verified (stop timeout 10s)',
+      );
+    });
+
+    it('a rerun after a crash finishes the recreate even though the new container already runs', async () => {
+      for (let k = 1; k <= 4; k++) {
+        const down = container('w-2', { running: false, state: 'exited', exitCode: 1 });
+        const docker = new FakeDocker([down]);
+        const memo = new MemoryMemo();
+        docker.crashAfterMutations = k;
+        await expect(
+          recreate.run(
+            { type: 'recreate', stoppedOnly: true },
+            actionContext(docker, { targets: [down], memo, verify: FAST }),
+          ),
+        ).rejects.toThrow(/worker crashed|worker is dead/);
+        docker.revive();
+        const targets = await resolve(docker, 'w-2');
+        await recreate.run(
+          { type: 'recreate', stoppedOnly: true },
+          actionContext(docker, { targets, memo, verify: FAST }),
+        );
+        const left = [...docker.containers.values()];
+        expect({ k, left: left.map((c) => [c.name, c.running, c.labels[RECREATED_FROM_LABEL]]) }).toEqual({
+          k,
+          left: [['w-2', true, 'id-w-2']],
+        });
+        expect({ k, steps: docker.mutatingCalls().map((c) => c.method) }).toEqual({
+          k,
+          steps: ['rename', 'createFrom', 'start', 'remove'],
+        });
+      }
+    });
+  });
 });

@@ -59,6 +59,24 @@ describe('restart action', () => {
     expect(docker.callsTo('restart')).toEqual([['id-api', 10]]);
   });
 
+  it('a rerun while the restart it asked for still runs in Docker (handed back at shutdown) waits for it, and restarts nothing', async () => {
+    const api = container('api', { startedAt: '2026-11-27T09:00:00Z' });
+    const docker = new FakeDocker([api]);
+    const memo = new MemoryMemo();
+    memo.entries.set('restart:0:id-api', '2026-11-27T09:00:00Z');
+    memo.entries.set('restart:0:id-api:at', String(Date.now()));
+    // Docker is still in the stop timeout; the container starts again a moment later.
+    setTimeout(() => void (docker.containers.get('id-api')!.startedAt = '2026-11-27T09:00:30Z'), 300);
+
+    const result = await restart.run(
+      { type: 'restart', stopTimeoutSeconds: 30 },
+      actionContext(docker, { targets: [api], memo }),
+    );
+
+    expect(docker.callsTo('restart')).toEqual([]);
+    expect(result.details).toMatchObject({ restarted: [], alreadyRestarted: ['api'] });
+  });
+
   it('a full crash-and-rerun cycle calls Docker restart once in total', async () => {
     const api = container('api');
     const docker = new FakeDocker([api]);

@@ -399,7 +399,18 @@ describe('loadRemediations', () => {
 
   it('loads the shipped remediations/ in file order', async () => {
     const rs = await loadRemediations(REMEDIATIONS_DIR);
-    expect(rs.map((r) => r.id)).toEqual(['disk-full', 'high-latency', 'queue-depth-high']);
+    expect(rs.map((r) => r.id)).toEqual([
+      'agent-errors',
+      'canary-rollback',
+      'cpu-throttling',
+      'dependency-down',
+      'disk-full',
+      'high-latency',
+      'network-failure',
+      'oom-killed',
+      'queue-depth-high',
+      'worker-down',
+    ]);
   });
 
   it('reports the problems of several files together in one CatalogError', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkTemplate, renderName } from '../../../src/catalog/template.js';
+import { checkTemplate, hostOf, renderName } from '../../../src/catalog/template.js';
 import { TemplateError } from '../../../src/errors.js';
 
 // The oracle, written here rather than imported, so a loosened rule in src/ shows up.
@@ -142,5 +142,95 @@ describe('checkTemplate', () => {
     ['a single brace', '{ labels.a }', /literal text/],
   ])('rejects %s: %j', (_what, template, message) => {
     expect(() => checkTemplate(template)).toThrow(message);
+  });
+});
+
+describe('the host filter: {{ labels.instance | host }}', () => {
+  const HOST = '{{ labels.instance | host }}';
+  const renderHost = (instance: string) => renderName(HOST, { labels: { instance } });
+
+  it.each([
+    ['web-1:9100', 'web-1'],
+    ['10.0.0.5:9100', '10.0.0.5'],
+    ['db.example.com:65535', 'db.example.com'],
+    ['web-1', 'web-1'],
+    ['Web_1.prod:1', 'Web_1.prod'],
+  ])('%s -> %s', (instance, host) => expect(renderHost(instance)).toBe(host));
+
+  it('works with or without spaces, in annotations, and beside literal text', () => {
+    expect(renderName('{{labels.instance|host}}', { labels: { instance: 'a:1' } })).toBe('a');
+    expect(renderName('{{ annotations.node | host }}', { labels: {}, annotations: { node: 'n1:22' } })).toBe('n1');
+    expect(renderName('{{ labels.instance | host }}-blue', { labels: { instance: 'a:1' } })).toBe('a-blue');
+    expect(renderName('{{ labels.instance | host | host }}', { labels: { instance: 'a:1' } })).toBe('a');
+  });
+
+  it('strips the brackets of an IPv6 literal, which the name rule then refuses, saying so', () => {
+    expect(hostOf('[2001:db8::1]:9100')).toBe('2001:db8::1');
+    expect(hostOf('[::1]')).toBe('::1');
+    expect(() => renderHost('[2001:db8::1]:9100')).toThrow(
+      'labels.instance | host = "2001:db8::1" (from "[2001:db8::1]:9100") is not a valid Docker name',
+    );
+  });
+
+  it.each([
+    ['a bare IPv6 address', '2001:db8::1'],
+    ['a non-numeric port', 'web-1:http'],
+    ['a port too long', 'web-1:123456'],
+    ['two ports', 'web-1:80:90'],
+    ['a URL (blackbox targets)', 'https://example.com:443'],
+    ['a path after the port', 'web-1:9100/metrics'],
+    ['a shell command', '$(reboot):9100'],
+    ['a newline', 'web-1\n:9100'],
+    ['a space', 'web 1:9100'],
+    ['braces', '{global}:9100'],
+    ['a leading dash', '-web:9100'],
+    ['a leading dot', '.web:9100'],
+    ['unicode', 'wéb-1:9100'],
+    ['a bracket left open', '[web-1:9100'],
+    ['text after the brackets', '[web-1]x:9100'],
+    ['too long', `${'a'.repeat(254)}:9100`],
+  ])('refuses %s with a TemplateError naming the label', (_what, instance) => {
+    const err = (() => {
+      try {
+        return renderHost(instance);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(TemplateError);
+    expect((err as Error).message).toMatch(/^labels\.instance \| host = .* is not a valid Docker name/);
+  });
+
+  it.each([':9100', '[]:9100', '[]'])('%j leaves nothing: refused as empty', (instance) => {
+    expect(() => renderHost(instance)).toThrow(/^labels\.instance \| host of .* is empty$/);
+  });
+
+  it('property: the output is a substring of the input that obeys the name rule, or a TemplateError', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (instance) => {
+        try {
+          const out = renderHost(instance);
+          expect(DOCKER_NAME.test(out)).toBe(true);
+          expect(instance.includes(out)).toBe(true);
+        } catch (err) {
+          expect(err).toBeInstanceOf(TemplateError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('checkTemplate accepts | host and refuses any other filter at load time', () => {
+    expect(checkTemplate(HOST)).toEqual(['labels.instance']);
+    expect(() => checkTemplate('{{ labels.instance | lower }}')).toThrow(/unknown filter "lower" \(only \| host\)/);
+    expect(() => checkTemplate('{{ labels.instance | }}')).toThrow(/unknown filter ""/);
+    expect(() => checkTemplate('{{ labels.instance | host(1) }}')).toThrow(/unknown filter "host\(1\)"/);
+    expect(() => checkTemplate('{{ host | labels.instance }}')).toThrow(/unsupported placeholder/);
+  });
+
+  it('a label name from Object.prototype is missing, not a function turned to text', () => {
+    expect(() => renderName('{{ labels.constructor | host }}', { labels: {} })).toThrow(
+      'labels.constructor is missing from the alert',
+    );
   });
 });

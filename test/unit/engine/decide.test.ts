@@ -149,6 +149,16 @@ describe('afterStep and endOfRunbook: the ladder', () => {
     });
   });
 
+  it('a command that could not be stopped escalates at once, even where onFailure says next', () => {
+    const end = afterStep(ladder, 0, [rec(0, 'failed', { error: 'not stopped', errorKind: 'still_running' })]);
+    expect(end).toEqual({
+      go: 'end',
+      outcome: 'escalated',
+      escalation: 'exec_still_running',
+      reason: 'step s0 (1/3): not stopped',
+    });
+  });
+
   it('continue records a failure and goes on: evidence that failed does not fail the runbook', () => {
     const steps = [step('continue', 'next'), step('abort')];
     expect(afterStep(steps, 0, [rec(0, 'failed')])).toEqual({ go: 'next' });

@@ -122,3 +122,40 @@ describe('secretsOf', () => {
       expect(s).toContain(v);
   });
 });
+
+describe('secretsOf and redaction: notification sinks', () => {
+  const env = {
+    WEBHOOK_TOKEN: SECRET,
+    PAGERDUTY_ROUTING_KEY: 'R0UT1NGKEY0123456789abcdefabcdef',
+    WEBHOOK_SINK_URL: 'https://automation.example/hooks/wh-path-secret-0123?sig=query-secret-0123',
+    WEBHOOK_SINK_SECRET: 'hmac-secret-0123456789',
+    TEAMS_WEBHOOK_URL: 'https://example.webhook.office.com/webhookb2/teams-path-secret-0123',
+    MATTERMOST_WEBHOOK_URL: 'https://mm.example/hooks/mm-path-secret-0123',
+  };
+
+  it("lists every sink's routing key, HMAC secret and webhook URLs with their secret paths", () => {
+    const s = secretsOf(loadConfig(env));
+    for (const v of [
+      'R0UT1NGKEY0123456789abcdefabcdef',
+      'hmac-secret-0123456789',
+      env.WEBHOOK_SINK_URL,
+      '/hooks/wh-path-secret-0123',
+      'sig=query-secret-0123',
+      env.TEAMS_WEBHOOK_URL,
+      '/webhookb2/teams-path-secret-0123',
+      '/hooks/mm-path-secret-0123',
+    ])
+      expect(s).toContain(v);
+  });
+
+  it('a logged config, settings object or error text holding them comes out without them', () => {
+    const config = loadConfig(env);
+    const { log, text } = capture(secretsOf(config));
+    log.info({ config }, 'config');
+    log.info({ routingKey: env.PAGERDUTY_ROUTING_KEY, secret: env.WEBHOOK_SINK_SECRET, settings: config.sinks }, 'a');
+    log.warn({ err: `POST ${env.MATTERMOST_WEBHOOK_URL} failed; key ${env.PAGERDUTY_ROUTING_KEY}` }, 'b');
+    log.info({ env }, 'environment');
+    for (const v of ['R0UT1NGKEY', 'hmac-secret', 'path-secret', 'query-secret']) expect(text()).not.toContain(v);
+    expect(text()).toContain('[redacted]');
+  });
+});

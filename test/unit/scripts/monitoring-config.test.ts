@@ -19,6 +19,7 @@ type Rules = {
       alert: string;
       expr: string;
       for?: string;
+      keep_firing_for?: string;
       labels?: Record<string, string>;
       annotations?: Record<string, string>;
     }[];
@@ -40,15 +41,17 @@ describe('shortenRules', () => {
     for (const [i, r] of b.entries()) {
       const orig = a[i]!;
       expect(r.for).toBe(orig.for === undefined ? undefined : '2s');
+      expect(r.keep_firing_for).toBe(orig.keep_firing_for === undefined ? undefined : '10s');
       expect(r.expr).toBe(orig.expr.replace(/\[[0-9]+[smhdwy]\]/g, '[10s]'));
       expect(r.labels).toEqual(orig.labels);
       expect(r.annotations?.summary).toBe(orig.annotations?.summary);
       expect(r.annotations?.runbook_url).toBe(orig.annotations?.runbook_url);
       expect(untimed(r.annotations?.description)).toBe(untimed(orig.annotations?.description));
     }
+    expect(a.find((r) => r.alert === 'ServiceDown')?.keep_firing_for).toBe('2m');
     const latency = b.find((r) => r.alert === 'HighLatency')!;
     expect(latency.expr).toContain('rate(http_request_duration_seconds_bucket[10s])');
-    expect(latency.expr).toContain('> 1'); // the threshold stays
+    expect(latency.expr).toContain('> 2'); // the threshold stays
   });
 
   it('says the new timings in the descriptions people read: no "over the last 2 minutes" in fast mode', () => {
@@ -56,7 +59,7 @@ describe('shortenRules', () => {
     const described = Object.fromEntries(
       after.groups.flatMap((g) => g.rules).map((r) => [r.alert, r.annotations?.description ?? '']),
     );
-    expect(described.HighLatency).toContain('over the last 10 seconds, above the 1s objective, for at least 2 seconds');
+    expect(described.HighLatency).toContain('over the last 10 seconds, above the 2s objective, for at least 2 seconds');
     expect(described.QueueDepthHigh).toContain('for at least 2 seconds');
     expect(described.disk_full).toContain('for at least 2 seconds');
     for (const text of Object.values(described)) expect(text).not.toMatch(/\b[0-9]+ (minute|hour)s?\b/);
@@ -102,7 +105,10 @@ describe('prometheusConfig / alertmanagerConfig', () => {
         interval: '1s',
         ruleFiles: ['rules.yml'],
         alertmanager: '127.0.0.1:9093',
-        jobs: [{ job: 'node', targets: ['127.0.0.1:9100'], keep: { label: 'mountpoint', regex: '/tmp/x' } }],
+        jobs: [
+          { job: 'node', targets: ['127.0.0.1:9100'], keep: { label: 'mountpoint', regex: '/tmp/x' } },
+          { job: 'db', targets: ['127.0.0.1:5432'], labels: { container: 'db-1', dependent: 'api-1' } },
+        ],
       }),
     );
     expect(c).toMatchObject({
@@ -114,8 +120,13 @@ describe('prometheusConfig / alertmanagerConfig', () => {
           job_name: 'node',
           metric_relabel_configs: [{ source_labels: ['mountpoint'], regex: '/tmp/x', action: 'keep' }],
         },
+        {
+          job_name: 'db',
+          static_configs: [{ targets: ['127.0.0.1:5432'], labels: { container: 'db-1', dependent: 'api-1' } }],
+        },
       ],
     });
+    expect(c.scrape_configs[0].static_configs).toEqual([{ targets: ['127.0.0.1:9100'] }]);
   });
 
   it('sends every alert to remediator with resolved notifications and the token from a file', () => {

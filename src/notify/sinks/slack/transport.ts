@@ -6,11 +6,17 @@ import {
   WebAPIRequestError,
   WebClient,
   type ChatPostMessageArguments,
+  type ChatUpdateArguments,
   type Logger as SlackLogger,
 } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { SlackMessage } from './blocks.js';
-import { SlackRateLimitedError, SlackTransientError, SlackPermanentError } from '../errors.js';
+import { SlackRateLimitedError, SlackTransientError, SlackPermanentError } from '../../../errors.js';
+import { causeCode, retryAfterMs } from '../../http.js';
+import type { Answer } from '../../sink.js';
+import { postArgs, updateArgs, webhookBody } from './requests.js';
+
+export { retryAfterMs };
 
 /**
  * The two ways to reach Slack, behind one narrow port. Errors are classified here, where the
@@ -29,6 +35,8 @@ export interface SlackTransport {
   mode: 'web-api' | 'webhook';
   /** Edits are possible (Web API); an incoming webhook can only post new messages. */
   canEdit: boolean;
+  /** Send one request as the sink rendered it (requests.ts): `chat.postMessage`, `chat.update`, the webhook's POST. */
+  call(endpoint: string, body: Record<string, unknown>): Promise<Answer>;
   post(channel: string, msg: SlackMessage, threadTs?: string): Promise<Posted>;
   update(channel: string, ts: string, msg: SlackMessage): Promise<void>;
 }
@@ -56,17 +64,6 @@ function sdkLogger(log: Logger): SlackLogger {
     getLevel: () => level,
     setName: () => undefined,
   };
-}
-
-function causeCode(err: unknown): string {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e instanceof Error; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout';
-    e = e.cause;
-  }
-  return 'network error';
 }
 
 /** Map whatever the SDK threw to one of our three classes. Exported for the unit tests. */
@@ -115,74 +112,66 @@ export function webApiTransport(opts: {
       throw classifyWebApiError(method, err);
     }
   };
+  const send = async (endpoint: string, body: Record<string, unknown>): Promise<Answer> => {
+    // The SDK's argument types are a union per message shape; ours is one plain shape (requests.ts).
+    if (endpoint === 'chat.postMessage') {
+      const res = await call(endpoint, () => client.chat.postMessage(body as unknown as ChatPostMessageArguments));
+      return { ts: res.ts, channel: res.channel };
+    }
+    if (endpoint === 'chat.update') {
+      const res = await call(endpoint, () => client.chat.update(body as unknown as ChatUpdateArguments));
+      return { ts: res.ts, channel: res.channel };
+    }
+    throw new SlackPermanentError('unknown_method', `${endpoint}: not a method remediator calls`);
+  };
   return {
     mode: 'web-api',
     canEdit: true,
+    call: send,
     async post(channel, msg, threadTs) {
-      const res = await call('chat.postMessage', () =>
-        // The SDK's argument type is a union per message shape; ours is one plain shape.
-        client.chat.postMessage({
-          channel,
-          text: msg.text,
-          blocks: msg.blocks,
-          ...(threadTs && { thread_ts: threadTs, reply_broadcast: msg.broadcast ?? false }),
-          link_names: msg.linkNames ?? false,
-          unfurl_links: false,
-          unfurl_media: false,
-        } as ChatPostMessageArguments),
-      );
-      return { ts: res.ts, channel: res.channel };
+      const res = await send('chat.postMessage', postArgs(channel, msg, threadTs));
+      return { ts: res.ts as string | undefined, channel: res.channel as string | undefined };
     },
     async update(channel, ts, msg) {
-      await call('chat.update', () =>
-        client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks, link_names: msg.linkNames ?? false }),
-      );
+      await send('chat.update', updateArgs(channel, ts, msg));
     },
   };
-}
-
-/** Retry-After is seconds or an HTTP date; absent or unreadable: 30 s. */
-export function retryAfterMs(header: string | null, now = Date.now()): number {
-  if (header && /^\d+$/.test(header.trim())) return Math.max(1, Number(header.trim())) * 1000;
-  const at = header ? Date.parse(header) : NaN;
-  return Number.isNaN(at) ? 30_000 : Math.max(1000, at - now);
 }
 
 /** An incoming webhook: plain POSTs of new messages, no threads, no edits. */
 export function webhookTransport(opts: { url: string; timeoutMs?: number }): SlackTransport {
   const what = 'incoming webhook';
+  const send = async (_endpoint: string, body: Record<string, unknown>): Promise<Answer> => {
+    let res: Response;
+    try {
+      res = await fetch(opts.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        redirect: 'error',
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      throw new SlackTransientError(`${what}: Slack unreachable (${causeCode(err)})`);
+    }
+    // Slack answers a short code such as "invalid_payload" or "channel_is_archived".
+    const text = (await res.text().catch(() => '')).replace(/[^a-z0-9_]/gi, '').slice(0, 60);
+    if (res.status === 429) throw new SlackRateLimitedError(retryAfterMs(res.headers.get('retry-after')), what);
+    if (res.status >= 500 || res.status === 408)
+      throw new SlackTransientError(`${what}: Slack answered HTTP ${res.status}`);
+    if (!res.ok)
+      throw new SlackPermanentError(
+        text || `http_${res.status}`,
+        `${what}: Slack answered HTTP ${res.status}${text ? ` (${text})` : ''}`,
+      );
+    return {};
+  };
   return {
     mode: 'webhook',
     canEdit: false,
+    call: send,
     async post(_channel, msg) {
-      let res: Response;
-      try {
-        res = await fetch(opts.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            text: msg.text,
-            blocks: msg.blocks,
-            link_names: msg.linkNames ?? false,
-            unfurl_links: false,
-            unfurl_media: false,
-          }),
-          redirect: 'error',
-          signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-        });
-      } catch (err) {
-        throw new SlackTransientError(`${what}: Slack unreachable (${causeCode(err)})`);
-      }
-      // Slack answers a short code such as "invalid_payload" or "channel_is_archived".
-      const body = (await res.text().catch(() => '')).replace(/[^a-z0-9_]/gi, '').slice(0, 60);
-      if (res.status === 429) throw new SlackRateLimitedError(retryAfterMs(res.headers.get('retry-after')), what);
-      if (res.status >= 500 || res.status === 408)
-        throw new SlackTransientError(`${what}: Slack answered HTTP ${res.status}`);
-      if (!res.ok)
-        throw new SlackPermanentError(
-          body || `http_${res.status}`,
-          `${what}: Slack answered HTTP ${res.status}${body ? ` (${body})` : ''}`,
-        );
+      await send(what, webhookBody(msg));
       return { ts: undefined, channel: undefined };
     },
     async update() {

@@ -7,12 +7,12 @@ import {
   renderParent,
   type Block,
   type SlackMessage,
-} from '../../../src/notify/blocks.js';
-import type { NotifyEvent } from '../../../src/notify/contract.js';
-import { renderEscalation, renderReply } from '../../../src/notify/details.js';
-import { applyEvent, initialView, type ThreadView } from '../../../src/notify/view.js';
-import type { RemediationJobData, RemediationJobResult } from '../../../src/queue/contract.js';
-import { jobData, step } from './job-data.js';
+} from '../../../../../src/notify/sinks/slack/blocks.js';
+import type { LifecycleEvent } from '../../../../../src/lifecycle/events.js';
+import { renderEscalation, renderReply } from '../../../../../src/notify/sinks/slack/details.js';
+import { applyEvent, initialView, type ThreadView } from '../../../../../src/notify/view.js';
+import type { RemediationJobData, RemediationJobResult } from '../../../../../src/queue/contract.js';
+import { events, jobData, step } from '../../job-data.js';
 
 const EVIL = '<!channel> <https://evil|x> & <@U123>';
 
@@ -88,55 +88,45 @@ const longResult = (): RemediationJobResult => ({
   verification: { ok: false, detail: `${EVIL}${'z'.repeat(5000)}`, durationMs: 60_000 },
 });
 
-function viewAfter(d: RemediationJobData, events: NotifyEvent[]): ThreadView {
-  return events.reduce((v, event) => applyEvent(v, { event, data: d }).view, initialView());
+function viewAfter(list: LifecycleEvent[]): ThreadView {
+  return list.reduce((v, event) => applyEvent(v, event).view, initialView());
 }
 
 describe('Block Kit within Slack limits on the longest realistic alert', () => {
   const d = longestAlert();
-  const finished: NotifyEvent = {
-    kind: 'finished',
-    outcome: 'succeeded',
-    result: longResult(),
-    reason: undefined,
-    escalation: undefined,
-    attempts: 3,
-  };
-  const escalated: NotifyEvent = {
-    kind: 'finished',
+  const jobId = `disk-full.${'f'.repeat(64)}.1795780469137`;
+  const e = events(d, jobId);
+  const finished = e.finished({ outcome: 'succeeded', result: longResult(), attempts: 3 });
+  const escalated = e.finished({
     outcome: 'escalated',
-    result: undefined,
     reason: `${EVIL} ${'e'.repeat(10_000)}`,
     escalation: 'retries_exhausted',
     attempts: 3,
-  };
-  const jobId = `disk-full.${'f'.repeat(64)}.1795780469137`;
+  });
 
   it('the parent, in every state, stays within 50 blocks, 3,000 characters per text, 150 for the header', () => {
-    const steps: NotifyEvent[] = [
-      { kind: 'queued' },
-      { kind: 'running', attempt: 1, attempts: 3 },
-      { kind: 'acting', action: 'exec', targets: longResult().targets },
-      { kind: 'retrying', attempt: 1, attempts: 3, reason: `${EVIL}${'r'.repeat(9000)}` },
+    const steps: LifecycleEvent[] = [
+      e.queued(),
+      e.running(1, 3),
+      e.acting('exec', longResult().targets),
+      e.retrying(1, 3, `${EVIL}${'r'.repeat(9000)}`),
       finished,
-      { kind: 'resolved' },
+      e.resolved(),
     ];
-    for (let i = 1; i <= steps.length; i++) expectWithinLimits(renderParent(viewAfter(d, steps.slice(0, i)), d, jobId));
+    for (let i = 1; i <= steps.length; i++) expectWithinLimits(renderParent(viewAfter(steps.slice(0, i)), d, jobId));
   });
 
   it('the detail reply and the escalation stay within the limits too', () => {
-    expectWithinLimits(renderReply(finished, d, jobId)!);
-    expectWithinLimits(
-      renderReply({ kind: 'retrying', attempt: 2, attempts: 3, reason: 'x'.repeat(20_000) }, d, jobId)!,
-    );
-    expectWithinLimits(renderEscalation(escalated, d, jobId)!);
+    expectWithinLimits(renderReply(finished)!);
+    expectWithinLimits(renderReply(e.retrying(2, 3, 'x'.repeat(20_000)))!);
+    expectWithinLimits(renderEscalation(escalated)!);
   });
 
   it('no alert text reaches Slack unescaped: no <!channel>, <@U123>, <!here> or evil link anywhere', () => {
     const all = [
-      renderParent(viewAfter(d, [finished]), d, jobId),
-      renderReply(finished, d, jobId)!,
-      renderEscalation(escalated, d, jobId)!,
+      renderParent(viewAfter([finished]), d, jobId),
+      renderReply(finished)!,
+      renderEscalation(escalated)!,
     ].map((m) => JSON.stringify(m));
     for (const s of all) {
       expect(s).not.toMatch(/<!channel>|<@U123>|<!here>|<https:\/\/evil/);
@@ -166,7 +156,7 @@ describe('the parent message', () => {
     const d = jobData();
     d.alert.generatorURL = 'http://prometheus:9090/graph?g0.expr=up&g0.tab=1';
     d.alert.annotations.runbook_url = 'https://runbooks.example/hl';
-    const msg = renderParent(viewAfter(d, [{ kind: 'queued' }]), d, 'high-latency.3e03c1ad0d5013c4.1795780469137');
+    const msg = renderParent(viewAfter([events(d).queued()]), d, 'high-latency.3e03c1ad0d5013c4.1795780469137');
     const all = JSON.stringify(msg);
     expect(msg.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'HighLatency', emoji: false } });
     expect(all).toContain('p99 latency 2.3s');
@@ -187,7 +177,7 @@ describe('the parent message', () => {
     expect(links[0]).toMatch(/^<https:\/\/am\.example\.com\/am\/#\/alerts\?filter=%7Balertname%3D%22HighLatency%22/);
     expect(links[1]).toMatch(/^<https:\/\/am\.example\.com\/am\/#\/silences\/new\?filter=/);
     expect(links.join(' ')).not.toContain('vm:19093');
-    const msg = renderParent(viewAfter(d, [{ kind: 'queued' }]), d, 'j', {
+    const msg = renderParent(viewAfter([events(d).queued()]), d, 'j', {
       externalUrl: 'https://am.example.com',
       ui: true,
     });
@@ -213,18 +203,8 @@ describe('the parent message', () => {
 
   it('says "alert resolved" once Alertmanager does, keeping the outcome', () => {
     const d = jobData('resolved-high-latency');
-    const v = viewAfter(d, [
-      { kind: 'queued' },
-      {
-        kind: 'finished',
-        outcome: 'succeeded',
-        result: undefined,
-        reason: undefined,
-        escalation: undefined,
-        attempts: 1,
-      },
-      { kind: 'resolved' },
-    ]);
+    const e = events(d);
+    const v = viewAfter([e.queued(), e.finished({ outcome: 'succeeded', attempts: 1 }), e.resolved()]);
     const state = JSON.stringify(renderParent(v, d, 'j').blocks[1]);
     expect(state).toContain('*Succeeded*');
     expect(state).toContain('*Alert resolved* <!date^1795780479^');
@@ -252,11 +232,7 @@ describe('replies', () => {
       },
       verification: { ok: true, detail: 'shop-worker-2 running', durationMs: 800 },
     };
-    const msg = renderReply(
-      { kind: 'finished', outcome: 'succeeded', result, reason: undefined, escalation: undefined, attempts: 2 },
-      d,
-      'job-1',
-    )!;
+    const msg = renderReply(events(d, 'job-1').finished({ outcome: 'succeeded', result, attempts: 2 }))!;
     const all = JSON.stringify(msg);
     for (const part of [
       'Succeeded* in 1.5 s',
@@ -273,37 +249,31 @@ describe('replies', () => {
 
   it('the escalation mentions the handle, broadcasts, and says why; none without a reason to escalate', () => {
     const d = jobData();
-    const e: NotifyEvent = {
-      kind: 'finished',
+    const e = events(d, 'job-1').finished({
       outcome: 'escalated',
-      result: undefined,
       reason: 'container api did not become healthy within 60s',
       escalation: 'verification_failed',
       attempts: 3,
-    };
-    const msg = renderEscalation(e, d, 'job-1')!;
+    });
+    const msg = renderEscalation(e)!;
     expect(msg.text.startsWith('<!subteam^S0ONCALL> ')).toBe(true);
     expect(msg.broadcast).toBe(true);
     expect(JSON.stringify(msg)).toContain('did not come back healthy');
     // The escalation carries the reason: no separate detail reply for a job that failed for good.
-    expect(renderReply(e, d, 'job-1')).toBeUndefined();
-    expect(renderEscalation({ ...e, outcome: 'failed', escalation: undefined }, d, 'job-1')).toBeUndefined();
+    expect(renderReply(e)).toBeUndefined();
+    expect(renderEscalation({ ...e, outcome: 'failed', escalation: undefined })).toBeUndefined();
   });
 
   it('a bare @handle mention turns link_names on and defangs every @ in alert text', () => {
     const d = jobData(undefined, { spec: { notify: { channel: undefined, mention: '@oncall' } } });
     d.alert.labels.alertname = '@channel';
     const msg = renderEscalation(
-      {
-        kind: 'finished',
+      events(d, 'j').finished({
         outcome: 'circuit_open',
-        result: undefined,
         reason: 'ping @here',
         escalation: 'circuit_open',
         attempts: 1,
-      },
-      d,
-      'j',
+      }),
     )!;
     expect(msg.linkNames).toBe(true);
     expect(msg.text.startsWith('@oncall ')).toBe(true);

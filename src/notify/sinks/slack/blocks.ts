@@ -1,7 +1,7 @@
-import { primaryAction } from '../catalog/remediation.js';
-import type { RemediationJobData } from '../queue/contract.js';
+import { primaryAction } from '../../../catalog/remediation.js';
+import type { RemediationJobData } from '../../../queue/contract.js';
 import { cut, date, esc, escCut, link } from './mrkdwn.js';
-import { STATE_LABEL, type ThreadView } from './view.js';
+import { STATE_LABEL, type ThreadView } from '../../view.js';
 
 /**
  * Block Kit for the thread's parent message: what fired, what remediator is doing about it,

@@ -11,7 +11,7 @@ import {
   escCut,
   link,
   mention,
-} from '../../../src/notify/mrkdwn.js';
+} from '../../../../../src/notify/sinks/slack/mrkdwn.js';
 
 // Whether a text still holds Slack markup: a raw < or > (links, mentions) or an & that does
 // not start one of the three entities.

@@ -1,17 +1,17 @@
-import { stepsOf } from '../catalog/remediation.js';
-import type { StepRecord } from '../engine/types.js';
-import type { StepRef } from '../lifecycle/events.js';
-import type { RemediationJobData, RemediationJobResult } from '../queue/contract.js';
+import { stepsOf } from '../../../catalog/remediation.js';
+import type { StepRecord } from '../../../engine/types.js';
+import type { LifecycleEvent, LifecycleEventOf, StepRef } from '../../../lifecycle/events.js';
+import type { RemediationJobData, RemediationJobResult } from '../../../queue/contract.js';
 import { LIMITS, STEP_MARK, mrkdwn, type Block, type SlackMessage } from './blocks.js';
-import type { NotifyEvent } from './contract.js';
 import { bytes, codeBlock, cut, defang, duration, esc, escCut, mention } from './mrkdwn.js';
-import { plural } from '../plural.js';
-import { STATE_LABEL, escalationReason, needsHuman } from './view.js';
+import { plural } from '../../../plural.js';
+import { escalates, escalationCode } from '../../policy.js';
+import { STATE_LABEL, escalationReason } from '../../view.js';
 
 /**
  * Thread replies: the details of each step (what was done to what, how long it took, which
  * attempt, command output, bytes reclaimed, replicas before/after, the verification), and the
- * escalation that pings the on-call. Pure.
+ * escalation that pings the on-call (`notify.mention`, or `notify.sinks.slack.mention`). Pure.
  */
 
 const MAX_OUTPUTS = 3;
@@ -93,7 +93,7 @@ function stepLines(rec: StepRecord, step: StepRef): string[] {
   return lines;
 }
 
-function finishedLines(e: Extract<NotifyEvent, { kind: 'finished' }>, data: RemediationJobData): string[] {
+function finishedLines(e: LifecycleEventOf<'job.finished'>, data: RemediationJobData): string[] {
   const s = STATE_LABEL[e.outcome];
   const r: RemediationJobResult | undefined = e.result;
   const steps = r?.steps ?? [];
@@ -121,28 +121,29 @@ function finishedLines(e: Extract<NotifyEvent, { kind: 'finished' }>, data: Reme
 }
 
 /** The reply for one event, or undefined when the event only changes the parent. */
-export function renderReply(e: NotifyEvent, data: RemediationJobData, jobId: string): SlackMessage | undefined {
+export function renderReply(e: LifecycleEvent): SlackMessage | undefined {
+  const { data, jobId } = e;
   const prefix = data.phase === 'resolve' ? '*On resolve* · ' : '';
   let lines: string[];
   let extra: Block[] = [];
-  switch (e.kind) {
-    case 'step':
+  switch (e.type) {
+    case 'step.finished':
       lines = stepLines(e.record, e.step);
       extra = outputBlocks(e.record.details ?? {});
       break;
-    case 'retrying':
+    case 'job.retrying':
       lines = [
         `${STATE_LABEL.retrying.emoji} *${e.step && e.step.count > 1 ? `Step ${e.step.index + 1}/${e.step.count} \`${esc(e.step.name)}\`: a` : 'A'}ttempt ${e.attempt}/${e.attempts} failed*, retrying after a backoff`,
         `*Reason:* ${escCut(e.reason, 1500)}`,
       ];
       break;
-    case 'finished':
+    case 'job.finished':
       // A job that failed for good and escalates: the escalation message says it all.
-      if (!e.result && needsHuman(e.outcome, e.escalation)) return undefined;
+      if (!e.result && escalates(e)) return undefined;
       lines = finishedLines(e, data);
       extra = e.result ? outputBlocks(e.result.details) : [];
       break;
-    case 'cancelled':
+    case 'job.cancelled':
       lines = [`${STATE_LABEL.cancelled.emoji} *Cancelled* before it ran: ${escCut(e.reason, 1000)}`];
       break;
     default:
@@ -161,13 +162,14 @@ export function renderReply(e: NotifyEvent, data: RemediationJobData, jobId: str
  * The escalation: mentions the remediation's on-call handle and says why a human is needed.
  * Posted as a new message (an edit never notifies anyone), and broadcast to the channel.
  */
-export function renderEscalation(e: NotifyEvent, data: RemediationJobData, jobId: string): SlackMessage | undefined {
-  if (e.kind !== 'finished' || !needsHuman(e.outcome, e.escalation)) return undefined;
-  const who = mention(data.remediation.notify.mention);
+export function renderEscalation(e: LifecycleEvent, handle?: string): SlackMessage | undefined {
+  if (e.type !== 'job.finished' || !escalates(e)) return undefined;
+  const { data, jobId } = e;
+  const who = mention(handle ?? data.remediation.notify.mention);
   // With link_names on, a bare @word in alert text would ping too: defang every alert string.
   const safe = (s: string) => (who?.linkNames ? defang(s) : s);
   const alertname = safe(escCut(data.alert.labels.alertname ?? 'alert', 200));
-  const why = escalationReason(e.escalation, e.outcome);
+  const why = escalationReason(escalationCode(e), e.outcome);
   const last = e.reason ?? e.result?.summary;
   const lines = [
     `${who ? `${who.text} ` : ''}:rotating_light: *A human is needed* for *${alertname}* (${safe(escCut(data.remediation.id, 200))}): ${why}.`,

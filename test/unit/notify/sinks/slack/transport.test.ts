@@ -1,10 +1,15 @@
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } from '@slack/web-api';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { deliveryBackoff, DELIVERY } from '../../../src/notify/delivery.js';
-import { createNotifications } from '../../../src/notify/index.js';
-import { classifyWebApiError, retryAfterMs, webhookTransport } from '../../../src/notify/transport.js';
-import { SlackRateLimitedError, SlackTransientError, SlackPermanentError } from '../../../src/errors.js';
+import { loadConfig } from '../../../../../src/config.js';
+import { deliveryBackoff, DELIVERY } from '../../../../../src/notify/contract.js';
+import { createNotifications } from '../../../../../src/notify/index.js';
+import {
+  classifyWebApiError,
+  retryAfterMs,
+  webhookTransport,
+} from '../../../../../src/notify/sinks/slack/transport.js';
+import { SlackRateLimitedError, SlackTransientError, SlackPermanentError } from '../../../../../src/errors.js';
 
 const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/s3cr3tW3bh00kP4th';
 const msg = { text: 'hi', blocks: [] };
@@ -116,20 +121,10 @@ describe('delivery retries and the off switch', () => {
     expect(deliveryBackoff(30)).toBeLessThanOrEqual(DELIVERY.maxBackoffMs * 1.1);
   });
 
-  it('with neither a bot token nor a webhook URL, notifications are off and nothing is created', () => {
+  it('with no sink configured (no bot token, no webhook URL, no other sink), notifications are off and nothing is created', async () => {
     const events = { on: vi.fn(), emit: vi.fn(), onCommit: vi.fn(), commit: vi.fn() };
-    const n = createNotifications({
-      config: {
-        slack: {
-          botToken: undefined,
-          webhookUrl: undefined,
-          defaultChannel: undefined,
-          apiUrl: 'https://slack.com/api/',
-        },
-        redisUrl: 'redis://127.0.0.1:1',
-        queuePrefix: 'x',
-        episodeTtlSeconds: 60,
-      },
+    const n = await createNotifications({
+      config: loadConfig({ WEBHOOK_AUTH_DISABLED: 'true', REDIS_URL: 'redis://127.0.0.1:1', QUEUE_PREFIX: 'x' }),
       log: pino({ level: 'silent' }),
       events,
       consume: true,

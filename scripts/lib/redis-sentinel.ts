@@ -1,0 +1,183 @@
+// A real Redis Sentinel set on 127.0.0.1 for tests: a master, one replica, and three
+// `redis-sentinel` processes monitoring it (quorum 2). Timeouts are short so a failover
+// completes in a few seconds. Each process is a direct child, stopped by its pid.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startRedis, type RedisHandle } from './daemons.js';
+import { infoRecord, nodeCommand } from './redis-probe.js';
+import {
+  freePort,
+  isRunning,
+  pollUntil,
+  spawnDaemon,
+  terminate,
+  track,
+  untrack,
+  waitUntil,
+  type Proc,
+  type Tracked,
+} from './procs.js';
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+export interface SentinelProc {
+  port: number;
+  pid: number;
+  dir: string;
+}
+
+export interface RedisSentinelHandle {
+  masterName: string;
+  /** `redis+sentinel://127.0.0.1:S1,127.0.0.1:S2,127.0.0.1:S3/<masterName>`. */
+  url: string;
+  sentinels: SentinelProc[];
+  /** The two data nodes; which one is master changes with failover(). */
+  servers: RedisHandle[];
+  /** The master every sentinel reports now (throws if they disagree). */
+  master(): Promise<Address>;
+  /**
+   * `SENTINEL FAILOVER <name>` (~1 s): resolves with the new master once every sentinel reports
+   * it and it answers role:master. With `rejoin`, also waits until the old master follows it as
+   * a replica (so a second failover can happen); sentinel reconfigures it on its next INFO
+   * round, which comes every 10 s: up to ~11 s more.
+   */
+  failover(opts?: { rejoin?: boolean }): Promise<Address>;
+  stop(): Promise<void>;
+}
+
+const DOWN_AFTER_MS = 1000;
+const FAILOVER_TIMEOUT_MS = 5000;
+
+const replication = (port: number): Promise<Record<string, string>> => infoRecord(port, ['INFO', 'replication']);
+
+async function startSentinel(dir: string, masterName: string, masterPort: number): Promise<SentinelProc & Tracked> {
+  mkdirSync(dir, { recursive: true });
+  const log = path.join(dir, 'sentinel.log');
+  const conf = path.join(dir, 'sentinel.conf');
+  let cur!: Proc;
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    // Sentinel rewrites its config file (epochs, known peers): it must be ours and writable.
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        'logfile ""',
+        `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 2`,
+        `sentinel down-after-milliseconds ${masterName} ${DOWN_AFTER_MS}`,
+        `sentinel failover-timeout ${masterName} ${FAILOVER_TIMEOUT_MS}`,
+        `sentinel parallel-syncs ${masterName} 1`,
+        '',
+      ].join('\n'),
+    );
+    cur = spawnDaemon('redis-sentinel', [conf], log);
+    try {
+      await waitUntil(`redis-sentinel on ${port}`, cur, log, 30_000, async () => {
+        const addr = (await nodeCommand(port, ['SENTINEL', 'get-master-addr-by-name', masterName])) as string[] | null;
+        return Array.isArray(addr) && Number(addr[1]) === masterPort;
+      });
+      break;
+    } catch (err) {
+      await terminate(cur, 2000);
+      if (attempt >= 3) throw err;
+    }
+  }
+  const entry: SentinelProc & Tracked = {
+    port,
+    pid: cur.child.pid ?? 0,
+    dir,
+    proc: () => cur,
+    async stop() {
+      if (isRunning(cur)) await terminate(cur, 10_000);
+      untrack(entry);
+    },
+  };
+  track(entry);
+  return entry;
+}
+
+export async function startRedisSentinel(opts: { dir: string; masterName?: string }): Promise<RedisSentinelHandle> {
+  const masterName = opts.masterName ?? 'remediator';
+  const servers: RedisHandle[] = [];
+  const sentinels: Array<SentinelProc & Tracked> = [];
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(sentinels.map((s) => s.stop()));
+    await Promise.allSettled(servers.map((s) => s.stop()));
+  };
+  const ask = async (s: SentinelProc, ...args: string[]) => nodeCommand(s.port, ['SENTINEL', ...args]);
+  const master = async (): Promise<Address> => {
+    const seen = await Promise.all(
+      sentinels.map(async (s) => {
+        const a = (await ask(s, 'get-master-addr-by-name', masterName)) as string[] | null;
+        return a ? `${a[0]}:${a[1]}` : 'none';
+      }),
+    );
+    if (new Set(seen).size !== 1) throw new Error(`sentinels disagree on the master: ${seen.join(', ')}`);
+    const [host, port] = seen[0]!.split(':');
+    return { host: host!, port: Number(port) };
+  };
+
+  // Redis 7 waits 5 s before a diskless full sync to batch replicas; we have one replica.
+  const sync = ['--repl-diskless-sync-delay', '0'];
+  try {
+    servers.push(await startRedis({ dir: path.join(opts.dir, 'redis-0'), extraArgs: sync }));
+    const m = servers[0]!.port;
+    servers.push(
+      await startRedis({
+        dir: path.join(opts.dir, 'redis-1'),
+        extraArgs: [...sync, '--replicaof', '127.0.0.1', String(m)],
+      }),
+    );
+    await pollUntil(
+      'the replica in sync',
+      30_000,
+      async () => (await replication(servers[1]!.port)).master_link_status === 'up',
+    );
+    for (let i = 0; i < 3; i++)
+      sentinels.push(await startSentinel(path.join(opts.dir, `sentinel-${i}`), masterName, m));
+    // A failover needs the sentinels to know each other (hello messages, every 2 s) and the replica.
+    await pollUntil('sentinels discovering each other and the replica', 30_000, async () => {
+      for (const s of sentinels) {
+        const peers = (await ask(s, 'sentinels', masterName)) as unknown[];
+        const replicas = (await ask(s, 'replicas', masterName)) as unknown[];
+        if (peers.length !== 2 || replicas.length !== 1) return false;
+      }
+      return true;
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const failover = async (o: { rejoin?: boolean } = {}): Promise<Address> => {
+    const before = await master();
+    const next = servers.find((s) => s.port !== before.port);
+    if (!next) throw new Error('no replica to fail over to');
+    await ask(sentinels[0]!, 'failover', masterName);
+    await pollUntil(`failover of ${masterName} to 127.0.0.1:${next.port}`, 30_000, async () => {
+      const now = await master().catch(() => before);
+      if (now.port !== next.port) return false;
+      if ((await replication(next.port)).role !== 'master') return false;
+      if (!o.rejoin) return true;
+      const old = await replication(before.port);
+      return old.role === 'slave' && old.master_link_status === 'up' && Number(old.master_port) === next.port;
+    });
+    return { host: '127.0.0.1', port: next.port };
+  };
+
+  return {
+    masterName,
+    url: `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${masterName}`,
+    sentinels: sentinels.map(({ port, pid, dir }) => ({ port, pid, dir })),
+    servers,
+    master,
+    failover,
+    stop,
+  };
+}
