@@ -41,8 +41,6 @@ export const TRANSITIONS = [
   'job.retrying',
   'job.waiting',
   'job.finished',
-  'episode.resolved',
-  'episode.recurred',
 ] as const;
 
 export type Transition = (typeof TRANSITIONS)[number];
