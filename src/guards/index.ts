@@ -157,8 +157,11 @@ export function createGuards(deps: GuardsDeps) {
     )) as Reply;
     const view = viewOf(r, reply);
     if (take && view.blocker === 'circuit_open') {
-      // For the gauge: open circuits in one sorted set, read in O(open circuits) per scrape.
-      const member = `${r.remediation.id}|${r.host}|${r.subjects[0] ?? ''}`;
+      // For the gauge: open circuits in one sorted set, read in O(open circuits) per scrape. A fix
+      // that does not hold is one circuit for the remediation on the host (the member the
+      // feedback wrote, src/stats/feedback.ts), not one more per target it blocks.
+      const subject = view.budget.recurrence !== undefined ? 'recurrence' : (r.subjects[0] ?? '');
+      const member = `${r.remediation.id}|${r.host}|${subject}`;
       await redis.zadd(globalKeys(prefix).circuits, now() + view.budget.reopensInMs, member);
     }
     return view;
