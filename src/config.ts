@@ -21,7 +21,14 @@ const SECRET_HINT = `at least ${MIN_SECRET_LENGTH} characters (surrounding white
  * would make every delivery 401. Each secret may also come from `<NAME>_FILE`.
  */
 const SINK_SECRETS = Object.keys(SINK_VARIABLES).filter((k) => SINK_VARIABLES[k]!.secret);
-const SECRETS = ['WEBHOOK_TOKEN', 'WEBHOOK_BASIC_PASSWORD', 'ADMIN_PASSWORD', ...SINK_SECRETS] as const;
+const SECRETS = [
+  'WEBHOOK_TOKEN',
+  'WEBHOOK_BASIC_PASSWORD',
+  'ADMIN_PASSWORD',
+  'OPERATOR_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  ...SINK_SECRETS,
+] as const;
 const TRIMMED = new Set<string>([...SECRETS, 'WEBHOOK_BASIC_USER', 'ADMIN_USER']);
 
 /** The notification sinks' own variables (each sink declares them in src/notify/sinks/<name>/). */
@@ -78,6 +85,11 @@ const EnvSchema = Type.Object({
   HOST_DOWN_ESCALATE_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$' })),
   HOST_HEARTBEAT_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
   MAX_IN_FLIGHT_GLOBAL: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  OPERATOR_TOKEN: Type.Optional(Secret),
+  SLACK_SIGNING_SECRET: Type.Optional(Secret),
+  APPROVAL_TIMEOUT_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
+  APPROVAL_ABOVE_CONTAINERS: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+  MAX_DISRUPTIVE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
 });
 
 const hints: Record<string, string> = {
@@ -115,6 +127,12 @@ const hints: Record<string, string> = {
   HOST_DOWN_ESCALATE_SECONDS: 'seconds a job waits for a host with no worker before it escalates, e.g. 600',
   HOST_HEARTBEAT_SECONDS: 'seconds between worker heartbeats (the same in every process), e.g. 5',
   MAX_IN_FLIGHT_GLOBAL: 'a whole number: actions at once across every host, e.g. 50',
+  OPERATOR_TOKEN: `${SECRET_HINT}; the bearer token of the operator API (approve, pause, reset), not the webhook's`,
+  SLACK_SIGNING_SECRET: `${SECRET_HINT}; the Signing Secret of the Slack app (Basic Information), for Approve/Deny buttons`,
+  APPROVAL_TIMEOUT_SECONDS: 'seconds a step waits for an approval before it escalates, e.g. 900',
+  APPROVAL_ABOVE_CONTAINERS:
+    'a whole number: disruptive steps on more containers than this need an approval (0: no such rule)',
+  MAX_DISRUPTIVE_PER_MINUTE: 'a whole number of disruptive actions per minute across the fleet, e.g. 30 (0: no cap)',
 };
 
 /** What a process needs: the webhook secret is only demanded where HTTP is served. */
@@ -179,6 +197,14 @@ export interface Config {
   readonly hostHeartbeatMs: number;
   /** Actions in flight at once across every host; undefined: no fleet-wide cap. */
   readonly maxInFlightGlobal: number | undefined;
+  /** Bearer token of the operator API (approvals, pauses, reset); absent: that API is off. */
+  readonly operatorToken?: string | undefined;
+  /** Slack app signing secret: verifies POST /slack/interactions; absent: that route is off. */
+  readonly slackSigningSecret?: string | undefined;
+  /** Approvals: how long a step waits for an answer, and the container count above which one is needed. */
+  readonly approvals?: Readonly<{ timeoutMs: number; aboveContainers: number }>;
+  /** Disruptive actions started per minute across the fleet (0: no cap). */
+  readonly maxDisruptivePerMinute?: number;
 }
 
 const truthy = (v: string | undefined): boolean => v === 'true' || v === '1';
@@ -272,6 +298,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     );
   }
 
+  if (e.OPERATOR_TOKEN !== undefined && [e.WEBHOOK_TOKEN, e.ADMIN_PASSWORD].includes(e.OPERATOR_TOKEN)) {
+    throw new ConfigError(
+      'OPERATOR_TOKEN',
+      'must differ from WEBHOOK_TOKEN and ADMIN_PASSWORD: whoever can post alerts must not be able to approve or pause',
+    );
+  }
+
   return Object.freeze({
     port,
     workerPort,
@@ -316,5 +349,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: readonly Role[] = ['ht
     hostDownEscalateMs: Number(e.HOST_DOWN_ESCALATE_SECONDS ?? 600) * 1000,
     hostHeartbeatMs: Number(e.HOST_HEARTBEAT_SECONDS ?? 5) * 1000,
     maxInFlightGlobal: e.MAX_IN_FLIGHT_GLOBAL !== undefined ? Number(e.MAX_IN_FLIGHT_GLOBAL) : undefined,
+    operatorToken: e.OPERATOR_TOKEN,
+    slackSigningSecret: e.SLACK_SIGNING_SECRET,
+    approvals: Object.freeze({
+      timeoutMs: Number(e.APPROVAL_TIMEOUT_SECONDS ?? 900) * 1000,
+      aboveContainers: Number(e.APPROVAL_ABOVE_CONTAINERS ?? 5),
+    }),
+    maxDisruptivePerMinute: Number(e.MAX_DISRUPTIVE_PER_MINUTE ?? 30),
   });
 }

@@ -38,6 +38,11 @@ import { createSilences } from './silence/index.js';
 import { createSimulateReads, createSimulator } from './simulate/index.js';
 import { createStatsReader, createStatsWriter, subscribeEffectiveness, type StatsReader } from './stats/index.js';
 import { createUiSources } from './ui/sources.js';
+import { createControl } from './guards/control.js';
+import { createOperator, type Operator } from './guards/operator.js';
+import { subscribeUnhandled } from './lifecycle/unhandled.js';
+import { refreshControlMetrics } from './observability/control-metrics.js';
+import { wakeThrough } from './queue/wake.js';
 import { settledWithin } from './time.js';
 
 export interface Roles {
@@ -60,6 +65,8 @@ export interface Runtime {
   history: HistoryStore;
   /** Effectiveness rollups (GET /api/v1/stats, /ui, `remediator report`). */
   stats: StatsReader;
+  /** Pause, resume, approve, deny, reset (the operator API and the CLI do the same). */
+  operator: Operator;
   /** The default host's remediation queue. */
   queue: Queue<RemediationJobData>;
   /** A Docker host's remediation queue. */
@@ -207,6 +214,22 @@ export async function createRuntime(
     { log, prefix: config.queuePrefix },
   );
   const stats = createStatsReader({ redis: producerRedis, prefix: config.queuePrefix });
+  // Operator controls: pauses, approvals, the fleet's rate, firing episodes nothing handles.
+  const control = createControl(producerRedis, config);
+  const operator = createOperator({
+    redis: producerRedis,
+    prefix: config.queuePrefix,
+    history,
+    wake: wakeThrough(queueFor),
+    jobState: (host, jobId) => queueFor(host).getJobState(jobId),
+  });
+  const marksRedis = workerRedis ?? producerRedis;
+  subscribeUnhandled(events, {
+    unhandled: createControl(marksRedis, config).unhandled,
+    redis: marksRedis,
+    prefix: config.queuePrefix,
+    log,
+  });
   // Alertmanager silences while acting (opt-in per remediation): the worker acts, so it silences.
   const silences = roles.worker
     ? createSilences({ config, events, redis: producerRedis, log, catalog: () => catalog })
@@ -217,6 +240,7 @@ export async function createRuntime(
     guards,
     reads: createSimulateReads(producerRedis, config.queuePrefix, queueFor),
     config,
+    control: control.engine,
   });
   const statuses = () =>
     hostStatuses({
@@ -248,6 +272,7 @@ export async function createRuntime(
     }
     const open = await guards.openCircuits();
     for (const r of catalog.remediations) metrics.circuitOpen.set({ remediation: r.id }, open.has(r.id) ? 1 : 0);
+    await refreshControlMetrics(metrics, { ...control, operator });
   };
 
   const app = roles.http
@@ -287,6 +312,10 @@ export async function createRuntime(
           credentials: config.admin,
           queues: [queue, ...(notifications?.queues ?? [])],
         },
+        operator: config.operatorToken ? { token: config.operatorToken, operator } : undefined,
+        slackInteractions: config.slackSigningSecret
+          ? { signingSecret: config.slackSigningSecret, redis: producerRedis, prefix: config.queuePrefix, operator }
+          : undefined,
       })
     : undefined;
 
@@ -319,6 +348,7 @@ export async function createRuntime(
     reload: (trigger = 'api') => reloader.reload(trigger),
     history,
     stats,
+    operator,
     queue,
     queueFor,
     workerHosts: served,
@@ -367,6 +397,7 @@ export async function createRuntime(
           dryRun: config.dryRun,
           concurrency: config.workerConcurrency,
           lockDurationMs: overrides.lockDurationMs ?? config.jobLockMs,
+          control: createControl(workerRedis, config).engine,
         });
         for (const host of served) {
           const engine = hosts.hosts.get(host)?.engine ?? config.dockerHost;

@@ -117,6 +117,19 @@ export class BadParamsError extends PermanentError {
   }
 }
 
+/**
+ * Blast radius: the step's target set is empty where targets are expected, or larger than the
+ * file allows (`target.minContainers`, `target.maxContainers`).
+ */
+export class BlastRadiusError extends RefusedError {
+  constructor(
+    readonly reason: 'empty' | 'too_many',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The run budget of a (remediation, target) is spent: nothing runs until the window slides. */
 export class CircuitOpenError extends PermanentError {
   constructor(message: string) {

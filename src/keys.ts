@@ -72,6 +72,11 @@ export function hostKeys(prefix: string, host: string) {
      * escalated a job no worker took: a worker that takes it later ends it without acting.
      */
     hostDown: (jobId: string) => `${t}:hostdown:${jobId}`,
+    /**
+     * The onResolved job waiting out its `after:` for (remediation, alert fingerprint): a new
+     * firing episode of the same alert (a re-fire) finds it here and cancels it.
+     */
+    pendingUndo: (remediation: string, fingerprint: string) => `${t}:undo:${enc(remediation)}:${enc(fingerprint)}`,
   };
 }
 export type HostKeys = ReturnType<typeof hostKeys>;
@@ -87,10 +92,20 @@ export function globalKeys(prefix: string) {
     /** Pauses: hash id -> JSON; `pausesVersion` bumps on every change. */
     pauses: `${t}:pauses`,
     pausesVersion: `${t}:pauses:v`,
+    /** Jobs held by a pause (member `host|jobId`), woken by a resume. */
+    pauseWaiters: `${t}:pauses:waiters`,
     /** Disruptive actions started per minute across the fleet (a sliding window). */
     disruptive: `${t}:disruptive`,
-    /** Approvals waiting for a human: hash id -> JSON. */
+    /** Approval requests: zset id -> requested at (ms), the index of `approval(id)`. */
     approvals: `${t}:approvals`,
+    /** One approval request (JSON), expiring after its retention. */
+    approval: (id: string) => `${t}:approval:${enc(id)}`,
+    /** Firing episodes no job is acting on, and why: hash `host|fireJobId` -> JSON. */
+    unhandled: `${t}:unhandled`,
+    /** Signatures of Slack interactions already taken (replays are refused). */
+    slackSeen: (signature: string) => `${t}:slack:seen:${enc(signature)}`,
+    /** Operator actions (pause, resume, reset, approve, deny) counted per action: hash. */
+    operatorCounts: `${t}:operator:counts`,
     /** Worker heartbeats per host: hash host -> last seen ms. */
     heartbeats: `${t}:heartbeats`,
   };

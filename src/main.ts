@@ -15,6 +15,13 @@ const ONE_SHOT: Partial<Record<CommandName, (argv: string[], io: CliIO) => Promi
   simulate: async (argv, io) => (await import('./cli/simulate.js')).simulateCommand(argv, io),
   history: async (argv, io) => (await import('./cli/history.js')).historyCommand(argv, io),
   report: async (argv, io) => (await import('./cli/report.js')).reportCommand(argv, io),
+  pause: async (argv, io) => (await import('./cli/pause.js')).pauseCommand(argv, io),
+  resume: async (argv, io) => (await import('./cli/pause.js')).resumeCommand(argv, io),
+  pauses: async (argv, io) => (await import('./cli/pause.js')).pausesCommand(argv, io),
+  approve: async (argv, io) => (await import('./cli/approve.js')).answerCommand('approve', argv, io),
+  deny: async (argv, io) => (await import('./cli/approve.js')).answerCommand('deny', argv, io),
+  approvals: async (argv, io) => (await import('./cli/approve.js')).approvalsCommand(argv, io),
+  reset: async (argv, io) => (await import('./cli/reset.js')).resetCommand(argv, io),
 };
 
 const PACKAGE_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -83,6 +83,11 @@ export function describeAction<K extends ActionType>(type: K, params: ParamMap[K
   return handlerOf(type).describe(params, on);
 }
 
+/** Why the approval policy asks a human before this action, with these params; undefined: it does not. */
+export function actionNeedsApproval<K extends ActionType>(type: K, params: ParamMap[K]): string | undefined {
+  return handlerOf(type).needsApproval?.(params);
+}
+
 /** Whether this action, with these params, interrupts what its target serves. */
 export function actionIsDisruptive<K extends ActionType>(type: K, params: ParamMap[K]): boolean {
   return isDisruptive(handlerOf(type), params);

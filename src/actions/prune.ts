@@ -49,6 +49,7 @@ function pruneList(p: Prune): string {
 export const prune = defineAction(PruneParams, {
   scope: 'host',
   disruptive: false,
+  needsApproval: (p) => (p.volumes ? 'prune with volumes: true deletes data' : undefined),
   describe: (p) => `prune ${pruneList(p)}`,
   async run(params, ctx) {
     const what = pruneWhat(params);

@@ -69,6 +69,7 @@ export const keepsOld = (ctx: ActionContext) =>
 export const recreate = defineAction(RecreateParams, {
   scope: 'container',
   disruptive: true,
+  needsApproval: () => 'recreate replaces the container with a new one',
   describe: (p, on) =>
     `recreate ${p.stoppedOnly ? `those of ${on} that are not running` : on}${overrides(p)}, keeping the old container until the new one is verified (stop timeout ${p.stopTimeoutSeconds ?? 10}s)`,
   async run(params, ctx) {

@@ -67,6 +67,7 @@ async function choose(ctx: ActionContext, c: ContainerInfo): Promise<Choice> {
 export const rollback = defineAction(RollbackParams, {
   scope: 'container',
   disruptive: true,
+  needsApproval: () => 'rollback puts an earlier image back in production',
   describe: (_p, on) =>
     `roll ${on} back to the image it ran before (label ${ROLLBACK_IMAGE_LABEL}, else the recorded history; Swarm: PreviousSpec), keeping the old container until the new one is verified`,
   async run(params, ctx) {

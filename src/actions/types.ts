@@ -108,6 +108,11 @@ export interface ActionHandler<P> {
    * actions are single Docker calls that cannot be interrupted.
    */
   abortable?: boolean;
+  /**
+   * Why this action, with these params, needs a human's approval before it acts (the approval
+   * policy), or undefined when it does not. A step's `approve:` overrides it either way.
+   */
+  needsApproval?(params: P): string | undefined;
   /** Cross-field checks beyond the schema (min ≤ max, ...), for `check` and every start. */
   check?(params: P): ParamProblem[];
   /** What it will do, for a human: "restart api (stop timeout 10s)". `on` names the targets. */

@@ -10,7 +10,7 @@ import { NotifyShape, checkNotify, normalizeNotify } from './notify.js';
 import { DEFAULTS, type Remediation } from './remediation.js';
 import { RemediationFileSchema, durationMs, type RemediationFile } from './schema.js';
 import { recurrenceGuardOf } from './recurrence.js';
-import { checkRunbook, normalizeOnResolved, normalizeSteps, queriesOf } from './steps.js';
+import { checkRunbook, normalizeOnResolved, normalizeSteps, onResolvedAfterMs, queriesOf } from './steps.js';
 
 const ID_RULE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -41,7 +41,9 @@ export interface LoadOptions {
 function describe(e: ValueError): string {
   if (e.message === 'Expected union value' && typeof e.schema.description === 'string') return e.schema.description;
   if (e.message === 'Expected union value') {
-    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout|openFor)$/.test(e.path)) {
+    if (
+      /\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout|openFor|after)$/.test(e.path)
+    ) {
       return 'expected a duration such as "30s", "5m", "1h" or a number of seconds';
     }
     if (e.path === '/match') return 'expected a matcher string or a list of them';
@@ -141,6 +143,7 @@ export function parseRemediation(
     target: f.target,
     steps: normalizeSteps(f),
     onResolved: normalizeOnResolved(f),
+    onResolvedAfterMs: onResolvedAfterMs(f),
     delayMs: durationMs(f.delay, 0),
     guards: {
       cooldownMs: durationMs(f.guards?.cooldown, 0),

@@ -32,6 +32,16 @@ export interface VerifySpec {
 export type WhenSpec =
   { kind: 'always' } | { kind: 'still_firing' } | { kind: 'previous_failed' } | { kind: 'query'; query: string };
 
+/**
+ * Whether a human approves a step before it acts: `always`, `never`, or `policy` (the action's
+ * own rule, e.g. every recreate, and the many-containers rule of APPROVAL_ABOVE_CONTAINERS).
+ */
+export interface ApproveSpec {
+  mode: 'policy' | 'always' | 'never';
+  /** How long it waits for an answer; undefined: APPROVAL_TIMEOUT_SECONDS. */
+  timeoutMs: number | undefined;
+}
+
 export type OnFailure = 'next' | 'abort' | 'continue';
 export type OnSuccess = 'stop' | 'next';
 
@@ -50,6 +60,8 @@ export interface StepSpec {
   retry: RetrySpec;
   onFailure: OnFailure;
   onSuccess: OnSuccess;
+  /** Approval before acting; absent (older jobs): the policy. */
+  approve?: ApproveSpec | undefined;
 }
 
 /** `guards.recurrence`, normalized: a fix that does not hold opens the circuit sooner. */
@@ -79,6 +91,8 @@ export interface RemediationSpec {
   steps: StepSpec[];
   /** The action run when the alert resolves, as a one-step runbook of its own. */
   onResolved: StepSpec | undefined;
+  /** onResolved runs this long after the resolve, only if no re-fire came meanwhile (0: at once). */
+  onResolvedAfterMs?: number | undefined;
   delayMs: number;
   guards: {
     cooldownMs: number;

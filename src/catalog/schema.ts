@@ -34,6 +34,19 @@ export const TargetSchema = Type.Object(
     swarmService: Type.Optional(Template),
     /** Refuse when the selector matches more containers than this. */
     maxContainers: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    /**
+     * Refuse when fewer opted-in containers than this match (blast radius: an empty set where
+     * targets are expected). Default 1, and 0 for `withLabel` (every container that declares X
+     * may be none).
+     */
+    minContainers: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+    /**
+     * Disruptive actions on a Compose service's replicas wait while fewer than this many of its
+     * replicas would stay healthy: a count (2) or a share of its replicas ("50%").
+     */
+    minHealthy: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 0, maximum: 1000 }), Type.String({ pattern: '^[0-9]{1,3}%$' })]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -67,6 +80,16 @@ export const VerifySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A human approves the step before it acts: `true`, `false` (never, whatever the policy), or
+ * `{ timeout: 30m }` (how long it waits for an answer before it escalates). Unset: the policy
+ * decides (recreate, rollback, prune with volumes, many containers).
+ */
+export const ApproveSchema = Type.Union([
+  Type.Boolean(),
+  Type.Object({ timeout: Type.Optional(Duration) }, { additionalProperties: false }),
+]);
+
 /** When a step runs, once the runbook reaches it. */
 export const WhenSchema = Type.Union([
   Type.Literal('always'),
@@ -95,6 +118,7 @@ export const StepSchema = Type.Object(
     onFailure: Type.Optional(Type.Union([Type.Literal('next'), Type.Literal('abort'), Type.Literal('continue')])),
     /** stop: a passed step ends the runbook (default with a verify); next: go on (default without). */
     onSuccess: Type.Optional(Type.Union([Type.Literal('stop'), Type.Literal('next')])),
+    approve: Type.Optional(ApproveSchema),
   },
   { additionalProperties: false },
 );
@@ -208,8 +232,19 @@ export const RemediationFileSchema = Type.Object(
     retry: Type.Optional(RetrySchema),
     verify: Type.Optional(VerifySchema),
     guards: Type.Optional(GuardsSchema),
-    /** An action to run when the alert resolves (e.g. scale back); its target is the file's. */
-    onResolved: Type.Optional(ActionSchema),
+    /**
+     * An action to run when the alert resolves (e.g. scale back); its target is the file's.
+     * Either the action itself, or `{ action, after: 5m }`: run it only if the episode is still
+     * resolved then (a re-fire of the alert cancels it), so an undo does not flap.
+     */
+    onResolved: Type.Optional(
+      Type.Union([
+        ActionSchema,
+        Type.Object({ action: ActionSchema, after: Duration }, { additionalProperties: false }),
+      ]),
+    ),
+    /** Approval for the `action:` form, and the default of every step (see ApproveSchema). */
+    approve: Type.Optional(ApproveSchema),
     notify: Type.Optional(NotifySchema),
     dryRun: Type.Optional(Type.Boolean()),
     silence: Type.Optional(SilenceSchema),
@@ -223,6 +258,7 @@ export type StepFile = Static<typeof StepSchema>;
 export type WhenFile = Static<typeof WhenSchema>;
 export type VerifyFile = Static<typeof VerifySchema>;
 export type RetryFile = Static<typeof RetrySchema>;
+export type ApproveFile = Static<typeof ApproveSchema>;
 
 /** Parse a Duration to milliseconds. */
 export function durationMs(d: string | number | undefined, fallbackMs: number): number {

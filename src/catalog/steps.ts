@@ -4,6 +4,7 @@ import type { ParamProblem } from '../actions/types.js';
 import { checkQueryTemplate } from './query-template.js';
 import {
   DEFAULTS,
+  type ApproveSpec,
   type OnFailure,
   type OnSuccess,
   type RetrySpec,
@@ -12,8 +13,10 @@ import {
   type WhenSpec,
 } from './remediation.js';
 import {
+  Duration,
   StepSchema,
   durationMs,
+  type ApproveFile,
   type RemediationFile,
   type RetryFile,
   type StepFile,
@@ -96,6 +99,23 @@ export function checkTarget(target: TargetSpec | undefined, where: string, push:
     (k) => k !== undefined,
   );
   if (kinds.length > 1) push(where, 'name one of container, service/labels, withLabel or swarmService');
+  if (typeof target.minHealthy === 'string' && Number(target.minHealthy.slice(0, -1)) > 100) {
+    push(`${where}/minHealthy`, 'a share of replicas is at most 100%');
+  }
+  if (
+    typeof target.minContainers === 'number' &&
+    typeof target.maxContainers === 'number' &&
+    target.minContainers > target.maxContainers
+  ) {
+    push(`${where}/minContainers`, `more than maxContainers (${target.maxContainers})`);
+  }
+}
+
+/** onResolved as written: the action itself, or `{ action, after }`. */
+const OnResolvedShape = Type.Object({ action: Type.Unknown(), after: Duration }, { additionalProperties: false });
+
+function isDelayedUndo(raw: unknown): raw is { action: unknown; after: string | number } {
+  return typeof raw === 'object' && raw !== null && !('type' in raw) && ('action' in raw || 'after' in raw);
 }
 
 function checkQuery(query: unknown, where: string, push: Push): void {
@@ -119,7 +139,14 @@ export function checkRunbook(f: RemediationFile, push: Push, schemaProblems: Sch
   checkTarget(f.target, '/target', push);
   checkQuery(f.verify?.query, '/verify/query', push);
   if (raw.action !== undefined) checkAction(raw.action, '/action', f.target, push, schemaProblems);
-  if (raw.onResolved !== undefined) checkAction(raw.onResolved, '/onResolved', f.target, push, schemaProblems);
+  if (isDelayedUndo(raw.onResolved)) {
+    for (const p of schemaProblems(OnResolvedShape, raw.onResolved, '/onResolved')) push(p.path, p.reason);
+    if (raw.onResolved.action !== undefined) {
+      checkAction(raw.onResolved.action, '/onResolved/action', f.target, push, schemaProblems);
+    }
+  } else if (raw.onResolved !== undefined) {
+    checkAction(raw.onResolved, '/onResolved', f.target, push, schemaProblems);
+  }
   if (!Array.isArray(raw.steps)) return;
   if (raw.steps.length === 0) return push('/steps', 'a runbook needs at least one step');
   const names = new Map<string, number>();
@@ -199,6 +226,14 @@ function whenOf(w: StepFile['when']): WhenSpec {
   return { kind: 'query', query: w.query };
 }
 
+/** A step's (or the file's) `approve:`, normalized. */
+export function approveOf(own: ApproveFile | undefined, file: ApproveFile | undefined): ApproveSpec {
+  const a = own ?? file;
+  if (a === undefined) return { mode: 'policy', timeoutMs: undefined };
+  if (typeof a === 'boolean') return { mode: a ? 'always' : 'never', timeoutMs: undefined };
+  return { mode: 'always', timeoutMs: a.timeout !== undefined ? durationMs(a.timeout, 0) : undefined };
+}
+
 /** The runbook of a validated file, every default applied. */
 export function normalizeSteps(f: RemediationFile): StepSpec[] {
   const retry = fileRetry(f);
@@ -216,6 +251,7 @@ export function normalizeSteps(f: RemediationFile): StepSpec[] {
         retry,
         onFailure: 'abort',
         onSuccess: 'stop',
+        approve: approveOf(undefined, f.approve),
       },
     ];
   }
@@ -234,17 +270,24 @@ export function normalizeSteps(f: RemediationFile): StepSpec[] {
       retry: retryOf(s.retry, retry),
       onFailure,
       onSuccess,
+      approve: approveOf(s.approve, f.approve),
     };
   });
+}
+
+/** How long onResolved waits for the episode to stay resolved (`after:`); 0 in the bare form. */
+export function onResolvedAfterMs(f: RemediationFile): number {
+  return isDelayedUndo(f.onResolved) ? durationMs(f.onResolved.after, 0) : 0;
 }
 
 /** onResolved as a one-step runbook of its own (no verify: it undoes, it does not fix). */
 export function normalizeOnResolved(f: RemediationFile): StepSpec | undefined {
   if (!f.onResolved) return undefined;
+  const action = 'type' in f.onResolved ? f.onResolved : f.onResolved.action;
   return {
     index: 0,
     name: 'on-resolved',
-    action: f.onResolved,
+    action,
     target: f.target,
     verify: undefined,
     when: { kind: 'always' },
@@ -252,5 +295,7 @@ export function normalizeOnResolved(f: RemediationFile): StepSpec | undefined {
     retry: fileRetry(f),
     onFailure: 'abort',
     onSuccess: 'stop',
+    // An undo restores what the fix changed: it asks no approval (the fix was the risk).
+    approve: { mode: 'never', timeoutMs: undefined },
   };
 }

@@ -5,7 +5,22 @@
 import { readFileSync } from 'node:fs';
 
 /** Every command of the CLI, in the order the overview lists them. */
-export const COMMANDS = ['start', 'serve', 'worker', 'check', 'simulate', 'history', 'report'] as const;
+export const COMMANDS = [
+  'start',
+  'serve',
+  'worker',
+  'check',
+  'simulate',
+  'history',
+  'report',
+  'pause',
+  'resume',
+  'pauses',
+  'approve',
+  'deny',
+  'approvals',
+  'reset',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export const isCommand = (s: string): s is CommandName => (COMMANDS as readonly string[]).includes(s);
@@ -17,7 +32,12 @@ export const EXIT_CODES_TEXT =
 
 const ENV_NOTE =
   'Configuration comes from the environment (README.md lists every variable). check, simulate,\n' +
-  'history and report also read .run/env of a stack `npm run up` started, for the variables not set.';
+  'history, report and the operator commands also read .run/env of a stack `npm run up` started, for the\n' +
+  'variables not set.';
+
+const OPERATOR_NOTE =
+  'Talks to Redis directly (REDIS_URL, QUEUE_PREFIX), like history: no API token needed where a\n' +
+  'worker can reach Redis. Recorded in history (outcome operator) with --by (default: login@host).';
 
 const RUNTIME = (what: string, extra: string) =>
   `${what}\n\nSIGTERM/SIGINT stop it gracefully; SIGHUP (or a file change) reloads remediations/.\n${extra}`;
@@ -69,6 +89,35 @@ export const USAGE: Record<CommandName, string> = {
     'Did the fixes work? Per remediation, step and host: runs, success rate, verification pass rate,\n' +
     'time to first action, to verified and to resolved (MTTR), recurrence within 1h/24h, escalations,\n' +
     'cooldown/circuit/skip counts (the figures of GET /api/v1/stats). Needs REDIS_URL.',
+  pause:
+    'usage: remediator pause (--target HOST/NAME | --remediation ID | --all) --for DURATION --reason TEXT\n' +
+    '                        [--by NAME] [--json]\n\n' +
+    'Hold every job that would act on that target (a container or service name on a Docker host; NAME\n' +
+    'alone is on the default host, HOST/* is all of it), that remediation, or everything (--all: the kill\n' +
+    'switch). Held jobs wait, they are not dropped, and act once the pause ends (--for: 30m, 1h, 2d; at\n' +
+    `most 7d) or is resumed. Every worker obeys it.\n${OPERATOR_NOTE}`,
+  resume:
+    'usage: remediator resume (--target HOST/NAME | --remediation ID | --all) [--reason TEXT] [--by NAME] [--json]\n\n' +
+    'End a pause now: the jobs it held wake and act (each checks its alert still fires first).\n' +
+    OPERATOR_NOTE,
+  pauses: `usage: remediator pauses [--json]\n\nThe pauses in force: scope, until when, by whom, why.\n${OPERATOR_NOTE}`,
+  approve:
+    'usage: remediator approve ID --reason TEXT [--by NAME] [--json]\n\n' +
+    'Approve a step that waits for a human (ID from Slack, remediator approvals or the job log): it\n' +
+    `runs once its guards allow. Exit 1 when the approval is unknown, answered, expired or its job gone.\n${OPERATOR_NOTE}`,
+  deny:
+    'usage: remediator deny ID --reason TEXT [--by NAME] [--json]\n\n' +
+    `Deny a step that waits for a human: it does not run, and the job ends refused.\n${OPERATOR_NOTE}`,
+  approvals:
+    'usage: remediator approvals [--all] [--json]\n\n' +
+    `Steps waiting for an approval (--all: also those answered or expired, kept 7 days).\n${OPERATOR_NOTE}`,
+  reset:
+    'usage: remediator reset (--cooldown | --circuit) ID TARGET --reason TEXT [--by NAME] [--json]\n' +
+    '  TARGET: [HOST/]NAME (a container), [HOST/]container/NAME, [HOST/]service/PROJECT/NAME,\n' +
+    '          [HOST/]swarm/NAME or [HOST/]host: what the target resolved to\n\n' +
+    're-arm remediation ID on TARGET: --cooldown ends its cooldown now (jobs waiting it out go on),\n' +
+    '--circuit forgets the runs counted in its budget window and closes the circuit.\n' +
+    OPERATOR_NOTE,
 };
 
 /** The first line of a command's usage: what an error message repeats. */
@@ -87,6 +136,13 @@ commands:
   history    past remediations [--alertname --remediation --target --outcome --since --until
              --limit --cursor] [--details] [--json]
   report     did the fixes work: success, MTTR, recurrence [--since 7d] [--remediation] [--host] [--json]
+  pause      hold jobs for a target, a remediation or --all (the kill switch) --for --reason
+  resume     end a pause: held jobs act
+  pauses     the pauses in force
+  approve    ID --reason: let a step that waits for a human run
+  deny       ID --reason: refuse it
+  approvals  steps waiting for an approval [--all]
+  reset      --cooldown|--circuit ID TARGET --reason: re-arm a remediation on a target
 
 ${EXIT_CODES_TEXT}
 

@@ -22,21 +22,25 @@ const webhookColour = (d: WebhookDecision, p: Paint) =>
   ({ enqueue: p.green, duplicate: p.yellow, cancel: p.yellow, leave: p.dim })[d](d);
 
 function workerColour(d: WorkerDecision, p: Paint): string {
-  const f = {
+  const colours: Record<WorkerDecision, (s: string) => string> = {
     act: p.green,
     dry_run: p.cyan,
     conditional: p.cyan,
     skip: p.dim,
     wait: p.yellow,
-    cooldown: p.yellow,
+    deferred: p.yellow,
+    paused: p.yellow,
+    awaiting_approval: p.yellow,
     unknown: p.yellow,
+    denied: p.red,
+    approval_expired: p.red,
     circuit_open: p.red,
     refused: p.red,
     not_found: p.red,
     resolved: p.dim,
     cancelled: p.dim,
-  }[d];
-  return f(d);
+  };
+  return colours[d](d);
 }
 
 export function guardsText(g: GuardView): string {

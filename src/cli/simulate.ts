@@ -7,6 +7,7 @@ import { loadConfig } from '../config.js';
 import { createDockerodeAdapter } from '../docker/dockerode-adapter.js';
 import type { DockerPort } from '../docker/port.js';
 import { coerceError, InvalidPayloadError, UsageError } from '../errors.js';
+import { createControl } from '../guards/control.js';
 import { createGuards } from '../guards/index.js';
 import { hostKeys } from '../keys.js';
 import { REMEDIATION_QUEUE } from '../queue/contract.js';
@@ -101,6 +102,7 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
       guards: createGuards({ redis, prefix: config.queuePrefix, lockTtlMs: config.targetLockMs }),
       reads: createSimulateReads(redis, config.queuePrefix, queueFor),
       config,
+      control: createControl(redis, config).engine,
     });
     const notifications = values.notify ? await notifyPreview(report, payload, catalog, config) : undefined;
     io.out.write(

@@ -2,6 +2,9 @@ import type { RemediationSpec, StepSpec, WhenSpec } from '../catalog/remediation
 import type { Outcome } from '../queue/contract.js';
 import type { GuardView } from '../guards/index.js';
 import type { StepRecord } from './types.js';
+import { controlDecision, radiusDecision, type ControlView, type RadiusView } from './decide-control.js';
+
+export type { ApprovalView, ControlView, PauseView, RadiusView } from './decide-control.js';
 
 /**
  * Stage 3, decide: pure. Given what the step's `when`, its targets and its guards say now, what
@@ -35,6 +38,10 @@ export interface DecideInput {
   targets: TargetVerdict;
   /** Undefined when the guards could not be read (simulate only; the worker throws). */
   guards: GuardView | undefined;
+  /** Pauses and approvals; absent: none apply. */
+  control?: ControlView | undefined;
+  /** Blast-radius limits; absent: none apply. */
+  radius?: RadiusView | undefined;
   dryRun: { global: boolean; remediation: boolean };
 }
 
@@ -44,7 +51,16 @@ export type Decision =
   | { kind: 'skip'; detail: string }
   | { kind: 'resolved'; detail: string }
   | { kind: 'wait'; on: 'lock' | 'in_flight' | 'share'; detail: string; retryInMs: number | undefined }
-  | { kind: 'cooldown'; detail: string; remainingMs: number }
+  /** Held by a pause until it ends or is resumed. */
+  | { kind: 'paused'; detail: string; untilMs: number; pauseId: string }
+  /** Waits for a human's yes (asked now if not yet), until the deadline. */
+  | { kind: 'awaiting_approval'; detail: string; approvalId: string; deadline: number }
+  /** A human said no. */
+  | { kind: 'denied'; detail: string }
+  /** Nobody answered by the deadline: escalated, nothing done. */
+  | { kind: 'approval_expired'; detail: string }
+  /** Not now, but still firing: waits (a cooldown, minHealthy, the fleet's rate) and checks again. */
+  | { kind: 'deferred'; on: 'cooldown' | 'min_healthy' | 'rate'; detail: string; retryInMs: number }
   | { kind: 'circuit_open'; detail: string; reopensInMs: number }
   | { kind: 'refused' | 'not_found' | 'unknown'; detail: string }
   | { kind: 'conditional'; detail: string };
@@ -85,9 +101,12 @@ export function guardDecision(
       };
     case 'cooldown':
       return {
-        kind: 'cooldown',
-        detail: `${input.remediation.id} ran on ${identityText(g.cooldown.subject)} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left`,
-        remainingMs: g.cooldown.remainingMs,
+        kind: 'deferred',
+        on: 'cooldown',
+        detail:
+          `${input.remediation.id} ran on ${identityText(g.cooldown.subject)} recently: cooldown, ${seconds(g.cooldown.remainingMs)} left; ` +
+          'it waits it out, then acts if the alert still fires',
+        retryInMs: g.cooldown.remainingMs,
       };
     case 'circuit_open': {
       if (g.budget.recurrence !== undefined) {
@@ -127,8 +146,11 @@ export function guardDecision(
 }
 
 /**
- * One step, now. Order (the worker checks in the same order): when -> targets -> guards
- * (resolved, lock, cooldown, budget, in flight, share) -> dry run -> act.
+ * One step, now. Order (the worker checks in the same order): when -> targets -> controls
+ * (pause, approval) -> guards (resolved, lock, cooldown, budget, in flight, share) -> blast
+ * radius (minHealthy, the fleet's rate) -> dry run -> act. The worker reads these in stages
+ * (the guards are taken only once the controls let the step through) and calls decide() at
+ * each with what it has: a part not read yet is one that lets the step through.
  */
 export function decide(input: DecideInput): Decision {
   const w = input.when;
@@ -136,7 +158,11 @@ export function decide(input: DecideInput): Decision {
   if (w.holds === false) return { kind: 'skip', detail: w.detail };
   const t = input.targets;
   if (!t.ok) return { kind: t.kind, detail: t.detail };
-  const blocked = guardDecision(input, t.description);
+  const guarded = guardDecision(input, t.description);
+  const blocked =
+    controlDecision(input.control, input.describe) ??
+    guarded ??
+    (input.guards ? radiusDecision(input.radius) : undefined);
   const conditional = w.holds === 'unknown' ? ` (${w.detail})` : '';
   if (input.dryRun.global || input.dryRun.remediation) {
     const why = input.dryRun.global ? 'DRY_RUN=true' : `${input.remediation.id} has dryRun: true`;
@@ -202,6 +228,7 @@ function escalationOf(rec: StepRecord): string {
   if (rec.errorKind === 'verification') return 'verification_failed';
   if (rec.errorKind === 'circuit_open') return 'circuit_open';
   if (rec.errorKind === 'still_running') return 'exec_still_running';
+  if (rec.errorKind === 'approval_expired') return 'approval_expired';
   return 'retries_exhausted';
 }
 
@@ -237,11 +264,13 @@ export function afterStep(
   // A policy refusal, a missing target or bad params is no fix that failed: the ladder stops
   // there (`continue` still goes on: an evidence step is best effort). So does a command that
   // could not be stopped: its target stays locked, and the next step would act beside it.
+  // A denial or an unanswered approval stops it too: no later step runs around a human's no.
   const permanent =
     rec.errorKind === 'refused' ||
     rec.errorKind === 'not_found' ||
     rec.errorKind === 'bad_params' ||
-    rec.errorKind === 'still_running';
+    rec.errorKind === 'still_running' ||
+    rec.errorKind === 'approval_expired';
   const stops = step.onFailure === 'abort' || (step.onFailure === 'next' && (last || permanent));
   if (rec.outcome === 'failed' && stops) return failedEnd(rec, index, steps.length);
   if (!last) return { go: 'next' };

@@ -16,6 +16,8 @@ import type { Outcome, RemediationJobData, RemediationJobResult } from '../queue
 import { afterStep, endOfRunbook, whenVerdict, type WhenVerdict } from './decide.js';
 import { jobResult, stepRecord } from './record.js';
 import { createJobStateStore, type JobState } from './state.js';
+import type { EngineControl } from './control.js';
+import { HELD } from './hold.js';
 import { runStep } from './step.js';
 import type { StepRecord } from './types.js';
 import { queryHolds } from './verify.js';
@@ -52,6 +54,8 @@ export interface EngineDeps {
   wake(host: string, jobIds: string[]): Promise<void>;
   /** How long a host-state entry lives (image history for rollback). */
   hostStateTtlSeconds?: number;
+  /** Pauses, approvals and the fleet's rate of disruptive actions. */
+  control: EngineControl;
 }
 
 /** The job ended as something BullMQ should keep as failed (escalated, refused, ...). */
@@ -122,6 +126,24 @@ export function createEngine(deps: EngineDeps) {
         detail: `Alertmanager unreachable (${coerceError(err).message}); no resolved notification yet`,
       };
     }
+  }
+
+  /** Why an onResolved job with `after:` must not undo: the alert fired again; undefined when it may. */
+  async function refiredSince(data: RemediationJobData, jobId: string): Promise<string | undefined> {
+    const pointer = hostKeys(deps.prefix, data.host).pendingUndo(data.remediation.id, data.alert.fingerprint);
+    const after = `${Math.round((data.remediation.onResolvedAfterMs ?? 0) / 1000)}s`;
+    if ((await deps.redis.get(pointer)) !== jobId) {
+      return `the alert fired again within onResolved's after: ${after}; not undoing while it fires`;
+    }
+    if (!deps.alertmanager) return undefined;
+    try {
+      if (await deps.alertmanager.isFiring(data.alert.fingerprint, data.alert.labels)) {
+        return `Alertmanager has the alert firing again after onResolved's after: ${after}; not undoing while it fires`;
+      }
+    } catch {
+      /* unreachable: the webhook's record of a re-fire (above) is what holds */
+    }
+    return undefined;
   }
 
   async function evaluateWhen(step: StepSpec, data: RemediationJobData, previous: StepRecord | undefined) {
@@ -262,6 +284,13 @@ export function createEngine(deps: EngineDeps) {
       return next.go === 'end' ? finish(next.outcome, next.escalation, next.reason) : undefined;
     }
 
+    // onResolved with `after:`: only if the episode stayed resolved (no re-fire came meanwhile).
+    const afterMs = data.remediation.onResolvedAfterMs ?? 0;
+    if (data.phase === 'resolve' && afterMs > 0 && state.cursor === 0 && records.length === 0) {
+      const refired = await refiredSince(data, jobId);
+      if (refired) return finish('cancelled', undefined, refired);
+    }
+
     // The alert resolved before anything happened (delay, backlog): do nothing.
     if (data.phase === 'fire' && state.cursor === 0 && records.length === 0) {
       const f = data.remediation.delayMs > 0 ? await firing(data) : undefined;
@@ -283,19 +312,23 @@ export function createEngine(deps: EngineDeps) {
       log,
       waitMs,
       waitFor: (delayMs: number, lockKey?: string) => waitFor(job, token, delayMs, lockKey),
+      firing: () => firing(data),
     };
     for (let i = state.cursor; i < steps.length; i++) {
       const step = steps[i]!;
       const attempts = state.attempts.get(i) ?? 0;
       const stepStart = state.stepStartedAt.get(i) ?? Date.now();
       if (!state.stepStartedAt.has(i)) await store.stepStarted(i, stepStart);
-      deps.events.emit('job.running', {
-        jobId,
-        data,
-        attempt: attempts + 1,
-        attempts: step.retry.attempts,
-        step: ref(step),
-      });
+      // A held step that wakes to look again is still waiting, as far as anyone watching can tell.
+      if (!(await store.memo(i).get(HELD))) {
+        deps.events.emit('job.running', {
+          jobId,
+          data,
+          attempt: attempts + 1,
+          attempts: step.retry.attempts,
+          step: ref(step),
+        });
+      }
 
       // when: evaluated before any Docker call; a resolved episode stops the runbook here
       const previous = [...records].reverse().find((r) => r.outcome !== 'skipped');

@@ -34,6 +34,8 @@ export function stepRecord(
     ...(fields.verification !== undefined && { verification: fields.verification }),
     ...(fields.error !== undefined && { error: fields.error }),
     ...(fields.errorKind !== undefined && { errorKind: fields.errorKind }),
+    ...(fields.approval !== undefined && { approval: fields.approval }),
+    ...(fields.blastRadius !== undefined && { blastRadius: fields.blastRadius }),
   };
 }
 

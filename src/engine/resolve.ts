@@ -2,7 +2,7 @@ import type { GuardRequest } from '../guards/index.js';
 import type { ActionScope, ServiceRef, SwarmServiceRef } from '../actions/types.js';
 import type { ContainerInfo, ContainerSummary, DockerPort } from '../docker/port.js';
 import { originalName } from '../actions/recreate-core.js';
-import { RefusedError, TargetNotFoundError } from '../errors.js';
+import { BlastRadiusError, RefusedError, TargetNotFoundError } from '../errors.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, type RenderedTarget } from './render.js';
 
 /**
@@ -30,6 +30,8 @@ export interface ResolvedTargets {
   subjects: string[];
   /** Disruptive container actions on a Compose service's replicas: group and running replicas. */
   replicaGroup: { group: string; running: number } | undefined;
+  /** With `target.minHealthy` on such a step: the service's healthy replicas (names) and the minimum. */
+  health?: { service: string; healthy: string[]; min: number } | undefined;
 }
 
 export interface ResolveOptions {
@@ -37,6 +39,10 @@ export interface ResolveOptions {
   action?: string | undefined;
   optInLabel: string;
   maxContainers: number | undefined;
+  /** Fewer opted-in containers than this are refused (default 1; 0 for withLabel). */
+  minContainers?: number | undefined;
+  /** Replicas of a Compose service that must stay healthy while a disruptive step acts: a count or "50%". */
+  minHealthy?: number | string | undefined;
   /** The step's action is disruptive: count the Compose service's running replicas (share cap). */
   disruptive: boolean;
   /** Sees what the engine listed, before the opt-in and count rules (simulate shows it). */
@@ -104,6 +110,12 @@ async function resolveService(
   if (yes.length === 0) {
     throw new RefusedError(
       `${description} has no container with the label ${o.optInLabel}=true; remediator only touches containers that opt in`,
+    );
+  }
+  if (o.maxContainers !== undefined && yes.length > o.maxContainers) {
+    throw new BlastRadiusError(
+      'too_many',
+      `${description} has ${yes.length} opted-in containers, more than target.maxContainers (${o.maxContainers})`,
     );
   }
   const id = serviceIdentity(service.project ?? yes[0]!.labels[COMPOSE_PROJECT], service.name);
@@ -194,13 +206,22 @@ export async function resolveTargets(
       `${rendered.description} does not carry the label ${o.optInLabel}=true; remediator only touches containers that opt in`,
     );
   }
+  const atLeast = o.minContainers ?? (optional ? 0 : 1);
+  if (yes.length < atLeast) {
+    throw new BlastRadiusError(
+      'empty',
+      `${rendered.description} matches ${yes.length} opted-in containers, fewer than target.minContainers (${atLeast}): nothing to act on where targets are expected`,
+    );
+  }
   const limit = o.maxContainers ?? 1;
   if (yes.length > limit) {
-    throw new RefusedError(
+    throw new BlastRadiusError(
+      'too_many',
       `${rendered.description} matches ${yes.length} containers, more than target.maxContainers (${limit})`,
     );
   }
   let replicaGroup: ResolvedTargets['replicaGroup'];
+  let health: ResolvedTargets['health'];
   const first = yes[0];
   const service = first?.labels[COMPOSE_SERVICE];
   if (first && o.disruptive && service) {
@@ -208,6 +229,7 @@ export async function resolveTargets(
     const selector = { [COMPOSE_SERVICE]: service, ...(project ? { [COMPOSE_PROJECT]: project } : {}) };
     const running = (await docker.listContainers({ labels: selector, all: false })).length;
     replicaGroup = { group: serviceIdentity(project, service), running };
+    if (o.minHealthy !== undefined) health = await healthOf(docker, selector, service, o.minHealthy);
   }
   const ids = yes.map((c) => containerIdentity(c.name));
   if (ids.length === 0) ids.push(`none/${rendered.withLabel ?? ''}`);
@@ -220,7 +242,24 @@ export async function resolveTargets(
     locks: ids,
     subjects: ids,
     replicaGroup,
+    health,
   };
+}
+
+/** A service's healthy replicas (running, not paused, healthy or without a health check) and its minHealthy. */
+async function healthOf(
+  docker: DockerPort,
+  selector: Record<string, string>,
+  service: string,
+  minHealthy: number | string,
+): Promise<NonNullable<ResolvedTargets['health']>> {
+  const replicas = await docker.findContainers({ labels: selector });
+  const healthy = replicas
+    .filter((c) => c.running && !c.paused && (c.health === 'healthy' || c.health === 'none'))
+    .map((c) => c.name);
+  const min =
+    typeof minHealthy === 'number' ? minHealthy : Math.ceil((Number(minHealthy.slice(0, -1)) / 100) * replicas.length);
+  return { service: `service ${service}`, healthy, min };
 }
 
 /** Stage 2b, once the lock is held: each target's fresh state (health, start time) for the action. */

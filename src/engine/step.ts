@@ -8,6 +8,7 @@ import { episodeJobId } from '../alertmanager/episode.js';
 import type { StepSpec } from '../catalog/remediation.js';
 import type { DockerPort } from '../docker/port.js';
 import {
+  BlastRadiusError,
   ExecStillRunningError,
   PermanentError,
   RefusedError,
@@ -22,12 +23,16 @@ import type { RemediationEvents, StepRef } from '../lifecycle/events.js';
 import type { Outcome, RemediationJobData } from '../queue/contract.js';
 import { HandedBackError, act, verifyStep } from './act.js';
 import { backoffDelay } from './backoff.js';
-import { decide, type WhenVerdict } from './decide.js';
+import type { WhenVerdict } from './decide.js';
+import { APPROVAL_ASKED, announceAnswer, askApproval } from './approval.js';
+import { pauseNames, rateMember, stepApproval, type EngineControl } from './control.js';
+import { decideStep } from './stages.js';
+import { HELD, holdStep, isHold } from './hold.js';
 import { stepRecord } from './record.js';
-import { renderTarget } from './render.js';
+import { renderTarget, targetName } from './render.js';
 import { guardRequest, inspectTargets, resolveTargets, type ResolvedTargets } from './resolve.js';
 import { hashMemo, keyMemo, MEMO_TTL_SECONDS, type JobStateStore } from './state.js';
-import type { StepRecord } from './types.js';
+import type { StepApproval, StepRecord } from './types.js';
 
 /**
  * One step of a runbook, through its stages: render and resolve its target, decide (taking
@@ -54,6 +59,10 @@ export interface StepDeps {
   waitFor(delayMs: number, lockKey?: string): Promise<never>;
   /** MAX_IN_FLIGHT_GLOBAL: a slot across every host, taken after the host's guards. */
   globalCap?: GlobalCap | undefined;
+  /** Pauses, approvals and the fleet's rate of disruptive actions. */
+  control: EngineControl;
+  /** Whether the episode's alert still fires (Alertmanager when configured, else the resolved marker). */
+  firing(): Promise<{ firing: boolean; detail: string }>;
 }
 
 export interface StepRun {
@@ -92,12 +101,28 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
   const isDry = s.dryRun.global || s.dryRun.remediation;
   const base = { startedAt: s.startedAt, attempts: s.attempts + 1 };
   const log = deps.log;
+  const memo = s.store.memo(step.index);
+  const disruptive = actionIsDisruptive(step.action.type, step.action);
+  const member = rateMember(data.host, jobId, step.index);
   let resolved: ResolvedTargets | undefined;
   let lease: Lease | undefined;
+  let rateTaken = false;
   let keepLocks = false;
   let didAct = false;
   let globalSlot = false;
+  let approval: StepApproval | undefined;
   try {
+    // A job that waited (a cooldown, a pause, an approval, a limit) acts only if its alert still fires.
+    if (data.phase === 'fire' && (await memo.get(HELD))) {
+      const f = await deps.firing();
+      if (!f.firing) {
+        const pending = await memo.get(APPROVAL_ASKED);
+        if (pending) await deps.control.approvals.cancel(pending);
+        const reason = `the alert stopped firing while the job waited (${await memo.get(HELD)}): ${f.detail}`;
+        return { finish: { outcome: acted ? 'resolved' : 'cancelled', escalation: undefined, reason } };
+      }
+    }
+
     // render + resolve
     const rendered = renderTarget(step.target, handler.scope, data.alert, data.host);
     if (rendered.host !== data.host) {
@@ -108,7 +133,9 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
       action: step.action.type,
       optInLabel: deps.optInLabel,
       maxContainers: step.target?.maxContainers,
-      disruptive: actionIsDisruptive(step.action.type, step.action),
+      minContainers: step.target?.minContainers,
+      minHealthy: step.target?.minHealthy,
+      disruptive,
     });
     if (resolved.notOptedIn.length > 0) {
       log.warn({ notOptedIn: resolved.notOptedIn }, 'matched containers without the opt-in label left alone');
@@ -127,64 +154,69 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
       serviceShare: deps.serviceShare,
     });
 
-    // decide (outside a dry run, every guard is taken at once, or none)
-    let view;
-    if (isDry) view = await deps.guards.peek(request);
-    else ({ lease, view } = await deps.guards.acquire(request));
-    let decision = decide({
-      remediation: data.remediation,
-      step,
-      jobId,
-      describe: describeAction(step.action.type, step.action, on),
-      when: s.verdict,
-      targets: { ok: true, description: resolved.description, count: resolved.containers.length },
-      guards: view,
-      dryRun: s.dryRun,
+    // decide, in stages: controls (pause, approval), then every guard at once, then the fleet's rate
+    const describe = describeAction(step.action.type, step.action, on);
+    const staged = await decideStep(deps, {
+      s,
+      resolved,
+      request,
+      describe,
+      names: pauseNames(resolved, targetName(rendered)),
+      disruptive,
+      member,
+      isDry,
     });
-    if (decision.kind === 'act' && deps.globalCap) {
-      // The host's guards are held; the fleet-wide cap is its own key (its own Cluster slot).
-      const slot = await deps.globalCap.take(jobId);
-      if (slot.taken) globalSlot = true;
-      else {
-        decision = {
-          kind: 'wait',
-          on: 'in_flight',
-          detail: `${slot.used} actions already in flight across all hosts (MAX_IN_FLIGHT_GLOBAL ${slot.max}): it waits for a slot`,
-          retryInMs: undefined,
-        };
-      }
+    const { decision, view, control } = staged;
+    lease = staged.lease;
+    rateTaken = staged.rateTaken;
+    globalSlot = staged.globalSlot;
+    approval = stepApproval(control.view.approval);
+    if (isHold(decision)) {
+      const prompt =
+        decision.kind === 'awaiting_approval' ? await askApproval(deps, s, control.view.approval, describe) : undefined;
+      return await holdStep(deps, s, decision, memo, view, prompt);
     }
     switch (decision.kind) {
       case 'resolved':
         return {
           finish: { outcome: acted ? 'resolved' : 'cancelled', escalation: undefined, reason: decision.detail },
         };
-      case 'wait': {
-        const delay =
-          decision.on === 'lock' ? (decision.retryInMs ?? deps.waitMs) + 50 : deps.waitMs * (0.5 + Math.random());
-        log.info({ on: decision.on, waitMs: Math.round(delay), why: decision.detail }, 'job waiting');
-        deps.events.emit('job.waiting', {
-          jobId,
-          data,
-          on: decision.on,
-          detail: decision.detail,
-          untilMs: Date.now() + delay,
-        });
-        return await deps.waitFor(
-          delay,
-          decision.on === 'lock' && view.lock.identity ? hk.lock(view.lock.identity) : undefined,
-        );
-      }
-      case 'cooldown':
-        log.info({ remainingMs: decision.remainingMs }, 'in cooldown: not acting');
-        return { finish: { outcome: 'cooldown', escalation: undefined, reason: `not acting: ${decision.detail}` } };
       case 'circuit_open':
         return { finish: { outcome: 'circuit_open', escalation: 'circuit_open', reason: decision.detail } };
+      case 'denied':
+      case 'approval_expired': {
+        const a = control.view.approval;
+        if (decision.kind === 'approval_expired' && a.required) {
+          // Taken atomically: an answer that lands now, before the deadline passed in Redis, wins.
+          const settled = await deps.control.approvals.expire(a.id);
+          if (settled.result === 'early' || (settled.result === 'answered' && settled.approval?.state !== 'cancelled'))
+            return await deps.waitFor(0);
+          approval = { ...(stepApproval({ ...a, state: 'expired' }) as StepApproval) };
+        }
+        if (decision.kind === 'denied') await announceAnswer(deps, s, memo, control.view.approval);
+        log.warn({ step: step.name, approval: approval?.id }, decision.detail);
+        return {
+          record: stepRecord(step, 'failed', {
+            ...base,
+            attempts: 0,
+            decision: decision.kind,
+            summary: decision.detail,
+            error: decision.detail,
+            errorKind: decision.kind === 'denied' ? 'refused' : 'approval_expired',
+            targets: [],
+            approval,
+          }),
+        };
+      }
       case 'act':
       case 'dry_run':
         break;
       default:
         throw new Error(`unexpected decision ${decision.kind} after targets resolved`);
+    }
+    if (decision.kind === 'act') {
+      await announceAnswer(deps, s, memo, control.view.approval);
+      if (await memo.get(HELD)) await memo.set(HELD, '');
     }
 
     // act + verify
@@ -250,6 +282,7 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
         after: result.after,
         verification,
         targets: names,
+        approval,
       }),
     };
   } catch (raw) {
@@ -292,10 +325,14 @@ export async function runStep(deps: StepDeps, s: StepRun, acted: boolean): Promi
         errorKind: errorKind(err),
         details: failure !== undefined ? { failure } : undefined,
         targets: resolved?.containers.map((c) => c.name) ?? [],
+        approval,
+        blastRadius: err instanceof BlastRadiusError ? err.reason : undefined,
       }),
     };
   } finally {
     if (globalSlot) await deps.globalCap!.give(jobId).catch(() => undefined);
+    // A slot of the fleet's rate that no action used goes back.
+    if (rateTaken && !didAct) await deps.control.fleetRate.giveBack(member).catch(() => undefined);
     if (lease) {
       const woken = await lease.release({ acted: didAct, keepLocks });
       if (woken.length > 0) await deps.wake(data.host, woken).catch(() => undefined);

@@ -41,6 +41,26 @@ export interface StepRecord {
   verification?: { ok: boolean; detail: string; durationMs: number } | undefined;
   /** Why it failed, for a failed step. */
   error?: string | undefined;
-  /** The failure's class: transient (retries ran out), verification, refused, not_found, bad_params. */
+  /**
+   * The failure's class: transient (retries ran out), verification, refused, not_found,
+   * bad_params, approval_expired.
+   */
   errorKind?: string | undefined;
+  /** The step needed a human's approval: who answered, when, why and how (or that nobody did). */
+  approval?: StepApproval | undefined;
+  /** A blast-radius refusal: the target set was empty or larger than the file allows. */
+  blastRadius?: 'empty' | 'too_many' | undefined;
+}
+
+/** An approval as a step record keeps it. */
+export interface StepApproval {
+  id: string;
+  state: 'approved' | 'denied' | 'expired';
+  /** Why it was asked: "approve: true", or the policy's reason. */
+  why: string;
+  requestedAt: number;
+  by?: string | undefined;
+  at?: number | undefined;
+  reason?: string | undefined;
+  via?: string | undefined;
 }

@@ -37,6 +37,21 @@ export function withStory(r: HistoryRecord, values: (string | null | undefined)[
   if (of) out.recurrenceOf = of;
   const by = parse<{ jobId: string; afterMs: number }>(refired);
   if (by) out.refiredBy = by;
+  // Who approved or denied a step, from the step records the engine wrote.
+  const approvals = (r.steps ?? []).flatMap((st) =>
+    st.approval
+      ? [
+          {
+            step: st.name,
+            decision: st.approval.state,
+            by: st.approval.by,
+            at: st.approval.at ?? st.approval.requestedAt,
+            reason: st.approval.reason,
+          },
+        ]
+      : [],
+  );
+  if (approvals.length > 0) out.approvals = approvals;
   return out;
 }
 

@@ -2,7 +2,12 @@ import type { StepRecord } from '../engine/types.js';
 import { OUTCOMES, type Outcome } from '../lifecycle/outcome.js';
 
 /** Outcomes a history record can have: a job's final outcome, or `queued` until it ends. */
-export const HISTORY_OUTCOMES = ['queued', ...OUTCOMES] as const satisfies readonly (Outcome | 'queued')[];
+export const HISTORY_OUTCOMES = [
+  'queued',
+  ...OUTCOMES,
+  /** Not a job: an operator's action (pause, resume, reset of a cooldown or circuit). */
+  'operator',
+] as const satisfies readonly (Outcome | 'queued' | 'operator')[];
 
 export type HistoryOutcome = (typeof HISTORY_OUTCOMES)[number];
 
@@ -39,6 +44,8 @@ export interface HistoryRecord {
   durationMs: number | undefined;
   /** Each step of the runbook as far as it got, details bounded (history keeps the story). */
   steps: StepRecord[];
+  /** For an operator's record (outcome `operator`): what was done, by whom and why. */
+  operator?: { action: string; by: string; reason: string } | undefined;
   // ---- the episode's story (src/history/story.ts); each absent until it happened ----
   /** When the alert started firing: Alertmanager's startsAt (epoch ms). */
   firedAt?: number | undefined;
@@ -54,10 +61,7 @@ export interface HistoryRecord {
   recurrenceOf?: { jobId: string; afterMs: number } | undefined;
   /** This success did not hold: the same alert fired again (the first such episode). */
   refiredBy?: { jobId: string; afterMs: number } | undefined;
-  /**
-   * Approvals and pauses the job met (issue 14 fills these: who approved or paused, when and
-   * why); absent until then.
-   */
+  /** Approvals its steps waited for (from the step records): who answered, when and why. */
   approvals?: HistoryApproval[] | undefined;
   pauses?: HistoryPause[] | undefined;
 }

@@ -10,6 +10,8 @@ import type { AdminDeps } from './routes/admin.js';
 import type { UiDeps } from './routes/ui.js';
 import { apiRoutes, type ApiDeps } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
+import { operatorRoutes, type OperatorRouteDeps } from './routes/operator.js';
+import { slackInteractionRoutes, type SlackInteractionDeps } from './routes/slack-interactions.js';
 import { webhookRoutes } from './routes/webhook.js';
 
 export interface AppDeps {
@@ -36,6 +38,10 @@ export interface AppDeps {
   ui?: UiDeps | undefined;
   /** Queue UI under /admin; absent (ADMIN_USER/ADMIN_PASSWORD unset): not mounted, 404. */
   admin?: AdminDeps | undefined;
+  /** Approvals, pauses, reset behind OPERATOR_TOKEN; absent: not mounted, 404. */
+  operator?: OperatorRouteDeps | undefined;
+  /** POST /slack/interactions (Approve / Deny buttons); absent (no SLACK_SIGNING_SECRET): 404. */
+  slackInteractions?: SlackInteractionDeps | undefined;
 }
 
 /** Build the HTTP app. It never listens: the caller does, and tests use app.inject. */
@@ -85,6 +91,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(webhookRoutes(deps));
   app.register(healthRoutes(deps));
   app.register(apiRoutes(deps));
+  if (deps.operator) app.register(operatorRoutes(deps.operator));
+  if (deps.slackInteractions) app.register(slackInteractionRoutes(deps.slackInteractions));
   // bull-board is loaded only when the UI is on (it costs memory in every process otherwise).
   const admin = deps.admin;
   if (admin) app.register(async (scope) => scope.register((await import('./routes/admin.js')).adminRoutes(admin)));

@@ -5,6 +5,20 @@ import type { Config } from '../config.js';
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
+/** Constant-time equality of two secrets, whatever their lengths (the Slack signature, tokens). */
+export const sameSecret = same;
+
+/**
+ * `Authorization: Bearer <token>` against one token, in constant time: the operator API's
+ * check (OPERATOR_TOKEN), separate from the webhook's and the queue UI's credentials.
+ */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  if (!header) return false;
+  const space = header.indexOf(' ');
+  if (space < 0 || header.slice(0, space).toLowerCase() !== 'bearer') return false;
+  return same(header.slice(space + 1).trim(), token);
+}
+
 /**
  * Check an Authorization header against the configured secret: `Bearer <token>` or
  * `Basic base64(user:password)`, as Alertmanager's http_config sends them.

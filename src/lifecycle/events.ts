@@ -48,8 +48,30 @@ export interface RemediationEventMap {
     reason: string;
     step?: StepRef;
   };
-  /** The job is held back (a busy lock or slot, a cooldown to wait out) without spending an attempt. */
-  'job.waiting': { jobId: string; data: RemediationJobData; on: string; detail: string; untilMs: number | undefined };
+  /**
+   * The job is held back without spending an attempt: a busy lock or slot (lock, in_flight,
+   * share), a cooldown to wait out, a pause, an approval, a blast-radius limit (cooldown,
+   * paused, approval, min_healthy, rate). `approval` is set when a human was just asked.
+   */
+  'job.waiting': {
+    jobId: string;
+    data: RemediationJobData;
+    on: string;
+    detail: string;
+    untilMs: number | undefined;
+    approval?: ApprovalPrompt | undefined;
+  };
+  /** A human answered a step's approval request (seen by the worker as the job goes on). */
+  'approval.answered': {
+    jobId: string;
+    data: RemediationJobData;
+    step: StepRef;
+    decision: 'approved' | 'denied';
+    by: string;
+    at: number;
+    reason: string;
+    via: string;
+  };
   /** The job ended: every outcome, completed or failed in BullMQ's terms. */
   'job.finished': {
     jobId: string;
@@ -79,6 +101,15 @@ export interface RemediationEventMap {
     afterMs: number;
     within: string[];
   };
+}
+
+/** What a human is asked to approve (the Slack buttons carry `id`). */
+export interface ApprovalPrompt {
+  id: string;
+  step: StepRef;
+  describe: string;
+  why: string;
+  deadline: number;
 }
 
 export type RemediationEventName = keyof RemediationEventMap;

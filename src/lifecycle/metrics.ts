@@ -7,6 +7,9 @@ import type { RemediationEvents } from './events.js';
  * The one place job outcomes reach the metrics: a subscriber of the lifecycle. Label values
  * stay bounded (remediation id, action type, outcome, step name from the catalog).
  */
+/** Holds counted in remediator_jobs_held_total (the short waits for a lock or a slot are not). */
+const HELD_REASONS = new Set(['cooldown', 'paused', 'approval', 'min_healthy', 'rate']);
+
 export function subscribeMetrics(events: RemediationEvents, metrics: Metrics): void {
   const labelsOf = (data: RemediationJobData, action?: string) => ({
     remediation: data.remediation.id,
@@ -31,7 +34,13 @@ export function subscribeMetrics(events: RemediationEvents, metrics: Metrics): v
   events.on('episode.recurred', (e) => {
     for (const within of e.within) metrics.recurrences.inc({ remediation: e.data.remediation.id, within });
   });
+  events.on('job.waiting', (e) => {
+    if (HELD_REASONS.has(e.on)) metrics.jobsHeld.inc({ remediation: e.data.remediation.id, reason: e.on });
+  });
   events.on('step.finished', (e) => {
+    if (e.record.blastRadius) {
+      metrics.blastRadiusRefusals.inc({ remediation: e.data.remediation.id, reason: e.record.blastRadius });
+    }
     metrics.steps.inc({
       remediation: e.data.remediation.id,
       step: e.step.name,

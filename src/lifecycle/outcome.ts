@@ -40,6 +40,7 @@ export const TRANSITIONS = [
   'step.finished',
   'job.retrying',
   'job.waiting',
+  'approval.answered',
   'job.finished',
 ] as const;
 

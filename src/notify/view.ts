@@ -1,6 +1,7 @@
 import type { LifecycleEvent } from '../lifecycle/events.js';
 import type { Outcome } from '../queue/contract.js';
 import { escalates, escalationCode } from './policy.js';
+import type { ApprovalPromptView } from './sinks/slack/approval-blocks.js';
 
 /**
  * Where an episode stands, folded from its lifecycle events in order: what Slack's parent
@@ -26,8 +27,12 @@ export interface ThreadView {
   step: { index: number; count: number; name: string } | undefined;
   /** Each finished step of a runbook: name and outcome, in order. */
   steps: { name: string; outcome: string }[];
-  /** Why the job is held back, while it waits (a busy lock or slot). */
+  /** Why the job is held back, while it waits (a busy lock or slot, a pause, an approval). */
   waiting: string | undefined;
+  /** A step waiting for a human's approval: the parent shows Approve / Deny buttons. */
+  approval?: ApprovalPromptView | undefined;
+  /** Who approved or denied a step, when and why. */
+  approvalAnswer?: { decision: 'approved' | 'denied'; by: string; at: number; reason: string; via: string } | undefined;
   /** Set once Alertmanager says the alert ended. */
   resolved: { endsAt: string | undefined } | undefined;
   /** The onResolved action's progress, when the remediation has one. */
@@ -68,6 +73,8 @@ export function escalationReason(code: string | undefined, outcome: Outcome): st
       return 'every attempt failed; remediator gave up';
     case 'exec_still_running':
       return 'a command it ran could not be stopped after its timeout: it may still run, and its target stays locked until the lock expires';
+    case 'approval_expired':
+      return 'the step needed an approval and nobody answered by its deadline; nothing was done';
     default:
       return `escalated (${code})`;
   }
@@ -116,6 +123,7 @@ export function applyEvent(prev: ThreadView, e: LifecycleEvent): { view: ThreadV
       v.attempt = e.attempt;
       v.attempts = e.attempts;
       v.waiting = undefined;
+      v.approval = undefined;
       if (e.step && e.step.count > 1) v.step = { index: e.step.index, count: e.step.count, name: e.step.name };
       break;
     case 'job.acting':
@@ -123,11 +131,17 @@ export function applyEvent(prev: ThreadView, e: LifecycleEvent): { view: ThreadV
       v.action = e.action;
       v.targets = e.targets;
       v.waiting = undefined;
+      v.approval = undefined;
       if (e.step && e.step.count > 1) v.step = { index: e.step.index, count: e.step.count, name: e.step.name };
       break;
     case 'job.waiting':
       v.state = 'waiting';
       v.waiting = e.detail;
+      if (e.approval) v.approval = e.approval;
+      break;
+    case 'approval.answered':
+      v.approval = undefined;
+      v.approvalAnswer = { decision: e.decision, by: e.by, at: e.at, reason: e.reason, via: e.via };
       break;
     case 'job.retrying':
       v.state = 'retrying';
@@ -146,6 +160,7 @@ export function applyEvent(prev: ThreadView, e: LifecycleEvent): { view: ThreadV
       v.attempt = e.attempts || v.attempt;
       v.step = undefined;
       v.waiting = undefined;
+      v.approval = undefined;
       if (e.result && e.result.steps.length > 1)
         v.steps = e.result.steps.map((st) => ({ name: st.name, outcome: st.outcome }));
       v.escalation = escalates(e) ? escalationReason(escalationCode(e), e.outcome) : undefined;
@@ -153,6 +168,7 @@ export function applyEvent(prev: ThreadView, e: LifecycleEvent): { view: ThreadV
     case 'job.cancelled':
       v.state = 'cancelled';
       v.summary = e.reason;
+      v.approval = undefined;
       break;
   }
   return { view: v, changed: JSON.stringify(v) !== JSON.stringify(prev) };
@@ -171,6 +187,7 @@ function rankOf(e: LifecycleEvent, prev: ThreadView): number {
       // Without a step: it always follows the "running" of its attempt (same process).
       return prev.state === 'running' ? prev.rank + 1 : prev.rank <= 0 ? 12 : -2;
     case 'job.waiting':
+    case 'approval.answered':
       // Waiting does not advance: it shows between the events of the step it waits in.
       return Math.max(prev.rank, 1);
     case 'job.retrying':

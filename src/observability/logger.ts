@@ -121,7 +121,12 @@ function urlSecrets(value: string | undefined): string[] {
 
 /** Every secret value a configuration holds, in the forms a log line could show it. */
 export function secretsOf(config: Config): string[] {
-  const out: (string | undefined)[] = [config.auth.token, config.slack.botToken];
+  const out: (string | undefined)[] = [
+    config.auth.token,
+    config.slack.botToken,
+    config.operatorToken,
+    config.slackSigningSecret,
+  ];
   for (const pair of [config.auth.basic, config.admin]) {
     if (!pair) continue;
     out.push(pair.password, b64(`${pair.user}:${pair.password}`));

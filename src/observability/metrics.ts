@@ -108,6 +108,41 @@ export function createMetrics() {
       labelNames: ['remediation'],
       registers: r,
     }),
+    episodesUnhandled: new Gauge({
+      name: 'remediator_episodes_unhandled',
+      help: 'Firing alert episodes no job is acting on, by why (cooldown, paused, awaiting_approval, circuit_open, ...)',
+      labelNames: ['remediation', 'reason'],
+      registers: r,
+    }),
+    pauses: new Gauge({
+      name: 'remediator_pauses',
+      help: 'Pauses in force by scope (all is the kill switch)',
+      labelNames: ['scope'],
+      registers: r,
+    }),
+    approvalsPending: new Gauge({
+      name: 'remediator_approvals_pending',
+      help: 'Steps waiting for a human to approve or deny them',
+      registers: r,
+    }),
+    operatorActions: new Counter({
+      name: 'remediator_operator_actions_total',
+      help: 'Operator actions (pause, resume, approve, deny, reset_cooldown, reset_circuit), kept in Redis',
+      labelNames: ['action'],
+      registers: r,
+    }),
+    jobsHeld: new Counter({
+      name: 'remediator_jobs_held_total',
+      help: 'Times a job was held back instead of acting (cooldown, paused, approval, min_healthy, rate)',
+      labelNames: ['remediation', 'reason'],
+      registers: r,
+    }),
+    blastRadiusRefusals: new Counter({
+      name: 'remediator_blast_radius_refusals_total',
+      help: 'Steps refused for their target set: empty where targets are expected, or more than maxContainers',
+      labelNames: ['remediation', 'reason'],
+      registers: r,
+    }),
     catalogRemediations: new Gauge({
       name: 'remediator_catalog_remediations',
       help: 'Remediations loaded',

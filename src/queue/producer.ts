@@ -292,7 +292,8 @@ export function createProducer(deps: ProducerDeps) {
                 // The engine retries steps itself; these cover errors outside a step (Docker, Redis unreachable).
                 attempts: INFRA_RETRY.attempts,
                 backoff: { type: 'remediator' },
-                delay: c.data.phase === 'fire' ? c.r.delayMs : 0,
+                // onResolved's `after:` is the time the episode must stay resolved before undoing.
+                delay: c.data.phase === 'fire' ? c.r.delayMs : (c.r.onResolvedAfterMs ?? 0),
                 removeOnComplete: COMPLETED_RETENTION,
                 removeOnFail: FAILED_RETENTION,
               },
@@ -312,6 +313,7 @@ export function createProducer(deps: ProducerDeps) {
       // On a Sentinel set, 202 only once a replica has the jobs too: a failover right after
       // the answer must not lose what it promised (a no-op on one Redis or a Cluster).
       await replicated(deps.redis);
+      for (const c of fresh) if ((c.r.onResolvedAfterMs ?? 0) > 0) await undoOnHold(c, jobs);
     }
     const freshIds = new Set(fresh.map((c) => c.id));
     const refusedIds = new Set(refusals.map((c) => c.id));
@@ -343,6 +345,38 @@ export function createProducer(deps: ProducerDeps) {
       deps.events.emit(status === 'enqueued' ? 'job.queued' : 'job.duplicate', { jobId: c.id, data: c.data });
     }
     return { alerts: payload.alerts.length, unmatched, jobs };
+  }
+
+  /**
+   * onResolved with `after:`. A resolve job just queued is the pending undo of its (remediation,
+   * fingerprint); a new firing episode of the same alert (a re-fire) cancels the one pending,
+   * so a scale-back never runs while the surge is back. The engine checks the pointer again
+   * when the undo starts (a re-fire racing with it).
+   */
+  async function undoOnHold(c: { id: string; r: Remediation; data: RemediationJobData }, jobs: IngestedJob[]) {
+    const pointer = hk(c.data).pendingUndo(c.r.id, c.data.alert.fingerprint);
+    if (c.data.phase === 'resolve') {
+      const ttl = Math.ceil((c.r.onResolvedAfterMs ?? 0) / 1000) + 86_400;
+      await deps.redis.set(pointer, c.id, 'EX', ttl);
+      return;
+    }
+    const pending = await deps.redis.get(pointer);
+    if (!pending) return;
+    await deps.redis.del(pointer);
+    const queue = deps.queueFor(c.data.host);
+    const state = await queue.getJobState(pending);
+    const job =
+      state === 'waiting' || state === 'delayed' || state === 'prioritized' ? await queue.getJob(pending) : undefined;
+    if (!job) return;
+    await job.remove();
+    await deps.redis.set(hk(c.data).episode(pending), 'cancelled', 'KEEPTTL');
+    const reason = `the alert fired again (episode ${c.data.alert.startsAt}) before onResolved's after: passed; not undoing`;
+    deps.log.info(
+      { jobId: pending, remediation: c.r.id, fingerprint: c.data.alert.fingerprint },
+      'undo cancelled: re-fire',
+    );
+    jobs.push({ jobId: pending, remediation: c.r.id, fingerprint: c.data.alert.fingerprint, status: 'cancelled' });
+    deps.events.emit('job.cancelled', { jobId: pending, data: job.data, reason });
   }
 
   return {

@@ -9,8 +9,10 @@ import { primaryAction, stepsOf, type Remediation, type StepSpec } from '../cata
 import type { Config } from '../config.js';
 import type { DockerPort } from '../docker/port.js';
 import { decide, whenText, whenVerdict, type TargetVerdict, type WhenVerdict } from '../engine/decide.js';
-import { renderHost, renderTarget } from '../engine/render.js';
-import { guardRequest, resolveTargets } from '../engine/resolve.js';
+import { minHealthyOf, pauseNames, rateMember, readControl, type EngineControl } from '../engine/control.js';
+import type { ControlView, RadiusView } from '../engine/decide.js';
+import { renderHost, renderTarget, targetName } from '../engine/render.js';
+import { guardRequest, resolveTargets, type ResolvedTargets } from '../engine/resolve.js';
 import { queryHolds } from '../engine/verify.js';
 import { PermanentError, coerceError } from '../errors.js';
 import { unaskedGuardView, type GuardRequest, type Guards } from '../guards/index.js';
@@ -41,6 +43,8 @@ export interface SimulateDeps {
   guards: Pick<Guards, 'peek'>;
   reads: SimulateReads;
   config: Pick<Config, 'dryRun' | 'optInLabel' | 'maxInFlight'> & { prometheusUrl?: string | undefined };
+  /** Pauses, approvals, the fleet's rate (peeked: read-only); absent: none apply. */
+  control?: EngineControl | undefined;
   now?: () => Date;
 }
 
@@ -104,9 +108,13 @@ async function planStep(
   const view: TargetView = { scope: handler.scope, containers: [] };
   let targets: TargetVerdict;
   let request: GuardRequest | undefined;
+  let resolvedTargets: ResolvedTargets | undefined;
+  let names: string[] = [];
   let describe = base.describe;
+  const disruptive = actionIsDisruptive(step.action.type, step.action);
   try {
     const rendered = renderTarget(step.target, handler.scope, alert, host);
+    names = [targetName(rendered)];
     view.description = rendered.description;
     view.host = rendered.host;
     if (!deps.docker && handler.scope !== 'host') {
@@ -117,7 +125,9 @@ async function planStep(
         action: step.action.type,
         optInLabel: deps.config.optInLabel,
         maxContainers: step.target?.maxContainers,
-        disruptive: actionIsDisruptive(step.action.type, step.action),
+        minContainers: step.target?.minContainers,
+        minHealthy: step.target?.minHealthy,
+        disruptive,
         // What the engine answered, shown even when the worker would then refuse it.
         onFound: (found) => {
           view.exists = found.length > 0;
@@ -129,6 +139,8 @@ async function planStep(
         },
       });
       view.locks = resolved.locks;
+      resolvedTargets = resolved;
+      names = pauseNames(resolved, names[0]);
       targets = { ok: true, description: resolved.description, count: resolved.containers.length };
       describe = describeAction(step.action.type, step.action, namesOf(resolved.containers) || resolved.description);
       request = guardRequest({
@@ -160,6 +172,27 @@ async function planStep(
       guardsError = coerceError(err).message;
     }
   }
+  // The operator's controls and the blast-radius limits, as the worker would read them now.
+  let control: ControlView | undefined;
+  let radius: RadiusView | undefined;
+  if (deps.control && targets.ok) {
+    const now = (deps.now?.() ?? new Date()).getTime();
+    control = (
+      await readControl(deps.control, {
+        host,
+        remediation: r.id,
+        names,
+        jobId,
+        step,
+        targets: resolvedTargets?.containers.length ?? 0,
+        now,
+      })
+    ).view;
+    radius = {
+      minHealthy: resolvedTargets && minHealthyOf(resolvedTargets, guards?.share?.used ?? 0),
+      rate: disruptive ? await deps.control.fleetRate.peek(rateMember(host, jobId, step.index)) : undefined,
+    };
+  }
   const d = decide({
     remediation: r,
     step,
@@ -168,6 +201,8 @@ async function planStep(
     when,
     targets,
     guards: request ? guards : unaskedGuardView(r, deps.config.maxInFlight),
+    control,
+    radius,
     dryRun: { global: deps.config.dryRun, remediation: r.dryRun },
   });
   return {
@@ -175,6 +210,7 @@ async function planStep(
     describe,
     target: view,
     guards,
+    ...(control && { control }),
     ...(guardsError !== undefined && { guardsError }),
     decision: { decision: d.kind, detail: d.detail },
   };

@@ -1,5 +1,5 @@
 import type { ActionScope } from '../actions/types.js';
-import type { DecisionKind } from '../engine/decide.js';
+import type { ControlView, DecisionKind } from '../engine/decide.js';
 import type { GuardView } from '../guards/index.js';
 
 /**
@@ -71,6 +71,8 @@ export interface StepPlan {
   target: TargetView | undefined;
   guards: GuardView | undefined;
   guardsError?: string;
+  /** Pauses and the approval this step would meet now (when the process can read them). */
+  control?: ControlView;
   decision: { decision: WorkerDecision; detail: string };
 }
 

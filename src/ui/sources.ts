@@ -1,13 +1,13 @@
 import type { RedisClient } from '../redis.js';
 import type { OpenCircuit } from '../guards/index.js';
 import type { HistoryRecord, HistoryStore } from '../history/index.js';
-import { globalKeys } from '../keys.js';
+import { createApprovals, type Approval } from '../guards/approvals.js';
+import { createPauses, type Pause } from '../guards/pauses.js';
 import type { StatsQuery, StatsReader, StatsReport } from '../stats/index.js';
 
 /**
  * What the operator page reads, as one small interface: the page is drawn from these and
- * nothing else, so a feature that adds a source (issue 14's pauses and approvals) replaces
- * one function here and the page stays as it is.
+ * nothing else: the pauses and pending approvals are the operator stores' own lists.
  */
 
 /** A pause or a pending approval as the page lists it. */
@@ -30,31 +30,25 @@ export interface UiSources {
   approvals(): Promise<ControlEntry[]>;
 }
 
-const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
-/** An entry from whatever JSON a pauses/approvals hash holds (lenient: the writer is not here yet). */
-export function controlEntry(id: string, json: string): ControlEntry {
-  let v: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(json);
-    if (typeof parsed === 'object' && parsed !== null) v = parsed as Record<string, unknown>;
-  } catch {
-    /* shown by its id alone */
-  }
+/** A pause as the page lists it. */
+export function pauseEntry(p: Pause): ControlEntry {
   const what =
-    str(v.what) ??
-    str(v.target) ??
-    str(v.remediation) ??
-    (str(v.jobId) && `${str(v.jobId)}${str(v.step) ? ` step ${str(v.step)}` : ''}`) ??
-    str(v.scope) ??
-    id;
+    p.scope.kind === 'all'
+      ? 'everything (kill switch)'
+      : p.scope.kind === 'target'
+        ? `${p.scope.host}/${p.scope.name}`
+        : `remediation ${p.scope.id}`;
+  return { id: p.id, what, by: p.by, until: p.until, reason: p.reason };
+}
+
+/** A pending approval as the page lists it. */
+export function approvalEntry(a: Approval): ControlEntry {
   return {
-    id,
-    what,
-    by: str(v.by),
-    until: num(v.until) ?? num(v.untilMs) ?? num(v.deadline) ?? num(v.deadlineMs),
-    reason: str(v.reason),
+    id: a.id,
+    what: `${a.remediation} step ${a.step.name} on ${a.host}: ${a.describe}`,
+    by: undefined,
+    until: a.deadline,
+    reason: a.why,
   };
 }
 
@@ -66,9 +60,8 @@ export function createUiSources(deps: {
   stats: Pick<StatsReader, 'query'>;
   guards: { listOpenCircuits(): Promise<OpenCircuit[]> };
 }): UiSources {
-  const g = globalKeys(deps.prefix);
-  const entries = async (key: string) =>
-    Object.entries(await deps.redis.hgetall(key)).map(([id, json]) => controlEntry(id, json));
+  const pauses = createPauses({ redis: deps.redis, prefix: deps.prefix });
+  const approvals = createApprovals({ redis: deps.redis, prefix: deps.prefix });
   return {
     stats: (q) => deps.stats.query(q),
     async episodes(q) {
@@ -78,8 +71,7 @@ export function createUiSources(deps: {
         .slice(0, q.limit);
     },
     openCircuits: () => deps.guards.listOpenCircuits(),
-    // Until issue 14 gives them a store of their own: whatever is in the keys it will write.
-    pauses: () => entries(g.pauses),
-    approvals: () => entries(g.approvals),
+    pauses: async () => (await pauses.list()).map(pauseEntry),
+    approvals: async () => (await approvals.list({ limit: 50 })).map(approvalEntry),
   };
 }

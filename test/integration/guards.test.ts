@@ -77,17 +77,53 @@ describe('per-target lock', () => {
 });
 
 describe('cooldown', () => {
-  it('a second episode inside the cooldown does not act: outcome cooldown, container untouched', async () => {
+  it('a second episode inside the cooldown waits it out, then acts (no silent skip), after the cooldown ended', async () => {
     const name = `${p}cool`;
+    await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
+    const h = await harness({ 'r.yaml': restartFile('guards:\n  cooldown: 3s') });
+    const holds: { jobId: string; on: string; detail: string }[] = [];
+    h.runtime.events.on('job.waiting', (e) => void holds.push(e));
+    const t0 = Date.now();
+    const first = await h.waitForJob((await h.post(await alertFor(name, 1))).body.jobs[0].jobId);
+    expect(first.returnvalue.outcome).toBe('succeeded');
+    const second = await h.waitForJob((await h.post(await alertFor(name, 2))).body.jobs[0].jobId);
+    expect(second.returnvalue.outcome).toBe('succeeded');
+    expect(holds.find((e) => e.jobId === second.id && e.on === 'cooldown')?.detail).toMatch(
+      /cooldown, \d+s left; it waits it out, then acts if the alert still fires/,
+    );
+    // Two restarts, the second one only once the 3 s cooldown that the first started had ended.
+    await events.sync(name);
+    const windows = events.windows('restart', (e) => e.name === name && e.t >= t0);
+    expect(windows).toHaveLength(2);
+    expect(windows[1]!.start - windows[0]!.end).toBeGreaterThanOrEqual(3_000 - 50);
+  });
+
+  it('a second episode inside the cooldown whose alert resolves meanwhile is cancelled, container untouched', async () => {
+    const name = `${p}cool2`;
     await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
     const h = await harness({ 'r.yaml': restartFile('guards:\n  cooldown: 1h') });
     const first = await h.waitForJob((await h.post(await alertFor(name, 1))).body.jobs[0].jobId);
     expect(first.returnvalue.outcome).toBe('succeeded');
     const startedAt = await inspectStartedAt(docker, name);
-    const second = await h.waitForJob((await h.post(await alertFor(name, 2))).body.jobs[0].jobId);
-    expect(second.returnvalue.outcome).toBe('cooldown');
-    expect(second.returnvalue.summary).toMatch(/cooldown, \d+s left/);
+    const held = new Promise<string>((resolve) =>
+      h.runtime.events.on('job.waiting', (e) => {
+        if (e.on === 'cooldown') resolve(e.jobId);
+      }),
+    );
+    const body = await alertFor(name, 2);
+    const id = (await h.post(body)).body.jobs[0].jobId;
+    expect(await held).toBe(id);
+    // Firing and not handled: the metric says so, with the reason.
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toMatch(/remediator_episodes_unhandled\{remediation="r",reason="cooldown"\} 1/);
+    body.status = 'resolved';
+    body.alerts[0].status = 'resolved';
+    body.alerts[0].endsAt = new Date().toISOString();
+    const res = await h.post(body);
+    expect(res.body.jobs).toContainEqual(expect.objectContaining({ jobId: id, status: 'cancelled' }));
     expect(await inspectStartedAt(docker, name)).toBe(startedAt);
+    const after = await (await fetch(`${h.url}/metrics`)).text();
+    expect(after).not.toMatch(/remediator_episodes_unhandled\{remediation="r",reason="cooldown"\} 1/);
   });
 });
 

@@ -170,11 +170,26 @@ describe('QueueDepthHigh: scale the consumer out, bounded', () => {
     const r2 = await h.post(repeat);
     expect(r2.body.jobs[0].status).toBe('duplicate');
 
-    // A new episode inside the shipped 5-minute cooldown does not scale again.
+    // A new episode inside the shipped 5-minute cooldown does not scale again: it waits the
+    // cooldown out (no silent skip), and its alert resolving meanwhile cancels it.
     const next = structuredClone(body);
     next.alerts[0].startsAt = new Date(Date.parse(body.alerts[0].startsAt) + 60_000).toISOString();
-    const j2 = await h.waitForJob((await h.post(next)).body.jobs[0].jobId);
-    expect(j2.returnvalue.outcome).toBe('cooldown');
+    const waiting = new Promise<{ jobId: string; on: string; detail: string }>((resolve) =>
+      h.runtime.events.on('job.waiting', (e) => {
+        if (e.on === 'cooldown') resolve(e);
+      }),
+    );
+    const id2 = (await h.post(next)).body.jobs[0].jobId;
+    const held = await waiting;
+    expect(held).toMatchObject({ jobId: id2, detail: expect.stringMatching(/cooldown, \d+s left; it waits it out/) });
+    expect(await h.runtime.queue.getJobState(id2)).toBe('delayed');
+    expect(await runningReplicas(service)).toBe(2);
+    const resolved = structuredClone(next);
+    resolved.status = 'resolved';
+    resolved.alerts[0].status = 'resolved';
+    resolved.alerts[0].endsAt = new Date().toISOString();
+    const r3 = await h.post(resolved);
+    expect(r3.body.jobs).toContainEqual(expect.objectContaining({ jobId: id2, status: 'cancelled' }));
     expect(await runningReplicas(service)).toBe(2);
   });
 

@@ -188,7 +188,7 @@ describe('POST /api/v1/simulate on each real fixture', () => {
       'firing-queue-depth-high.json',
       (r) => {
         expect(plan(r)).toEqual({
-          'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }],
+          'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'deferred', target: 'service worker' }],
         });
         const guards = r.alerts[0]!.remediations.find((x) => x.matched)!.jobs[0]!.guards;
         expect(guards).toMatchObject({ blocker: 'cooldown', cooldown: { holder: 'earlier-job' } });
@@ -198,7 +198,7 @@ describe('POST /api/v1/simulate on each real fixture', () => {
       'repeat-queue-depth-high.json',
       (r) => {
         expect(plan(r)).toEqual({
-          'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }],
+          'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'deferred', target: 'service worker' }],
         });
       },
     ],
@@ -300,7 +300,7 @@ describe('remediator simulate (CLI)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(plan(JSON.parse(r.stdout))).toEqual({
-      'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'cooldown', target: 'service worker' }],
+      'queue-depth-high': [{ phase: 'fire', webhook: 'enqueue', worker: 'deferred', target: 'service worker' }],
     });
   });
 

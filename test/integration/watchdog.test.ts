@@ -6,6 +6,7 @@ import { Queue, Worker } from 'bullmq';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pollUntil } from '../../scripts/lib/procs.js';
+import { createControl } from '../../src/guards/control.js';
 import { createGuards } from '../../src/guards/index.js';
 import { hostKeys } from '../../src/keys.js';
 import { createEvents, type RemediationEventMap } from '../../src/lifecycle/events.js';
@@ -142,6 +143,7 @@ describe('host-down watchdog', () => {
       dryRun: false,
       maxInFlight: 10,
       concurrency: 1,
+      control: createControl(redis, { queuePrefix: prefix }).engine,
     });
     closers.push(() => w.close(5_000));
     await pollUntil('the job ended', 10_000, async () => (await queue.getJobState(id)) === 'failed');

@@ -305,3 +305,39 @@ describe('loadConfig: the worker listener and Alertmanager links', () => {
     expect(configError({ ...base, ALERTMANAGER_UI: 'no' }).variable).toBe('ALERTMANAGER_UI');
   });
 });
+
+describe('loadConfig: the operator API and Slack interactivity', () => {
+  it('OPERATOR_TOKEN and SLACK_SIGNING_SECRET are secrets: trimmed, at least 16 characters, _FILE form', () => {
+    const c = loadConfig({
+      ...base,
+      OPERATOR_TOKEN: ' operator-0123456789abcdef\n',
+      SLACK_SIGNING_SECRET: 'signing-0123456789abcdef',
+    });
+    expect(c.operatorToken).toBe('operator-0123456789abcdef');
+    expect(c.slackSigningSecret).toBe('signing-0123456789abcdef');
+    expect(configError({ ...base, OPERATOR_TOKEN: 'short' }).variable).toBe('OPERATOR_TOKEN');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rmd-op-'));
+    const f = path.join(dir, 'op');
+    writeFileSync(f, 'operator-from-a-file-0123\n');
+    expect(loadConfig({ ...base, OPERATOR_TOKEN_FILE: f }).operatorToken).toBe('operator-from-a-file-0123');
+  });
+
+  it('OPERATOR_TOKEN must not be the webhook token or the queue UI password', () => {
+    const err = configError({ ...base, OPERATOR_TOKEN: TOKEN });
+    expect(err.variable).toBe('OPERATOR_TOKEN');
+    expect(err.message).toMatch(/must differ from WEBHOOK_TOKEN and ADMIN_PASSWORD/);
+  });
+
+  it('approval and blast-radius settings have defaults and are named when wrong', () => {
+    const c = loadConfig(base);
+    expect(c.operatorToken).toBeUndefined();
+    expect(c.approvals).toEqual({ timeoutMs: 900_000, aboveContainers: 5 });
+    expect(c.maxDisruptivePerMinute).toBe(30);
+    expect(loadConfig({ ...base, APPROVAL_TIMEOUT_SECONDS: '60', MAX_DISRUPTIVE_PER_MINUTE: '0' })).toMatchObject({
+      approvals: { timeoutMs: 60_000 },
+      maxDisruptivePerMinute: 0,
+    });
+    expect(configError({ ...base, APPROVAL_TIMEOUT_SECONDS: '0' }).variable).toBe('APPROVAL_TIMEOUT_SECONDS');
+    expect(configError({ ...base, MAX_DISRUPTIVE_PER_MINUTE: '-1' }).variable).toBe('MAX_DISRUPTIVE_PER_MINUTE');
+  });
+});

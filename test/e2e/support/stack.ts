@@ -38,6 +38,8 @@ export async function startStack(o: {
    * its webhook) already verifies against this Prometheus, not the global set-up's empty one.
    */
   prometheusPort?: number;
+  /** Fixed ports, when remediator must know the addresses before the stack starts (ALERTMANAGER_URL). */
+  ports?: { prometheus?: number; alertmanager?: number };
 }): Promise<Stack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rmd-e2e-'));
   const tokenFile = path.join(dir, 'webhook-token');
@@ -45,6 +47,7 @@ export async function startStack(o: {
   const rules = o.rules ?? shortenRules(await readFile(RULES, 'utf8'), { forDuration: '2s', range: TEST_RANGE });
   const alertmanager = await startAlertmanager({
     dir: path.join(dir, 'alertmanager'),
+    port: o.ports?.alertmanager,
     config: alertmanagerConfig({
       webhookUrl: o.webhookUrl,
       tokenFile,
@@ -57,6 +60,7 @@ export async function startStack(o: {
   try {
     prometheus = await startPrometheus({
       dir: path.join(dir, 'prometheus'),
+      port: o.ports?.prometheus ?? o.prometheusPort,
       config: prometheusConfig({
         interval: '1s',
         ruleFiles: ['rules.yml'],
@@ -64,7 +68,6 @@ export async function startStack(o: {
         jobs: o.jobs,
       }),
       files: { 'rules.yml': rules },
-      port: o.prometheusPort,
     });
   } catch (err) {
     await alertmanager.stop();

@@ -55,7 +55,7 @@ function report(): SimulationReport {
                 },
                 dryRun: { global: false, remediation: false },
                 worker: {
-                  decision: 'cooldown',
+                  decision: 'deferred',
                   detail: 'high-latency ran on container api recently: cooldown, 90s left',
                 },
                 steps: [],
@@ -89,7 +89,7 @@ describe('renderSimulation', () => {
     expect(text).toMatch(
       /guards\s+lock free · cooldown active on container\/api \(90s left\) · budget 1\/3 per 60m · in flight 0\/10/,
     );
-    expect(text).toMatch(/worker\s+cooldown: high-latency ran on container api recently/);
+    expect(text).toMatch(/worker\s+deferred: high-latency ran on container api recently/);
     expect(text).toContain('left out 1 alert of this group');
     expect(text).toContain(
       'plan: 1 job would be queued (0 would act now), 0 duplicates, 0 cancelled, 0 alerts unmatched',
@@ -100,7 +100,7 @@ describe('renderSimulation', () => {
   it('colours decisions on a terminal', () => {
     const text = renderSimulation(report(), paint(true));
     expect(text).toContain(`${ESC}32menqueue${ESC}39m`);
-    expect(text).toContain(`${ESC}33mcooldown${ESC}39m`);
+    expect(text).toContain(`${ESC}33mdeferred${ESC}39m`);
   });
 });
 

@@ -65,7 +65,8 @@ describe('decide: one step now', () => {
     [
       'cooldown',
       { cooldown: { holder: 'j0', subject: 'container/api', remainingMs: 1_000, configuredMs: 60_000 } },
-      'cooldown',
+      // No silent skip: a cooldown defers the step, it never ends it.
+      'deferred',
     ],
     [
       'circuit_open',
@@ -89,6 +90,102 @@ describe('decide: one step now', () => {
     expect(d).toEqual({
       kind: 'conditional',
       detail: 'would restart api (stop timeout 10s) (if the previous step fails)',
+    });
+  });
+});
+
+describe('decide: the operator in control', () => {
+  const pause = {
+    id: 'all',
+    by: 'alice',
+    reason: 'maintenance',
+    until: Date.UTC(2030, 0, 1),
+    scope: 'everything (kill switch)',
+  };
+  const asked = (
+    state: 'none' | 'pending' | 'approved' | 'denied' | 'expired',
+    answer?: object,
+  ): DecideInput['control'] => ({
+    pause: undefined,
+    approval: {
+      required: true,
+      id: 'abcdef012345',
+      why: 'policy: recreate replaces the container with a new one',
+      state,
+      deadline: Date.UTC(2030, 0, 1, 0, 15),
+      ...(answer && { answer: answer as never }),
+    },
+  });
+
+  it('a cooldown is a deferral that says it waits and checks again, with the time left', () => {
+    const d = decide(
+      input({
+        guards: free({
+          blocker: 'cooldown',
+          cooldown: { holder: 'j0', subject: 'container/api', remainingMs: 42_000, configuredMs: 60_000 },
+        }),
+      }),
+    );
+    expect(d).toMatchObject({ kind: 'deferred', on: 'cooldown', retryInMs: 42_000 });
+    expect(d.detail).toMatch(/cooldown, 42s left; it waits it out, then acts if the alert still fires/);
+  });
+
+  it('a pause holds the step before any guard, and says who paused it, until when and why', () => {
+    const locked = free({ blocker: 'lock', lock: { holder: 'other', identity: 'container/api', ttlMs: 5_000 } });
+    const d = decide(input({ control: { pause, approval: { required: false } }, guards: locked }));
+    expect(d).toMatchObject({ kind: 'paused', untilMs: pause.until, pauseId: 'all' });
+    expect(d.detail).toBe(
+      'paused by alice until 2030-01-01T00:00:00Z (everything (kill switch)): maintenance; held, not dropped: it acts once resumed',
+    );
+  });
+
+  it('an approval not given yet waits for it; approved goes on to the guards; denied and expired end it', () => {
+    expect(decide(input({ control: asked('none') }))).toMatchObject({
+      kind: 'awaiting_approval',
+      approvalId: 'abcdef012345',
+      deadline: Date.UTC(2030, 0, 1, 0, 15),
+    });
+    expect(decide(input({ control: asked('pending') })).detail).toMatch(
+      /needs an approval \(policy: recreate replaces the container with a new one\) to restart api .*approve or deny abcdef012345 by 2030-01-01T00:15:00Z, else it escalates/,
+    );
+    expect(decide(input({ control: asked('approved') })).kind).toBe('act');
+    const locked = free({ blocker: 'lock', lock: { holder: 'other', identity: 'container/api', ttlMs: 5_000 } });
+    expect(decide(input({ control: asked('approved'), guards: locked })).kind).toBe('wait');
+    const denied = decide(input({ control: asked('denied', { by: 'bob', at: 1, reason: 'not now', via: 'cli' }) }));
+    expect(denied).toEqual({ kind: 'denied', detail: 'restart api (stop timeout 10s): denied by bob (cli): not now' });
+    expect(decide(input({ control: asked('expired') })).kind).toBe('approval_expired');
+  });
+
+  it('blast radius: minHealthy defers a step that would leave too few healthy replicas; the fleet rate defers too', () => {
+    const minHealthy = { service: 'service web', healthy: 2, taking: 1, inFlight: 0, min: 2 };
+    expect(decide(input({ radius: { minHealthy } }))).toMatchObject({ kind: 'deferred', on: 'min_healthy' });
+    expect(decide(input({ radius: { minHealthy: { ...minHealthy, healthy: 3 } } })).kind).toBe('act');
+    // An unhealthy target is not counted among the healthy ones it would take down.
+    expect(decide(input({ radius: { minHealthy: { ...minHealthy, taking: 0 } } })).kind).toBe('act');
+    const rate = { used: 30, limit: 30, blocked: true, retryInMs: 12_000 };
+    expect(decide(input({ radius: { rate } }))).toMatchObject({ kind: 'deferred', on: 'rate', retryInMs: 12_000 });
+  });
+
+  it('a dry run names what would hold it, and still never acts', () => {
+    const d = decide(
+      input({ dryRun: { global: true, remediation: false }, control: { pause, approval: { required: false } } }),
+    );
+    expect(d.kind).toBe('dry_run');
+    expect(d.detail).toMatch(/guards would stop it: paused \(paused by alice/);
+  });
+});
+
+describe('afterStep: approvals', () => {
+  it('a denied step ends the runbook refused; an unanswered one escalates as approval_expired, even with onFailure next', () => {
+    const flows = [step('next'), step('abort')];
+    expect(afterStep(flows, 0, [rec(0, 'failed', { errorKind: 'refused', error: 'denied by bob' })])).toMatchObject({
+      go: 'end',
+      outcome: 'refused',
+    });
+    expect(afterStep(flows, 0, [rec(0, 'failed', { errorKind: 'approval_expired', error: 'nobody' })])).toMatchObject({
+      go: 'end',
+      outcome: 'escalated',
+      escalation: 'approval_expired',
     });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config.js';
-import { authorize, challenge } from '../../../src/http/auth.js';
+import { authorize, bearerMatches, challenge } from '../../../src/http/auth.js';
 import { fixtureText } from '../fixtures.js';
 
 const TOKEN = 's3cret-token-0123456789';
@@ -79,5 +79,20 @@ describe('challenge', () => {
   it('names the scheme the client should use', () => {
     expect(challenge(bearerOnly)).toMatch(/^Bearer /);
     expect(challenge(basicOnly)).toMatch(/^Basic /);
+  });
+});
+
+describe('bearerMatches: the operator token', () => {
+  const OP = 'operator-token-0123456789';
+  it('accepts exactly the token, as Bearer, case-insensitive scheme', () => {
+    expect(bearerMatches(`Bearer ${OP}`, OP)).toBe(true);
+    expect(bearerMatches(`bearer ${OP}`, OP)).toBe(true);
+  });
+  it('refuses another token, a prefix, Basic, or nothing', () => {
+    expect(bearerMatches(`Bearer ${OP}x`, OP)).toBe(false);
+    expect(bearerMatches(`Bearer ${OP.slice(0, -1)}`, OP)).toBe(false);
+    expect(bearerMatches(`Basic ${Buffer.from(`u:${OP}`).toString('base64')}`, OP)).toBe(false);
+    expect(bearerMatches(undefined, OP)).toBe(false);
+    expect(bearerMatches(OP, OP)).toBe(false);
   });
 });

@@ -197,7 +197,8 @@ describe('simulate: target and guards, as a worker would decide now', () => {
         blocker: 'cooldown',
         cooldown: { holder: 'earlier-job', subject: 'container/api', remainingMs: 60_000, configuredMs: 300_000 },
       },
-      'cooldown',
+      // Deferred, never skipped: the worker would wait the cooldown out and check again.
+      'deferred',
     ],
     [
       'a spent budget',
@@ -228,7 +229,7 @@ describe('simulate: target and guards, as a worker would decide now', () => {
     );
     expect(job!.dryRun).toEqual({ global: true, remediation: false });
     expect(job!.worker?.decision).toBe('dry_run');
-    expect(job!.worker?.detail).toMatch(/DRY_RUN=true.*would restart api.*guards would stop it: cooldown/);
+    expect(job!.worker?.detail).toMatch(/DRY_RUN=true.*would restart api.*guards would stop it: deferred \(.*cooldown/);
   });
 
   it('a remediation with dryRun: true and a delay says both', async () => {

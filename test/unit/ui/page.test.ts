@@ -3,7 +3,7 @@ import type { HistoryRecord } from '../../../src/history/index.js';
 import { aggregate } from '../../../src/stats/aggregate.js';
 import { cellOf } from '../../../src/stats/buckets.js';
 import { renderPage, type PageModel } from '../../../src/ui/page.js';
-import { controlEntry } from '../../../src/ui/sources.js';
+import { approvalEntry, pauseEntry } from '../../../src/ui/sources.js';
 import { momentsOf } from '../../../src/ui/timeline.js';
 
 // The operator page is drawn from other people's text (alert labels, summaries): every value is
@@ -50,7 +50,16 @@ function model(over: Partial<PageModel> = {}): PageModel {
     ),
     episodes: [episode({})],
     circuits: [{ remediation: HOSTILE, host: 'local', subject: 'container/api', untilMs: NOW + 60_000 }],
-    pauses: [controlEntry('p1', JSON.stringify({ target: HOSTILE, by: 'ops', until: NOW + 1, reason: HOSTILE }))],
+    pauses: [
+      pauseEntry({
+        id: 'p1',
+        scope: { kind: 'target', host: 'local', name: HOSTILE },
+        by: 'ops',
+        reason: HOSTILE,
+        createdAt: NOW,
+        until: NOW + 1,
+      }),
+    ],
     approvals: [],
     now: NOW,
     query: { since: `"><script>x</script>`, remediation: '', host: HOSTILE },
@@ -118,15 +127,31 @@ describe('the timeline', () => {
   });
 });
 
-describe('controlEntry', () => {
-  it('reads whatever a pause or approval holds, and falls back to its id for what it cannot read', () => {
-    expect(controlEntry('a1', JSON.stringify({ jobId: 'j', step: 'recreate', deadline: 5 }))).toEqual({
+describe('pauseEntry and approvalEntry', () => {
+  it('say what a pause holds and what an approval would do, with the deadline', () => {
+    expect(
+      pauseEntry({ id: 'all', scope: { kind: 'all' }, by: 'erin', reason: 'storm', createdAt: 1, until: 9 }),
+    ).toEqual({ id: 'all', what: 'everything (kill switch)', by: 'erin', until: 9, reason: 'storm' });
+    expect(
+      approvalEntry({
+        id: 'a1',
+        jobId: 'j',
+        host: 'local',
+        remediation: 'canary',
+        alertname: 'HighErrorRate',
+        step: { index: 1, name: 'rollback', action: 'rollback' },
+        describe: 'roll api back',
+        why: 'policy: rollback',
+        requestedAt: 1,
+        deadline: 5,
+        state: 'pending',
+      }),
+    ).toEqual({
       id: 'a1',
-      what: 'j step recreate',
+      what: 'canary step rollback on local: roll api back',
       by: undefined,
       until: 5,
-      reason: undefined,
+      reason: 'policy: rollback',
     });
-    expect(controlEntry('x', 'not json')).toMatchObject({ id: 'x', what: 'x' });
   });
 });

@@ -125,8 +125,22 @@ export function storiesOf(job: JobPlan, data: RemediationJobData, at: number): S
       return [make('resolved', [queued, running(1), finished('resolved', { reason: detail })])];
     case 'wait':
       return [make('waiting', [queued, running(1), { type: 'job.waiting', on: 'lock', detail, untilMs: undefined }])];
-    case 'cooldown':
-      return [make('cooldown', [queued, running(1), finished('cooldown', { reason: detail })])];
+    case 'deferred':
+    case 'paused':
+    case 'awaiting_approval': {
+      // A hold: the job waits (a cooldown to wait out, a pause, a human's answer), then acts.
+      const on = decision === 'deferred' ? 'cooldown' : decision === 'paused' ? 'paused' : 'approval';
+      return [make('waiting', [queued, running(1), { type: 'job.waiting', on, detail, untilMs: undefined }])];
+    }
+    case 'denied':
+    case 'approval_expired':
+      return [
+        make('escalated', [
+          queued,
+          running(1),
+          finished('escalated', { reason: detail, escalation: 'approval_expired' }),
+        ]),
+      ];
     case 'circuit_open':
       return [
         make('circuit_open', [

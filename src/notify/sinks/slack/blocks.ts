@@ -1,5 +1,6 @@
 import { primaryAction } from '../../../catalog/remediation.js';
 import type { RemediationJobData } from '../../../queue/contract.js';
+import { approvalAnswerText, approvalButtons, approvalPromptText, type ActionsBlock } from './approval-blocks.js';
 import { cut, date, esc, escCut, link } from './mrkdwn.js';
 import { STATE_LABEL, type ThreadView } from '../../view.js';
 
@@ -24,7 +25,8 @@ export type Block =
   | { type: 'header'; text: { type: 'plain_text'; text: string; emoji?: boolean } }
   | { type: 'section'; text?: TextObject; fields?: TextObject[] }
   | { type: 'context'; elements: TextObject[] }
-  | { type: 'divider' };
+  | { type: 'divider' }
+  | ActionsBlock;
 
 /** One Slack message: blocks plus the fallback text notifications and screen readers use. */
 export interface SlackMessage {
@@ -121,6 +123,7 @@ function stateLine(view: ThreadView): string {
   const step = view.step ? ` · step ${view.step.index + 1}/${view.step.count} \`${esc(view.step.name)}\`` : '';
   const lines = [`${s.emoji} *${s.text}*${step}${attempt}${doing}`];
   if (view.waiting) lines.push(`_Waiting:_ ${escCut(view.waiting, 600)}`);
+  if (view.approvalAnswer) lines.push(approvalAnswerText(view.approvalAnswer));
   if (view.steps && view.steps.length > 0) {
     lines.push(`*Steps:* ${view.steps.map((st) => `${STEP_MARK[st.outcome] ?? '•'} ${esc(st.name)}`).join('  ·  ')}`);
   }
@@ -161,6 +164,10 @@ export function renderParent(
     { type: 'header', text: { type: 'plain_text', text: escCut(`${alertname}`, LIMITS.header), emoji: false } },
     { type: 'section', text: mrkdwn(stateLine(view)) },
   ];
+  if (view.approval) {
+    blocks.push({ type: 'section', text: mrkdwn(cut(approvalPromptText(view.approval), LIMITS.text)) });
+    blocks.push(approvalButtons(view.approval));
+  }
   if (summary || description) {
     const quote = [summary && `*${escCut(summary, 500)}*`, description && escCut(description, 2000)]
       .filter(Boolean)

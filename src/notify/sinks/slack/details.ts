@@ -3,6 +3,7 @@ import type { StepRecord } from '../../../engine/types.js';
 import type { LifecycleEvent, LifecycleEventOf, StepRef } from '../../../lifecycle/events.js';
 import type { RemediationJobData, RemediationJobResult } from '../../../queue/contract.js';
 import { LIMITS, STEP_MARK, mrkdwn, type Block, type SlackMessage } from './blocks.js';
+import { approvalAnswerText } from './approval-blocks.js';
 import { bytes, codeBlock, cut, defang, duration, esc, escCut, mention } from './mrkdwn.js';
 import { plural } from '../../../plural.js';
 import { escalates, escalationCode } from '../../policy.js';
@@ -145,6 +146,11 @@ export function renderReply(e: LifecycleEvent): SlackMessage | undefined {
       break;
     case 'job.cancelled':
       lines = [`${STATE_LABEL.cancelled.emoji} *Cancelled* before it ran: ${escCut(e.reason, 1000)}`];
+      break;
+    case 'approval.answered':
+      lines = [
+        `${e.step && e.step.count > 1 ? `Step ${e.step.index + 1}/${e.step.count} \`${esc(e.step.name)}\`: ` : ''}${approvalAnswerText(e)}`,
+      ];
       break;
     default:
       return undefined;
