@@ -2,8 +2,8 @@
 // as it ships, runs each scenario beside a baseline measured in the same run, prints one table
 // and writes it as JSON under bench/results/. Bounded in count and time (about 2-3 minutes on
 // 2 cores); daemons, children and containers are cleaned up whatever happens.
-// Knobs (environment): BENCH_ONLY=ingest,storm,worker  BENCH_DURATION=10  BENCH_CONNECTIONS=50
-// BENCH_OVERHEAD_ALERTS=200  BENCH_E2E_RUNS=10  BENCH_CPU_PROF=1 (V8 profiles of the service).
+// Knobs (environment): BENCH_ONLY=ingest,storm,worker,stats  BENCH_DURATION=10  BENCH_CONNECTIONS=50
+// BENCH_OVERHEAD_ALERTS=200  BENCH_E2E_RUNS=10  BENCH_STATS_RECORDS=100000  BENCH_CPU_PROF=1 (V8 profiles).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,11 +27,12 @@ import { ingest } from './scenarios/ingest.js';
 import { overhead } from './scenarios/overhead.js';
 import { recovery } from './scenarios/recovery.js';
 import { startRig, stopRig } from './scenarios/rig.js';
+import { stats } from './scenarios/stats.js';
 import { storm } from './scenarios/storm.js';
 import { throughput, THROUGHPUT_CONTAINERS } from './scenarios/throughput.js';
 
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const SCENARIOS = ['ingest', 'storm', 'worker'] as const;
+const SCENARIOS = ['ingest', 'storm', 'worker', 'stats'] as const;
 
 function int(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -63,6 +64,7 @@ function settingsFromEnv(): { settings: Settings; only: Set<string> } {
       e2eRuns: int('BENCH_E2E_RUNS', 10, 1, 100),
       throughputRounds: 3,
       storm: { episodes: 1000, groupSize: 20, resends: 10, concurrency: 16 },
+      statsRecords: int('BENCH_STATS_RECORDS', 100_000, 1_000, 1_000_000),
       cpuProfileDir: cpuProf ? path.join(RESULTS, 'profiles') : undefined,
     },
   };
@@ -196,6 +198,8 @@ async function main(): Promise<number> {
         await stopRig(rig);
       }
     });
+
+    await scenario('stats', () => stats(ctx));
 
     const table = renderTable(rows);
     const missed = rows.filter((r) => r.met === false).length;

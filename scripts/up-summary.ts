@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     `                ${await checked(`${remediator}/api/v1/remediations`, logOf('remediator'), { headers: bearer })}   (Authorization: Bearer ${token})`,
     `  queue UI      ${await checked(`${remediator}/admin`, logOf('remediator'), { headers: basic })}   (user ${adminUser}, password in ${shown(passwordFile)}:`,
     `                type them when the browser asks; with user:password@ in the URL the page stays on "Loading")`,
+    `  did it work?  ${await checked(`${remediator}/ui`, logOf('remediator'), { headers: basic })}   (the same user and password: episodes, success rate, MTTR, circuits)`,
+    `                ${await checked(`${remediator}/api/v1/stats`, logOf('remediator'), { headers: bearer })}   (Authorization: Bearer ${token}; or npx remediator report)`,
   ];
   const alerts = await prometheusAlertsPage(prometheus);
   if (alerts === undefined)
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
     `  Redis         ${env('REDIS_URL')}      Docker  ${env('DOCKER_HOST')}`,
     `  logs          ${logOf('remediator')} (JSON, one line per job state change)`,
     '',
-    `The CLI finds this stack by itself (npx remediator history, check, simulate FILE); for other tools:`,
+    `The CLI finds this stack by itself (npx remediator history, report, check, simulate FILE); for other tools:`,
     `  set -a; . ${shown(path.join(RUN, 'env'))}; set +a`,
     '',
     'Break something and watch remediator fix it:',

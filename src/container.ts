@@ -26,9 +26,18 @@ import { hostStatuses } from './queue/host-status.js';
 import { startHostWorkers, type HostWorkers } from './queue/host-workers.js';
 import { servedHosts } from './queue/served-hosts.js';
 import { createWatchdog } from './queue/watchdog.js';
-import { producerConnection, redactUrl, waitReady, warnOnEvictionPolicy, workerConnection } from './redis.js';
+import {
+  producerConnection,
+  redactUrl,
+  waitReady,
+  warnOnEvictionPolicy,
+  workerConnection,
+  type RedisClient,
+} from './redis.js';
 import { createSilences } from './silence/index.js';
 import { createSimulateReads, createSimulator } from './simulate/index.js';
+import { createStatsReader, createStatsWriter, subscribeEffectiveness, type StatsReader } from './stats/index.js';
+import { createUiSources } from './ui/sources.js';
 import { createControl } from './guards/control.js';
 import { createOperator, type Operator } from './guards/operator.js';
 import { subscribeUnhandled } from './lifecycle/unhandled.js';
@@ -54,6 +63,8 @@ export interface Runtime {
   reload(trigger?: string): Promise<ReloadResult>;
   /** Remediation history in Redis (GET /api/v1/remediations, `remediator history`). */
   history: HistoryStore;
+  /** Effectiveness rollups (GET /api/v1/stats, /ui, `remediator report`). */
+  stats: StatsReader;
   /** Pause, resume, approve, deny, reset (the operator API and the CLI do the same). */
   operator: Operator;
   /** The default host's remediation queue. */
@@ -191,6 +202,18 @@ export async function createRuntime(
     },
     log,
   );
+  // Effectiveness rollups beside history: the same two connections, for the same reasons.
+  const statsWriter = (redis: RedisClient) =>
+    createStatsWriter({ redis, prefix: config.queuePrefix, retentionSeconds: config.historyRetentionSeconds });
+  subscribeEffectiveness(
+    events,
+    {
+      producer: { stats: statsWriter(producerRedis), redis: producerRedis },
+      worker: { stats: statsWriter(workerRedis), redis: workerRedis },
+    },
+    { log, prefix: config.queuePrefix },
+  );
+  const stats = createStatsReader({ redis: producerRedis, prefix: config.queuePrefix });
   // Operator controls: pauses, approvals, the fleet's rate, firing episodes nothing handles.
   const control = createControl(producerRedis, config);
   const operator = createOperator({
@@ -278,7 +301,13 @@ export async function createRuntime(
         lifecycle,
         history,
         simulate,
+        stats,
         catalogStatus: () => reloader.status(),
+        ui: config.admin && {
+          credentials: config.admin,
+          sources: createUiSources({ redis: producerRedis, prefix: config.queuePrefix, history, stats, guards }),
+          remediations: () => catalog.remediations.map((r) => r.id),
+        },
         admin: config.admin && {
           credentials: config.admin,
           queues: [queue, ...(notifications?.queues ?? [])],
@@ -318,6 +347,7 @@ export async function createRuntime(
     catalog: () => catalog,
     reload: (trigger = 'api') => reloader.reload(trigger),
     history,
+    stats,
     operator,
     queue,
     queueFor,
@@ -386,6 +416,7 @@ export async function createRuntime(
         await app.listen({ port: config.port, host: config.host });
         log.info({ port: config.port, host: config.host }, 'HTTP listening');
         if (config.admin) log.info({ path: '/admin' }, 'queue UI on /admin (basic auth: ADMIN_USER)');
+        if (config.admin) log.info({ path: '/ui' }, 'operator page on /ui (basic auth: ADMIN_USER)');
         else log.info('queue UI off: set ADMIN_USER and ADMIN_PASSWORD to serve it on /admin');
       }
       if (workerApp) {

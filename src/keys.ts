@@ -63,6 +63,11 @@ export function hostKeys(prefix: string, host: string) {
     /** The Alertmanager silence a job created while acting. */
     silence: (jobId: string) => `${t}:silence:${jobId}`,
     /**
+     * Set (with a TTL) while a remediation's fix does not hold on this host (its recurrence rate
+     * is over `guards.recurrence`): the value is the reason, and ACQUIRE opens the circuit on it.
+     */
+    recurrenceOpen: (remediation: string) => `${t}:recopen:${enc(remediation)}`,
+    /**
      * Set (atomically, beside BullMQ's job lock in this slot) when the host-down watchdog
      * escalated a job no worker took: a worker that takes it later ends it without acting.
      */
@@ -117,6 +122,11 @@ export function historyKeys(prefix: string) {
     idx: (field: string, value: string) => `${t}:idx:${field}:${enc(value)}`,
     /** Effectiveness rollups (counters per remediation, step and host). */
     stats: (bucket: string) => `${t}:stats:${bucket}`,
+    /** What `stats(bucket)` keys start with (the Lua scripts build bucket keys from it). */
+    statsPrefix: `${t}:stats:`,
+    /** The last success of a remediation for one alert (fingerprint): what a re-fire recurs after. */
+    lastSuccess: (remediation: string, fingerprint: string) =>
+      `${t}:stats:last:${enc(remediation)}:${enc(fingerprint)}`,
   };
 }
 export type HistoryKeys = ReturnType<typeof historyKeys>;

@@ -14,6 +14,7 @@ const ONE_SHOT: Partial<Record<CommandName, (argv: string[], io: CliIO) => Promi
   check: async (argv, io) => (await import('./cli/check.js')).checkCommand(argv, io),
   simulate: async (argv, io) => (await import('./cli/simulate.js')).simulateCommand(argv, io),
   history: async (argv, io) => (await import('./cli/history.js')).historyCommand(argv, io),
+  report: async (argv, io) => (await import('./cli/report.js')).reportCommand(argv, io),
   pause: async (argv, io) => (await import('./cli/pause.js')).pauseCommand(argv, io),
   resume: async (argv, io) => (await import('./cli/pause.js')).resumeCommand(argv, io),
   pauses: async (argv, io) => (await import('./cli/pause.js')).pausesCommand(argv, io),

@@ -23,6 +23,8 @@ export interface Settings {
   e2eRuns: number;
   throughputRounds: number;
   storm: { episodes: number; groupSize: number; resends: number; concurrency: number };
+  /** History records the stats scenario fills before timing the stats query. */
+  statsRecords: number;
   cpuProfileDir: string | undefined;
 }
 

@@ -9,6 +9,7 @@ import { parseMatchers } from './matchers.js';
 import { NotifyShape, checkNotify, normalizeNotify } from './notify.js';
 import { DEFAULTS, type Remediation } from './remediation.js';
 import { RemediationFileSchema, durationMs, type RemediationFile } from './schema.js';
+import { recurrenceGuardOf } from './recurrence.js';
 import { checkRunbook, normalizeOnResolved, normalizeSteps, onResolvedAfterMs, queriesOf } from './steps.js';
 
 const ID_RULE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -40,7 +41,9 @@ export interface LoadOptions {
 function describe(e: ValueError): string {
   if (e.message === 'Expected union value' && typeof e.schema.description === 'string') return e.schema.description;
   if (e.message === 'Expected union value') {
-    if (/\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout|after)$/.test(e.path)) {
+    if (
+      /\/(delay|backoff|maxBackoff|within|queryWithin|cooldown|window|maxDuration|timeout|openFor|after)$/.test(e.path)
+    ) {
       return 'expected a duration such as "30s", "5m", "1h" or a number of seconds';
     }
     if (e.path === '/match') return 'expected a matcher string or a list of them';
@@ -127,6 +130,7 @@ export function parseRemediation(
   }
   if (f.silence && (silenceMs < 1000 || silenceMs > 86_400_000))
     push('/silence/maxDuration', 'expected a duration from 1s to 24h');
+  const recurrence = recurrenceGuardOf(f, push);
   if (problems.length > 0) return { problems };
 
   const remediation: Remediation = {
@@ -144,6 +148,7 @@ export function parseRemediation(
     guards: {
       cooldownMs: durationMs(f.guards?.cooldown, 0),
       budget: f.guards?.budget && { runs: f.guards.budget.runs, windowMs: durationMs(f.guards.budget.window, 0) },
+      ...(recurrence && { recurrence }),
     },
     notify: normalizeNotify(f.notify),
     dryRun: f.dryRun ?? false,

@@ -64,6 +64,20 @@ export interface StepSpec {
   approve?: ApproveSpec | undefined;
 }
 
+/** `guards.recurrence`, normalized: a fix that does not hold opens the circuit sooner. */
+export interface RecurrenceGuardSpec {
+  /** A new episode of the same alert this soon after a success is a recurrence. */
+  withinMs: number;
+  /** Open when recurred successes / successes in the window is over this (0..1). */
+  maxRate: number;
+  /** ...and there were at least this many successes in the window. */
+  minRuns: number;
+  /** Which successes count: those of the last windowMs (default 24h). */
+  windowMs: number;
+  /** How long the circuit stays open once the rate is over (default 1h). */
+  openForMs: number;
+}
+
 export interface RemediationSpec {
   id: string;
   file: string;
@@ -80,7 +94,12 @@ export interface RemediationSpec {
   /** onResolved runs this long after the resolve, only if no re-fire came meanwhile (0: at once). */
   onResolvedAfterMs?: number | undefined;
   delayMs: number;
-  guards: { cooldownMs: number; budget: { runs: number; windowMs: number } | undefined };
+  guards: {
+    cooldownMs: number;
+    budget: { runs: number; windowMs: number } | undefined;
+    /** Absent in jobs queued before it existed; undefined: no recurrence guard. */
+    recurrence?: RecurrenceGuardSpec | undefined;
+  };
   notify: NotifySpec;
   dryRun: boolean;
   /** Silence the alert in Alertmanager while acting (opt-in); undefined when off. */
@@ -121,6 +140,8 @@ export const DEFAULTS = {
   verifyWithinMs: 30_000,
   queryWithinMs: 120_000,
   silenceMaxDurationMs: 30 * 60_000,
+  recurrenceWindowMs: 24 * 3_600_000,
+  recurrenceOpenForMs: 3_600_000,
 } as const;
 
 export function toSpec(r: Remediation): RemediationSpec {

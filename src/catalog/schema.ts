@@ -132,6 +132,24 @@ export const GuardsSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * A fix that does not hold opens the circuit sooner: when more than `maxRate` of this
+     * remediation's successes on a host in the last `window` (default 24h) were followed by a
+     * new episode of the same alert within `within`, and there were at least `minRuns` of them,
+     * the circuit opens for `openFor` (default 1h) and the escalation says why.
+     */
+    recurrence: Type.Optional(
+      Type.Object(
+        {
+          within: Duration,
+          maxRate: Type.Number({ minimum: 0, maximum: 1 }),
+          minRuns: Type.Integer({ minimum: 1, maximum: 1000 }),
+          window: Type.Optional(Duration),
+          openFor: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

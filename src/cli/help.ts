@@ -12,6 +12,7 @@ export const COMMANDS = [
   'check',
   'simulate',
   'history',
+  'report',
   'pause',
   'resume',
   'pauses',
@@ -31,7 +32,7 @@ export const EXIT_CODES_TEXT =
 
 const ENV_NOTE =
   'Configuration comes from the environment (README.md lists every variable). check, simulate,\n' +
-  'history and the operator commands also read .run/env of a stack `npm run up` started, for the\n' +
+  'history, report and the operator commands also read .run/env of a stack `npm run up` started, for the\n' +
   'variables not set.';
 
 const OPERATOR_NOTE =
@@ -78,9 +79,16 @@ export const USAGE: Record<CommandName, string> = {
     'Needs REDIS_URL and DOCKER_HOST (without Docker, targets are not looked up).',
   history:
     'usage: remediator history [--alertname NAME] [--remediation ID] [--target NAME] [--outcome OUTCOME]\n' +
-    '                          [--since TIME] [--until TIME] [--limit N] [--cursor C] [--json]\n' +
+    '                          [--since TIME] [--until TIME] [--limit N] [--cursor C] [--details] [--json]\n' +
     '  TIME: an ISO date, epoch ms, or an age such as 30m, 2h, 7d\n\n' +
-    'Past remediations, newest first, from Redis (kept HISTORY_RETENTION_SECONDS). Needs REDIS_URL.',
+    'Past remediations, newest first, from Redis (kept HISTORY_RETENTION_SECONDS): under each one, when the\n' +
+    'alert resolved and the tail of exec output; --details adds every step of its story. Needs REDIS_URL.',
+  report:
+    'usage: remediator report [--since TIME] [--remediation ID] [--host HOST] [--json]\n' +
+    '  TIME: an ISO date, epoch ms, or an age such as 24h, 7d (default 7d)\n\n' +
+    'Did the fixes work? Per remediation, step and host: runs, success rate, verification pass rate,\n' +
+    'time to first action, to verified and to resolved (MTTR), recurrence within 1h/24h, escalations,\n' +
+    'cooldown/circuit/skip counts (the figures of GET /api/v1/stats). Needs REDIS_URL.',
   pause:
     'usage: remediator pause (--target HOST/NAME | --remediation ID | --all) --for DURATION --reason TEXT\n' +
     '                        [--by NAME] [--json]\n\n' +
@@ -126,7 +134,8 @@ commands:
   simulate   FILE|-  what a payload would do now: matches, targets, guards [--json] [--dir DIR]
              [--notify]
   history    past remediations [--alertname --remediation --target --outcome --since --until
-             --limit --cursor] [--json]
+             --limit --cursor] [--details] [--json]
+  report     did the fixes work: success, MTTR, recurrence [--since 7d] [--remediation] [--host] [--json]
   pause      hold jobs for a target, a remediation or --all (the kill switch) --for --reason
   resume     end a pause: held jobs act
   pauses     the pauses in force

@@ -7,6 +7,7 @@ import {
   type HistoryPage,
   type RawHistoryFilter,
 } from '../history/index.js';
+import { storyLines } from './history-story.js';
 import { connectRedis, type CliIO } from './io.js';
 import { usageLine } from './help.js';
 
@@ -31,8 +32,16 @@ const when = (ms: number) =>
     .replace(/\.\d+Z$/, 'Z');
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-/** The history page as a table, newest first, with the command for the next page. */
-export function renderHistory(page: HistoryPage, p: Paint, nextCommand: string | undefined): string {
+/**
+ * The history page as a table, newest first, with the command for the next page. Under a row,
+ * its story lines (history-story.ts): resolved, re-fired, exec output; all of it with details.
+ */
+export function renderHistory(
+  page: HistoryPage,
+  p: Paint,
+  nextCommand: string | undefined,
+  opts: { details?: boolean } = {},
+): string {
   if (page.records.length === 0) return `${p.dim('no remediations recorded for this filter')}\n`;
   const rows = [
     ['TIME', 'REMEDIATION', 'ALERT', 'TARGET', 'OUTCOME', 'TRIES', 'SUMMARY'].map((h) => p.bold(h)),
@@ -46,7 +55,13 @@ export function renderHistory(page: HistoryPage, p: Paint, nextCommand: string |
       clip(r.summary.replace(/\s+/g, ' '), 120),
     ]),
   ];
-  const lines = [...table(rows), '', `${plural(page.records.length, 'record')}${page.nextCursor ? ', more:' : ''}`];
+  const [head, ...body] = table(rows);
+  const lines = [
+    head!,
+    ...body.flatMap((line, i) => [line, ...storyLines(page.records[i]!, p, opts.details === true)]),
+    '',
+    `${plural(page.records.length, 'record')}${page.nextCursor ? ', more:' : ''}`,
+  ];
   if (page.nextCursor && nextCommand) lines.push(`  ${nextCommand}`);
   return `${lines.join('\n')}\n`;
 }
@@ -56,11 +71,11 @@ export async function historyCommand(argv: string[], io: CliIO): Promise<number>
   const options = Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }]));
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...options, json: { type: 'boolean' } },
+    options: { ...options, json: { type: 'boolean' }, details: { type: 'boolean' } },
     allowPositionals: true,
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${HISTORY_USAGE}`);
-  const raw = values as RawHistoryFilter & { json?: boolean };
+  const raw = values as RawHistoryFilter & { json?: boolean; details?: boolean };
   let filter;
   try {
     filter = parseHistoryFilter(raw);
@@ -84,8 +99,9 @@ export async function historyCommand(argv: string[], io: CliIO): Promise<number>
     const args = FILTERS.filter((f) => f !== 'cursor' && raw[f] !== undefined).map(
       (f) => `--${f} ${JSON.stringify(raw[f])}`,
     );
+    if (raw.details) args.push('--details');
     const next = page.nextCursor ? ['remediator history', ...args, `--cursor ${page.nextCursor}`].join(' ') : undefined;
-    io.out.write(renderHistory(page, paintFor(io.out, io.env), next));
+    io.out.write(renderHistory(page, paintFor(io.out, io.env), next, { details: raw.details === true }));
     return EXIT.ok;
   } finally {
     redis.disconnect();

@@ -109,6 +109,15 @@ export function guardDecision(
         retryInMs: g.cooldown.remainingMs,
       };
     case 'circuit_open': {
+      if (g.budget.recurrence !== undefined) {
+        return {
+          kind: 'circuit_open',
+          detail:
+            `circuit open: ${g.budget.recurrence}; not acting again for ${Math.ceil(g.budget.reopensInMs / 60_000)} min. ` +
+            'A human should look at why the fix does not hold.',
+          reopensInMs: g.budget.reopensInMs,
+        };
+      }
       const windowMin = Math.round((g.budget.windowMs ?? 0) / 60_000);
       return {
         kind: 'circuit_open',

@@ -48,7 +48,14 @@ export interface GuardView {
   blocker: 'resolved' | 'lock' | 'cooldown' | 'circuit_open' | 'in_flight' | 'share' | undefined;
   lock: { holder: string | undefined; identity: string | undefined; ttlMs: number };
   cooldown: { holder: string | undefined; subject: string | undefined; remainingMs: number; configuredMs: number };
-  budget: { runsInWindow: number; limit: number | undefined; windowMs: number | undefined; reopensInMs: number };
+  budget: {
+    runsInWindow: number;
+    limit: number | undefined;
+    windowMs: number | undefined;
+    reopensInMs: number;
+    /** Why the circuit is open although the budget is not spent: the fix does not hold. */
+    recurrence?: string | undefined;
+  };
   inFlight: { used: number; max: number };
   share: { used: number; limit: number } | undefined;
 }
@@ -110,6 +117,7 @@ export function createGuards(deps: GuardsDeps) {
         limit: budget?.runs,
         windowMs: budget?.windowMs,
         reopensInMs: blocker === 'circuit_open' ? Number(b) : 0,
+        recurrence: blocker === 'circuit_open' && a !== '' ? a : undefined,
       },
       inFlight: { used: Number(inUsed), max: r.maxInFlight },
       share: r.share ? { used: Number(shareUsed), limit: r.share.limit } : undefined,
@@ -122,7 +130,15 @@ export function createGuards(deps: GuardsDeps) {
     const reply = (await run(
       'remediatorGuardsAcquire',
       ACQUIRE,
-      [ks.k.resolved(r.fireJobId), ks.k.inFlight, ks.share, ...ks.locks, ...ks.waiters, ...ks.subjects],
+      [
+        ks.k.resolved(r.fireJobId),
+        ks.k.inFlight,
+        ks.share,
+        ...ks.locks,
+        ...ks.waiters,
+        ...ks.subjects,
+        ks.k.recurrenceOpen(r.remediation.id),
+      ],
       [
         r.jobId,
         now(),
@@ -141,8 +157,11 @@ export function createGuards(deps: GuardsDeps) {
     )) as Reply;
     const view = viewOf(r, reply);
     if (take && view.blocker === 'circuit_open') {
-      // For the gauge: open circuits in one sorted set, read in O(open circuits) per scrape.
-      const member = `${r.remediation.id}|${r.host}|${r.subjects[0] ?? ''}`;
+      // For the gauge: open circuits in one sorted set, read in O(open circuits) per scrape. A fix
+      // that does not hold is one circuit for the remediation on the host (the member the
+      // feedback wrote, src/stats/feedback.ts), not one more per target it blocks.
+      const subject = view.budget.recurrence !== undefined ? 'recurrence' : (r.subjects[0] ?? '');
+      const member = `${r.remediation.id}|${r.host}|${subject}`;
       await redis.zadd(globalKeys(prefix).circuits, now() + view.budget.reopensInMs, member);
     }
     return view;
@@ -196,7 +215,28 @@ export function createGuards(deps: GuardsDeps) {
       }
       return open;
     },
+
+    /** Open circuits now, one row per (remediation, host, subject) with when it closes (the /ui page). */
+    async listOpenCircuits(): Promise<OpenCircuit[]> {
+      const flat = await redis.zrangebyscore(globalKeys(prefix).circuits, now(), '+inf', 'WITHSCORES');
+      const out: OpenCircuit[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const [remediation = '', host = '', ...subject] = flat[i]!.split('|');
+        out.push({ remediation, host, subject: subject.join('|'), untilMs: Number(flat[i + 1]) });
+      }
+      return out;
+    },
   };
+}
+
+/** One open circuit: what is not acted on, where, until when. */
+export interface OpenCircuit {
+  remediation: string;
+  host: string;
+  /** The target identity it is open for (e.g. container/api). */
+  subject: string;
+  /** Epoch ms when it closes by itself. */
+  untilMs: number;
 }
 
 export type Guards = ReturnType<typeof createGuards>;

@@ -9,7 +9,8 @@
  * reads the reply in the same order):
  *   resolved marker -> target locks -> cooldown -> budget (circuit) -> in-flight cap -> share.
  * KEYS: [1] resolved marker, [2] in-flight zset, [3] share zset, then nLocks lock keys, nLocks
- *   lock-waiter zsets, then per subject: cooldown, runs zset, circuit key.
+ *   lock-waiter zsets, then per subject: cooldown, runs zset, circuit key; last, the
+ *   remediation's recurrence marker on this host (hostKeys.recurrenceOpen).
  * ARGV: [1] job id, [2] now ms, [3] lock/slot ttl ms, [4] max in flight, [5] share limit (0: no
  *   share), [6] budget window ms (0: no budget), [7] max runs, [8] admit (apply cooldown and
  *   budget: 1/0), [9] record the run (1/0), [10] check the resolved marker (1/0), [11] take
@@ -19,7 +20,8 @@
  * Returns {blocker, a, b, c, inFlightUsed, shareUsed, runsInWindow}:
  *   blocker '' (all pass; taken when take=1), 'resolved', 'lock' (a = holder, b = pttl, c =
  *   lock index), 'cooldown' (a = holder, b = pttl, c = subject index), 'circuit_open' (b = ms
- *   until a run slot frees, c = subject index), 'in_flight', 'share'.
+ *   until a run slot frees, c = subject index; or, for a fix that does not hold, a = the
+ *   marker's reason and b = its pttl), 'in_flight', 'share'.
  */
 export const ACQUIRE = `
 local job, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -56,6 +58,11 @@ if admit then
     local holder = redis.call('GET', cd)
     if holder and holder ~= job then return reply('cooldown', holder, redis.call('PTTL', cd), s - 1) end
   end
+  -- A fix that does not hold: src/stats/feedback.ts sets the marker (value = why, TTL = how long)
+  -- when the remediation's recurrence rate on this host is over guards.recurrence. While it
+  -- lives the circuit is open, before the budget is spent. Read-only here; always the last key.
+  local recurring = redis.call('GET', KEYS[#KEYS])
+  if recurring then return reply('circuit_open', recurring, math.max(redis.call('PTTL', KEYS[#KEYS]), 1), 0) end
   if window > 0 then
     for s = 1, nSubjects do
       local rk, ck = KEYS[base + (s - 1) * 3 + 2], KEYS[base + (s - 1) * 3 + 3]

@@ -15,4 +15,7 @@ export {
   type HistoryOutcome,
   type HistoryPage,
   type HistoryRecord,
+  type HistoryApproval,
+  type HistoryPause,
 } from './types.js';
+export { STORY_FIELDS, withStory } from './story.js';

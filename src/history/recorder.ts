@@ -6,6 +6,7 @@ import type { StepRecord } from '../engine/types.js';
 import { coerceError } from '../errors.js';
 import type { RemediationEventMap, RemediationEvents } from '../lifecycle/events.js';
 import type { RemediationJobData } from '../queue/contract.js';
+import { verifiedAtOf } from '../stats/increments.js';
 import type { HistoryStore } from './store.js';
 import type { HistoryOutcome, HistoryRecord } from './types.js';
 
@@ -23,10 +24,38 @@ export function targetName(data: RemediationJobData): string {
 /** Bytes of one step's details kept in history (exec output tails, collected evidence). */
 export const STEP_DETAILS_MAX = 16_384;
 
-/** A step record bounded for history: oversized details are cut, and say so. */
+/** Characters of each exec output stream kept when a step's details are over the bound. */
+export const OUTPUT_TAIL_MAX = 2_048;
+
+/** An exec output entry ({container, stdout, stderr, ...}) with each stream cut to its tail. */
+function tailOf(entry: unknown): unknown {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return entry;
+  const out: Record<string, unknown> = { ...(entry as Record<string, unknown>) };
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const text = out[stream];
+    if (typeof text === 'string' && text.length > OUTPUT_TAIL_MAX) {
+      out[stream] = text.slice(-OUTPUT_TAIL_MAX);
+      out[`${stream}Truncated`] = true;
+    }
+  }
+  return out;
+}
+
+/**
+ * A step record bounded for history. Exec output keeps its tail (the end of a log says what
+ * went wrong): each stream of `outputs` and `failure` is cut to its last OUTPUT_TAIL_MAX
+ * characters first; details still over STEP_DETAILS_MAX are cut, and say so.
+ */
 export function boundedStep(s: StepRecord): StepRecord {
   const json = s.details === undefined ? '' : JSON.stringify(s.details);
   if (json.length <= STEP_DETAILS_MAX) return s;
+  const d = s.details!;
+  const tails: Record<string, unknown> = {
+    ...d,
+    ...(Array.isArray(d.outputs) && { outputs: d.outputs.map(tailOf) }),
+    ...(d.failure !== undefined && { failure: tailOf(d.failure) }),
+  };
+  if (JSON.stringify(tails).length <= STEP_DETAILS_MAX) return { ...s, details: tails };
   return { ...s, details: { truncated: true, head: json.slice(0, STEP_DETAILS_MAX) } };
 }
 
@@ -60,6 +89,8 @@ export function toRecord(
     finishedAt: end.finishedAt,
     durationMs: end.result?.durationMs,
     steps: (end.result?.steps ?? []).map(boundedStep),
+    firedAt: data.episode.startsAtMs,
+    verifiedAt: outcome === 'succeeded' ? verifiedAtOf({ outcome, steps: end.result?.steps ?? [] }) : undefined,
   };
 }
 
@@ -71,7 +102,10 @@ export function toRecord(
  */
 export function subscribeHistory(
   events: RemediationEvents,
-  stores: { producer?: Pick<HistoryStore, 'record'> | undefined; worker?: Pick<HistoryStore, 'record'> | undefined },
+  stores: {
+    producer?: Pick<HistoryStore, 'record'> | undefined;
+    worker?: (Pick<HistoryStore, 'record'> & Partial<Pick<HistoryStore, 'markActed'>>) | undefined;
+  },
   log: Logger,
   now: () => number = Date.now,
 ): void {
@@ -98,6 +132,16 @@ export function subscribeHistory(
     );
   }
   if (worker) {
+    // The first Docker action's time, for the story. Issued on the worker's connection when the
+    // action starts, so it reaches Redis before the job's outcome does (one connection, in order).
+    const { markActed } = worker;
+    if (markActed) {
+      events.on('job.acting', (e) =>
+        markActed(e.jobId, now()).catch((err: unknown) =>
+          log.warn({ jobId: e.jobId, err: coerceError(err).message }, 'history write failed'),
+        ),
+      );
+    }
     events.onCommit('job.finished', async (e) => {
       await worker.record(toRecord(e.jobId, e.data, e.outcome, { ...e, finishedAt: now() }), 'final');
     });

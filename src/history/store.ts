@@ -1,12 +1,14 @@
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from './filter.js';
 import type { HistoryFilter, HistoryPage, HistoryRecord } from './types.js';
 import { historyKeys } from '../keys.js';
-import { scriptWithKeys, type RedisClient } from '../redis.js';
+import { scriptCommand, scriptWithKeys, type RedisClient } from '../redis.js';
+import { MARK, STORY_FIELDS, withStory } from './story.js';
 
 /**
  * Remediation history in Redis, kept for HISTORY_RETENTION_SECONDS whatever BullMQ's job
  * retention does. Layout (one hash slot, `{history}`, so the Lua script is Redis Cluster safe):
- *   <prefix>:{history}:rec:<jobId>              hash: json, idx (the index keys it is in)
+ *   <prefix>:{history}:rec:<jobId>              hash: json, idx (the index keys it is in), and the
+ *                                                story's fields (story.ts) written apart from it
  *   <prefix>:{history}:time                     zset jobId -> receivedAt ms (all records)
  *   <prefix>:{history}:idx:<field>:<value>      zset jobId -> receivedAt ms, per filter value
  * Memory is bounded: every write trims records older than the retention and beyond
@@ -22,7 +24,7 @@ import { scriptWithKeys, type RedisClient } from '../redis.js';
  */
 const WRITE = `
 local rec, timeline, id = KEYS[1], KEYS[2], ARGV[1]
-if ARGV[4] == 'initial' and redis.call('EXISTS', rec) == 1 then return 0 end
+if ARGV[4] == 'initial' and redis.call('HEXISTS', rec, 'json') == 1 then return 0 end
 local ttl = tonumber(ARGV[6])
 local function unindex(key, member)
   local ix = redis.call('HGET', key, 'idx')
@@ -113,8 +115,18 @@ export function createHistoryStore(deps: HistoryStoreDeps) {
     },
 
     async get(jobId: string): Promise<HistoryRecord | undefined> {
-      const json = await redis.hget(k.rec(jobId), 'json');
-      return json ? (JSON.parse(json) as HistoryRecord) : undefined;
+      const [json, ...story] = await redis.hmget(k.rec(jobId), 'json', ...STORY_FIELDS);
+      return json ? withStory(JSON.parse(json) as HistoryRecord, story) : undefined;
+    },
+
+    /** When the job first acted (the first call wins): part of the episode's story. */
+    async markActed(jobId: string, at: number): Promise<void> {
+      await scriptCommand(redis, 'remediatorHistoryMark', MARK, 1)(
+        k.rec(jobId),
+        'acted',
+        String(at),
+        String(deps.retentionSeconds),
+      );
     },
 
     /** Newest first. Read-only: walks the smallest index that applies and filters the rest. */
@@ -144,16 +156,18 @@ export function createHistoryStore(deps: HistoryStoreDeps) {
         if (flat.length === 0) return { records, nextCursor: undefined };
         offset += flat.length / 2;
         const ids = flat.filter((_, i) => i % 2 === 0);
-        const replies = (await redis.pipeline(ids.map((id) => ['hget', k.rec(id), 'json'])).exec()) ?? [];
+        const replies =
+          (await redis.pipeline(ids.map((id) => ['hmget', k.rec(id), 'json', ...STORY_FIELDS])).exec()) ?? [];
         for (const [i, jobId] of ids.entries()) {
           const at = Number(flat[i * 2 + 1]);
           // Equal times come in descending id order: those up to the cursor were on earlier pages.
           if (cursor && at === cursor.at && jobId >= cursor.jobId) continue;
-          const [err, json] = replies[i] ?? [];
+          const [err, fields] = replies[i] ?? [];
           if (err) throw err;
           scanned++;
+          const [json, ...story] = (fields as (string | null)[] | undefined) ?? [];
           if (typeof json === 'string') {
-            const r = JSON.parse(json) as HistoryRecord;
+            const r = withStory(JSON.parse(json) as HistoryRecord, story);
             if (matches(f, r)) {
               if (records.length === limit) return { records, nextCursor: encodeCursor(last!) };
               records.push(r);

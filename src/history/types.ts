@@ -46,6 +46,42 @@ export interface HistoryRecord {
   steps: StepRecord[];
   /** For an operator's record (outcome `operator`): what was done, by whom and why. */
   operator?: { action: string; by: string; reason: string } | undefined;
+  // ---- the episode's story (src/history/story.ts); each absent until it happened ----
+  /** When the alert started firing: Alertmanager's startsAt (epoch ms). */
+  firedAt?: number | undefined;
+  /** When the first Docker action of the job was made (the first `job.acting`). */
+  firstActionAt?: number | undefined;
+  /** When the step that fixed it passed its verification (outcome succeeded). */
+  verifiedAt?: number | undefined;
+  /** When remediator received Alertmanager's resolved notification (epoch ms). */
+  resolvedAt?: number | undefined;
+  /** Alertmanager's endsAt in that notification. */
+  endsAt?: string | undefined;
+  /** This episode re-fired after a success of the same remediation for the same alert. */
+  recurrenceOf?: { jobId: string; afterMs: number } | undefined;
+  /** This success did not hold: the same alert fired again (the first such episode). */
+  refiredBy?: { jobId: string; afterMs: number } | undefined;
+  /** Approvals its steps waited for (from the step records): who answered, when and why. */
+  approvals?: HistoryApproval[] | undefined;
+  pauses?: HistoryPause[] | undefined;
+}
+
+/** An approval a step waited for (written by the approvals feature, issue 14). */
+export interface HistoryApproval {
+  step: string;
+  decision: 'approved' | 'denied' | 'expired';
+  by: string | undefined;
+  at: number;
+  reason: string | undefined;
+}
+
+/** A pause that held the job (written by the pause feature, issue 14). */
+export interface HistoryPause {
+  scope: string;
+  by: string | undefined;
+  from: number;
+  until: number | undefined;
+  reason: string | undefined;
 }
 
 /** Filters of `GET /api/v1/remediations` and `remediator history`; all optional, combined with AND. */

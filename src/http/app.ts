@@ -7,6 +7,7 @@ import { EnqueueUnavailableError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Producer } from '../queue/producer.js';
 import type { AdminDeps } from './routes/admin.js';
+import type { UiDeps } from './routes/ui.js';
 import { apiRoutes, type ApiDeps } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { operatorRoutes, type OperatorRouteDeps } from './routes/operator.js';
@@ -32,6 +33,9 @@ export interface AppDeps {
   history?: ApiDeps['history'];
   simulate?: ApiDeps['simulate'];
   catalogStatus?: ApiDeps['catalogStatus'];
+  stats?: ApiDeps['stats'];
+  /** The operator page under /ui (admin credentials); absent: not mounted, 404. */
+  ui?: UiDeps | undefined;
   /** Queue UI under /admin; absent (ADMIN_USER/ADMIN_PASSWORD unset): not mounted, 404. */
   admin?: AdminDeps | undefined;
   /** Approvals, pauses, reset behind OPERATOR_TOKEN; absent: not mounted, 404. */
@@ -92,5 +96,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // bull-board is loaded only when the UI is on (it costs memory in every process otherwise).
   const admin = deps.admin;
   if (admin) app.register(async (scope) => scope.register((await import('./routes/admin.js')).adminRoutes(admin)));
+  const ui = deps.ui;
+  if (ui) app.register(async (scope) => scope.register((await import('./routes/ui.js')).uiRoutes(ui)));
   return app;
 }

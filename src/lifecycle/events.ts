@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { StepRecord } from '../engine/types.js';
 import type { RemediationJobData, RemediationJobResult } from '../queue/contract.js';
-import type { Outcome } from './outcome.js';
+import type { Outcome, Transition } from './outcome.js';
 
 /**
  * What happens to a remediation job, as events inside one process: the job's lifecycle. The
@@ -83,6 +83,24 @@ export interface RemediationEventMap {
     escalation: string | undefined;
     attempts: number;
   };
+  // Not job transitions (outcome.ts TRANSITIONS): facts the effectiveness rollups learn about an
+  // episode, for the metrics (lifecycle/metrics.ts). They never reach a notification sink.
+  /**
+   * The episode's time from firing to resolved is known (counted once per episode, by whichever
+   * came second: its resolved notification or its record).
+   */
+  'episode.resolved': { jobId: string; data: RemediationJobData; mttrMs: number };
+  /**
+   * A new episode of the same alert fired after a success of the same remediation: the fix did
+   * not hold. `within` lists the windows it counted for ('1h', '24h'; once per success each).
+   */
+  'episode.recurred': {
+    jobId: string;
+    data: RemediationJobData;
+    previousJobId: string;
+    afterMs: number;
+    within: string[];
+  };
 }
 
 /** What a human is asked to approve (the Slack buttons carry `id`). */
@@ -102,11 +120,11 @@ export type RemediationEventName = keyof RemediationEventMap;
  * renders its own message from this, nothing reshapes it on the way.
  */
 export type LifecycleEvent = {
-  [K in RemediationEventName]: { type: K; at: number } & RemediationEventMap[K];
-}[RemediationEventName];
+  [K in Transition]: { type: K; at: number } & RemediationEventMap[K];
+}[Transition];
 
 /** The lifecycle event of one transition. */
-export type LifecycleEventOf<K extends RemediationEventName> = Extract<LifecycleEvent, { type: K }>;
+export type LifecycleEventOf<K extends Transition> = Extract<LifecycleEvent, { type: K }>;
 
 type Listener<K extends RemediationEventName> = (event: RemediationEventMap[K]) => void | Promise<void>;
 

@@ -27,6 +27,13 @@ export function subscribeMetrics(events: RemediationEvents, metrics: Metrics): v
   events.on('job.retrying', (e) => {
     metrics.attempts.inc(labelsOf(e.data, e.step?.action));
   });
+  // Effectiveness: emitted once per episode by the rollups (src/stats/subscriber.ts).
+  events.on('episode.resolved', (e) => {
+    metrics.timeToResolve.observe({ remediation: e.data.remediation.id }, e.mttrMs / 1000);
+  });
+  events.on('episode.recurred', (e) => {
+    for (const within of e.within) metrics.recurrences.inc({ remediation: e.data.remediation.id, within });
+  });
   events.on('job.waiting', (e) => {
     if (HELD_REASONS.has(e.on)) metrics.jobsHeld.inc({ remediation: e.data.remediation.id, reason: e.on });
   });

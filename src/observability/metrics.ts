@@ -77,6 +77,19 @@ export function createMetrics() {
       labelNames: ['remediation', 'reason'],
       registers: r,
     }),
+    timeToResolve: new Histogram({
+      name: 'remediator_time_to_resolve_seconds',
+      help: 'Time from an alert firing (startsAt) to resolved (endsAt), per remediation: MTTR',
+      labelNames: ['remediation'],
+      buckets: [10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400],
+      registers: r,
+    }),
+    recurrences: new Counter({
+      name: 'remediator_recurrences_total',
+      help: 'Successes followed by a new episode of the same alert within 1h or 24h: fixes that did not hold',
+      labelNames: ['remediation', 'within'],
+      registers: r,
+    }),
     queueJobs: new Gauge({
       name: 'remediator_queue_jobs',
       help: 'Jobs in the queue by state (remediation queues: one per Docker host)',

@@ -225,7 +225,9 @@ export function createProducer(deps: ProducerDeps) {
       );
     }
     for (const c of cancels) {
-      deps.events.emit('alert.resolved', { jobId: c.id, data: c.data });
+      // Durable: when the episode resolved is written before the 202 (else 503, and Alertmanager
+      // sends the notification again); it is the one record of when the episode ended.
+      await deps.events.commit('alert.resolved', { jobId: c.id, data: c.data });
       // Usually the job is long done: one round trip to learn that, the job itself only if not.
       const queue = deps.queueFor(c.data.host);
       const state = await queue.getJobState(c.id);

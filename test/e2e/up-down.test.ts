@@ -73,7 +73,7 @@ async function answer(url: string): Promise<number> {
       body: JSON.stringify({ version: '4', status: 'firing', alerts: [] }),
     });
   else if (u.pathname.startsWith('/api/v1/')) init.headers = { authorization: `Bearer ${token}` };
-  else if (u.pathname.startsWith('/admin'))
+  else if (u.pathname.startsWith('/admin') || u.pathname.startsWith('/ui'))
     init.headers = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
   const res = await fetch(url, init);
   await res.body?.cancel();

@@ -103,6 +103,19 @@ describe('every job outcome is kept', () => {
     expect((await h.runtime.history.get(ids.succeeded))!.hash).toBe(h.runtime.catalog().get('restart')!.hash);
   });
 
+  it('the story: when the episode fired, and when Alertmanager said it resolved (endsAt), kept with the outcome', async () => {
+    const resolved = await fixture('resolved-high-latency.json');
+    expect(await h.runtime.history.get(ids.cancelled)).toMatchObject({
+      firedAt: Date.parse(resolved.alerts[0].startsAt),
+      endsAt: resolved.alerts[0].endsAt,
+      resolvedAt: expect.any(Number),
+    });
+    const ok = (await h.runtime.history.get(ids.succeeded))!;
+    expect(ok.firstActionAt).toBeGreaterThanOrEqual(ok.receivedAt);
+    expect(ok.verifiedAt).toBe(ok.steps[0]!.finishedAt);
+    expect(ok.resolvedAt).toBeUndefined();
+  });
+
   it('after BullMQ removed the job', async () => {
     const job = await h.job(ids.failed);
     await job!.remove();

@@ -141,6 +141,14 @@ describe.each([
     expect((await h.waitForJob(back.jobId)).returnvalue.outcome).toBe('succeeded');
     expect(await running(service)).toBe(1);
     expect(await finalRecord(h, back.jobId)).toMatchObject({ phase: 'resolve', outcome: 'succeeded' });
+    // The effectiveness rollups' scripts ran on this form too (their keys all in {history}): the
+    // episode counted once, its time to resolve from the payload's startsAt and endsAt.
+    const stats = await fetch(`${h.url}/api/v1/stats?remediation=queue-depth-high`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    }).then((r) => r.json() as Promise<Record<string, any>>);
+    expect(stats.total).toMatchObject({ runs: 1, acted: 1, succeeded: 1 });
+    const mttr = Date.parse(resolved.alerts[0].endsAt) - Date.parse(body.alerts[0].startsAt);
+    expect(stats.total.timeToResolve).toMatchObject({ count: 1, minMs: mttr, maxMs: mttr });
   });
 
   it('one POST naming two hosts (two hash slots): one job queued, the unknown host refused, both recorded', async () => {

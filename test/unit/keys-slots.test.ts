@@ -58,6 +58,7 @@ function hostGroup(host: string, v: string): string[] {
     k.share(v),
     k.state(v),
     k.silence(v),
+    k.recurrenceOpen(v),
     ...BULLMQ_SUFFIXES.map((s) => `${k.queuePrefix}:remediations:${s}`),
   ];
 }
@@ -72,7 +73,7 @@ describe('each key group hashes to one slot', () => {
       // One scoped acquire: several identities' locks with the host's caps and budgets at once.
       const k = hostKeys(PREFIX, host);
       const acquire = HOSTILE.flatMap((id) => [k.lock(id), k.cooldown('restart-api', id), k.runs('restart-api', id)]);
-      expect(slotOf([...acquire, k.inFlight, k.share('proj/api')])).toBe(slot);
+      expect(slotOf([...acquire, k.inFlight, k.share('proj/api'), k.recurrenceOpen('restart-api')])).toBe(slot);
     },
   );
 
@@ -85,7 +86,16 @@ describe('each key group hashes to one slot', () => {
   it('history: a record, its timeline, every index and the rollups (one write script)', () => {
     const h = historyKeys(PREFIX);
     for (const v of HOSTILE) {
-      const keys = [h.rec(v), h.time, h.idx('target', v), h.idx('alertname', v), h.stats(v), `${h.recPrefix}${v}`];
+      const keys = [
+        h.rec(v),
+        h.time,
+        h.idx('target', v),
+        h.idx('alertname', v),
+        h.stats(v),
+        `${h.recPrefix}${v}`,
+        `${h.statsPrefix}${v}`,
+        h.lastSuccess(v, v),
+      ];
       expect(slotOf(keys)).toBe(calculateSlot('{history}'));
     }
   });

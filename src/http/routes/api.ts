@@ -10,7 +10,9 @@ import type { Config } from '../../config.js';
 import { coerceError, HistoryFilterError } from '../../errors.js';
 import { parseHistoryFilter, type HistoryStore } from '../../history/index.js';
 import type { Simulator } from '../../simulate/index.js';
+import type { StatsReader } from '../../stats/index.js';
 import { authorize, challenge } from '../auth.js';
+import { statsRoutes } from './stats.js';
 
 /** What the operator API needs; each part is optional and its routes exist only when given. */
 export interface ApiDeps {
@@ -19,6 +21,8 @@ export interface ApiDeps {
   history?: Pick<HistoryStore, 'query'> | undefined;
   simulate?: Simulator | undefined;
   catalogStatus?: (() => ReloadStatus | undefined) | undefined;
+  /** Effectiveness rollups (GET /api/v1/stats). */
+  stats?: Pick<StatsReader, 'query'> | undefined;
 }
 
 const HistoryQuery = Type.Object(
@@ -88,6 +92,8 @@ export const apiRoutes =
     });
 
     const { history, simulate } = deps;
+    // In this scope, so behind the same credentials.
+    if (deps.stats) await app.register(statsRoutes(deps.stats));
     if (history) {
       app.get('/api/v1/remediations', { schema: { querystring: HistoryQuery } }, async (req, reply) => {
         let filter;
