@@ -4,6 +4,7 @@
 // cooldown skip; every episode resolved with a payload derived from Alertmanager's resolved
 // fixture. Docker's event stream is recorded live while they run (`docker events --since`
 // keeps only 256 events), so a test can check the stats against what the engine itself saw.
+import { pollUntil } from '../../scripts/lib/procs.js';
 import type Docker from 'dockerode';
 import { expect } from 'vitest';
 import { createTestContainer } from './docker.js';
@@ -63,7 +64,7 @@ export interface SentEpisode {
   sentAt: number;
   doneAt: number;
   outcome: string;
-  failedReason: string;
+  failedReason: string | undefined;
 }
 
 export interface DockerEvent {
@@ -105,7 +106,14 @@ export async function runScenarios(h: Harness, docker: Docker, p: string): Promi
   // A new episode of an alert starts after the last one ended, as Alertmanager's do.
   const lastEnd = new Map<string, number>();
 
-  async function episode(remediation: string, alertname: string, fingerprint: string, container: string) {
+  /** `heldThenResolved`: the job meets a cooldown and waits; the alert resolves meanwhile. */
+  async function episode(
+    remediation: string,
+    alertname: string,
+    fingerprint: string,
+    container: string,
+    heldThenResolved = false,
+  ) {
     const body = await fixture('firing-high-latency.json');
     const startsAt = amTime(Math.max(Date.now() - 1_500, (lastEnd.get(fingerprint) ?? 0) + 10));
     Object.assign(body.alerts[0], { fingerprint, startsAt });
@@ -114,13 +122,34 @@ export async function runScenarios(h: Harness, docker: Docker, p: string): Promi
     const res = await h.post(body);
     expect(res.status).toBe(202);
     const jobId: string = res.body.jobs[0].jobId;
-    const job = await h.waitForJob(jobId);
+    const resolve = async () => {
+      const resolved = await fixture('resolved-high-latency.json');
+      const endsAt = new Date().toISOString();
+      Object.assign(resolved.alerts[0], { fingerprint, startsAt, endsAt });
+      Object.assign(resolved.alerts[0].labels, { alertname, container, instance: fingerprint });
+      expect((await h.post(resolved)).status).toBe(202);
+      return endsAt;
+    };
+    let endsAt = '';
+    if (heldThenResolved) {
+      await pollUntil('the job waits out the cooldown', 20_000, async () => {
+        const j = await h.runtime.queue.getJob(jobId);
+        return (j?.progress as { outcome?: string } | undefined)?.outcome === 'waiting (cooldown)';
+      });
+      endsAt = await resolve();
+    }
+    // A waiting job its resolve cancels is removed from the queue: its end is in history.
+    let job: { failedReason?: string | undefined };
+    if (heldThenResolved) {
+      await pollUntil(
+        'the cancelled job in history',
+        20_000,
+        async () => (await h.runtime.history.get(jobId))?.outcome === 'cancelled',
+      );
+      job = { failedReason: undefined };
+    } else job = await h.waitForJob(jobId);
     const doneAt = Date.now();
-    const resolved = await fixture('resolved-high-latency.json');
-    const endsAt = new Date().toISOString();
-    Object.assign(resolved.alerts[0], { fingerprint, startsAt, endsAt });
-    Object.assign(resolved.alerts[0].labels, { alertname, container, instance: fingerprint });
-    expect((await h.post(resolved)).status).toBe(202);
+    if (!heldThenResolved) endsAt = await resolve();
     lastEnd.set(fingerprint, Date.parse(endsAt));
     // The outcome is in history before the job is marked done (a durable subscriber).
     const outcome = (await h.runtime.history.get(jobId))?.outcome ?? '';
@@ -142,8 +171,9 @@ export async function runScenarios(h: Harness, docker: Docker, p: string): Promi
   await episode('ladder', 'EffLadder', 'e0000000000000b1', `${p}ladder`);
   // The same alert (fingerprint) four times: each new episode re-fires after a success.
   for (let i = 0; i < 4; i++) await episode('flaky', 'EffFlaky', 'e0000000000000c1', `${p}flaky`);
-  // Two alerts for one container: the second meets the first's cooldown.
+  // Two alerts for one container: the second meets the first's cooldown, waits it out, and its
+  // alert resolves meanwhile: cancelled, nothing done.
   await episode('cool', 'EffCool', 'e0000000000000d1', `${p}cool`);
-  await episode('cool', 'EffCool', 'e0000000000000d2', `${p}cool`);
+  await episode('cool', 'EffCool', 'e0000000000000d2', `${p}cool`, true);
   return sent;
 }
