@@ -1,11 +1,9 @@
+import { hostQueues } from './host-queues.js';
 import os from 'node:os';
-import { Queue } from 'bullmq';
 import { loadConfig } from '../config.js';
 import { BadInputError, UsageError } from '../errors.js';
 import { createOperator, type Operator } from '../guards/operator.js';
 import { createHistoryStore } from '../history/index.js';
-import { hostKeys } from '../keys.js';
-import { REMEDIATION_QUEUE } from '../queue/contract.js';
 import { wakeThrough } from '../queue/wake.js';
 import { connectRedis, type CliIO } from './io.js';
 
@@ -38,20 +36,8 @@ export function reasonFrom(reason: string | undefined, usage: string): string {
 export async function withOperator<T>(io: CliIO, fn: (op: Operator) => Promise<T>): Promise<T> {
   const config = loadConfig(io.env, ['cli']);
   const redis = await connectRedis(config.redisUrl);
-  const queues = new Map<string, Queue>();
-  const queueFor = (host: string) => {
-    let q = queues.get(host);
-    if (!q) {
-      q = new Queue(REMEDIATION_QUEUE, {
-        connection: redis,
-        prefix: hostKeys(config.queuePrefix, host).queuePrefix,
-        skipMetasUpdate: true,
-      });
-      q.on('error', () => undefined);
-      queues.set(host, q);
-    }
-    return q;
-  };
+  const queues = hostQueues(redis, config.queuePrefix);
+  const queueFor = queues.queueFor;
   try {
     const op = createOperator({
       redis,
@@ -69,7 +55,7 @@ export async function withOperator<T>(io: CliIO, fn: (op: Operator) => Promise<T
     if (err instanceof BadInputError && !(err instanceof UsageError)) throw new UsageError(err.message);
     throw err;
   } finally {
-    for (const q of queues.values()) await q.close().catch(() => undefined);
+    await queues.close();
     redis.disconnect();
   }
 }

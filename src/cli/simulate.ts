@@ -1,6 +1,6 @@
+import { hostQueues } from './host-queues.js';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { Queue } from 'bullmq';
 import { createCatalog } from '../catalog/catalog.js';
 import { loadRemediations } from '../catalog/load.js';
 import { loadConfig } from '../config.js';
@@ -9,8 +9,6 @@ import type { DockerPort } from '../docker/port.js';
 import { coerceError, InvalidPayloadError, UsageError } from '../errors.js';
 import { createControl } from '../guards/control.js';
 import { createGuards } from '../guards/index.js';
-import { hostKeys } from '../keys.js';
-import { REMEDIATION_QUEUE } from '../queue/contract.js';
 import { createSimulateReads, parsePayload, simulate, type SimulationReport } from '../simulate/index.js';
 import { connectRedis, readAll, type CliIO } from './io.js';
 import { usageLine } from './help.js';
@@ -68,20 +66,8 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
 
   const redis = await connectRedis(config.redisUrl);
   // skipMetasUpdate: a Queue normally writes its meta key on connect; simulate must write nothing.
-  const queues = new Map<string, Queue>();
-  const queueFor = (host: string) => {
-    let q = queues.get(host);
-    if (!q) {
-      q = new Queue(REMEDIATION_QUEUE, {
-        connection: redis,
-        prefix: hostKeys(config.queuePrefix, host).queuePrefix,
-        skipMetasUpdate: true,
-      });
-      q.on('error', () => undefined);
-      queues.set(host, q);
-    }
-    return q;
-  };
+  const queues = hostQueues(redis, config.queuePrefix);
+  const queueFor = queues.queueFor;
   try {
     let docker: DockerPort | undefined = createDockerodeAdapter({
       dockerHost: config.dockerHost,
@@ -122,7 +108,7 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
     }
     return EXIT.ok;
   } finally {
-    for (const q of queues.values()) await q.close().catch(() => undefined);
+    await queues.close();
     redis.disconnect();
   }
 }
