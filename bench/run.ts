@@ -24,6 +24,7 @@ import { startDockerProxy, type DockerProxy } from './lib/docker-proxy.js';
 import { build, killChildrenSync, ROOT } from './lib/service.js';
 import { renderTable, type Row } from './lib/stats.js';
 import { ingest } from './scenarios/ingest.js';
+import { hosts } from './scenarios/hosts.js';
 import { overhead } from './scenarios/overhead.js';
 import { recovery } from './scenarios/recovery.js';
 import { startRig, stopRig } from './scenarios/rig.js';
@@ -32,7 +33,7 @@ import { storm } from './scenarios/storm.js';
 import { throughput, THROUGHPUT_CONTAINERS } from './scenarios/throughput.js';
 
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const SCENARIOS = ['ingest', 'storm', 'worker', 'stats'] as const;
+const SCENARIOS = ['ingest', 'storm', 'worker', 'stats', 'hosts'] as const;
 
 function int(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -200,6 +201,7 @@ async function main(): Promise<number> {
     });
 
     await scenario('stats', () => stats(ctx));
+    await scenario('hosts', () => hosts(ctx));
 
     const table = renderTable(rows);
     const missed = rows.filter((r) => r.met === false).length;
