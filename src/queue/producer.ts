@@ -218,15 +218,22 @@ export function createProducer(deps: ProducerDeps) {
 
     const jobs: IngestedJob[] = [];
     // A resolved alert cancels its episode's job while it still waits (delay or queue).
-    if (cancels.length > 0) {
-      // A fire job that starts after this (delay, backlog, race with this request) will not act.
-      await perHost(
-        cancels.map((c) => ({ host: c.data.host, cmd: ['set', hk(c.data).resolved(c.id), '1', 'EX', ttl] })),
-      );
-    }
-    for (const c of cancels) {
+    // A fire job that starts after this (delay, backlog, race with this request) will not act.
+    // In the same round trip, each episode's record: usually the job is long done (the record
+    // says how it ended) or trimmed by retention, and then nothing is asked of the queue, whose
+    // state lookup walks the wait list (O(backlog)) when the job is not there.
+    const records = await perHost(
+      cancels.flatMap((c) => [
+        { host: c.data.host, cmd: ['set', hk(c.data).resolved(c.id), '1', 'EX', ttl] },
+        { host: c.data.host, cmd: ['get', hk(c.data).episode(c.id)] },
+      ]),
+    );
+    for (const [i, c] of cancels.entries()) {
       deps.events.emit('alert.resolved', { jobId: c.id, data: c.data });
-      // Usually the job is long done: one round trip to learn that, the job itself only if not.
+      // 'queued' until the job ends (waiting, delayed or running), a claim while it is being
+      // added; anything else (an outcome, or no record) has no job left to cancel.
+      const record = records[2 * i + 1];
+      if (typeof record !== 'string' || (record !== 'queued' && !record.startsWith('claiming:'))) continue;
       const queue = deps.queueFor(c.data.host);
       const state = await queue.getJobState(c.id);
       const job =
