@@ -9,7 +9,7 @@ import { freePort } from '../../scripts/lib/daemons.js';
 import { DEFAULT_HOST, hostKeys } from '../../src/keys.js';
 import { REMEDIATION_QUEUE } from '../../src/queue/contract.js';
 import type { DockerProxy } from './docker-proxy.js';
-import { PROTOTYPE_MAIN, SERVICE_MAIN, startChild, type Child } from './service.js';
+import { PROTOTYPE_MAIN, SERVICE_MAIN, shippedNodeOptions, startChild, type Child } from './service.js';
 import { nowMs } from './stats.js';
 
 export interface Settings {
@@ -89,6 +89,8 @@ export function childHelpers(
   const u = new URL(base.redisUrl);
   const connection = { host: u.hostname, port: Number(u.port || 6379) };
   const nodeArgs = base.settings.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', base.settings.cpuProfileDir] : [];
+  // The service runs with the Node options it ships with (the Dockerfile's); the prototype with none.
+  const nodeOptions = shippedNodeOptions();
   return {
     async service(o) {
       const port = await freePort();
@@ -113,6 +115,7 @@ export function childHelpers(
           LOG_LEVEL: 'info',
           LOG_FORMAT: 'json',
           SHUTDOWN_TIMEOUT_SECONDS: '10',
+          ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
           ...o.env,
         },
       });
