@@ -2,8 +2,8 @@
 // as it ships, runs each scenario beside a baseline measured in the same run, prints one table
 // and writes it as JSON under bench/results/. Bounded in count and time (about 2-3 minutes on
 // 2 cores); daemons, children and containers are cleaned up whatever happens.
-// Knobs (environment): BENCH_ONLY=ingest,storm,worker,stats  BENCH_DURATION=10  BENCH_CONNECTIONS=50
-// BENCH_OVERHEAD_ALERTS=200  BENCH_E2E_RUNS=10  BENCH_STATS_RECORDS=100000  BENCH_CPU_PROF=1 (V8 profiles).
+// Knobs (environment): BENCH_ONLY=ingest,storm,worker,scale,stats,hosts  BENCH_DURATION=10  BENCH_CONNECTIONS=50
+// BENCH_OVERHEAD_ALERTS=200  BENCH_E2E_RUNS=10  BENCH_STATS_RECORDS=100000  BENCH_CPU_PROF=1 (V8 profiles of the service).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +18,7 @@ import {
   type DockerdHandle,
   type RedisHandle,
 } from '../scripts/lib/daemons.js';
+import { startPrometheus, type MonitorHandle } from '../scripts/lib/monitoring.js';
 import { removeContainers, uniquePrefix } from '../test/support/docker.js';
 import { childHelpers, type BenchContext, type Settings } from './lib/context.js';
 import { startDockerProxy, type DockerProxy } from './lib/docker-proxy.js';
@@ -28,12 +29,13 @@ import { hosts } from './scenarios/hosts.js';
 import { overhead } from './scenarios/overhead.js';
 import { recovery } from './scenarios/recovery.js';
 import { startRig, stopRig } from './scenarios/rig.js';
+import { scale } from './scenarios/scale.js';
 import { stats } from './scenarios/stats.js';
 import { storm } from './scenarios/storm.js';
-import { throughput, THROUGHPUT_CONTAINERS } from './scenarios/throughput.js';
+import { throughput } from './scenarios/throughput.js';
 
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const SCENARIOS = ['ingest', 'storm', 'worker', 'stats', 'hosts'] as const;
+const SCENARIOS = ['ingest', 'storm', 'worker', 'scale', 'stats', 'hosts'] as const;
 
 function int(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -101,6 +103,7 @@ async function main(): Promise<number> {
   const runDir = mkdtempSync('/tmp/rmd-bench-');
   let redisH: RedisHandle | undefined;
   let dockerd: DockerdHandle | undefined;
+  let prometheus: MonitorHandle | undefined;
   let proxy: DockerProxy | undefined;
   let redis: Redis | undefined;
   let docker: Docker | undefined;
@@ -111,7 +114,7 @@ async function main(): Promise<number> {
     if (docker) await removeContainers(docker, containerPrefix).catch(() => undefined);
     redis?.disconnect();
     await proxy?.close().catch(() => undefined);
-    await Promise.allSettled([redisH?.stop(), dockerd?.stop()]);
+    await Promise.allSettled([redisH?.stop(), dockerd?.stop(), prometheus?.stop()]);
     await stopAll();
     rmSync(runDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   };
@@ -131,11 +134,17 @@ async function main(): Promise<number> {
   process.on('exit', killChildrenSync);
 
   try {
-    process.stdout.write('[bench] building remediator (tsc) and starting Redis + Docker Engine\n');
-    [, redisH, dockerd] = await Promise.all([
+    process.stdout.write('[bench] building remediator (tsc) and starting Redis + Docker Engine + Prometheus\n');
+    // The shipped remediations verify with PromQL, so `start` needs PROMETHEUS_URL: an empty
+    // real Prometheus (as the integration tests' global set-up runs).
+    [, redisH, dockerd, prometheus] = await Promise.all([
       build(),
       startRedis({ dir: path.join(runDir, 'redis') }),
       startDockerd({ root: path.join(runDir, 'docker') }),
+      startPrometheus({
+        dir: path.join(runDir, 'prometheus'),
+        config: 'global:\n  evaluation_interval: 15s\nscrape_configs: []\n',
+      }),
     ]);
     await ensureBusyboxImage(dockerd.dockerHost);
     proxy = await startDockerProxy({ socketPath: path.join(runDir, 'proxy.sock'), upstream: dockerd.socketPath });
@@ -144,6 +153,7 @@ async function main(): Promise<number> {
     const base = {
       settings,
       redisUrl: redisH.url,
+      prometheusUrl: prometheus.url,
       redis,
       redisPid: redisH.pid,
       docker,
@@ -189,7 +199,8 @@ async function main(): Promise<number> {
     await scenario('ingest', () => ingest(ctx));
     await scenario('storm', () => storm(ctx));
     await scenario('worker', async () => {
-      const rig = await startRig(ctx, Math.max(8, THROUGHPUT_CONTAINERS));
+      // The worker at the shipped default concurrency (WORKER_CONCURRENCY unset), as users run it.
+      const rig = await startRig(ctx);
       try {
         const o = await overhead(rig);
         const r = await recovery(rig);
@@ -199,6 +210,7 @@ async function main(): Promise<number> {
         await stopRig(rig);
       }
     });
+    await scenario('scale', () => scale(ctx));
 
     await scenario('stats', () => stats(ctx));
     await scenario('hosts', () => hosts(ctx));

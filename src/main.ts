@@ -1,3 +1,5 @@
+// First: before anything loads dockerode (see the file).
+import './docker/lazy-modules.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';

@@ -9,7 +9,7 @@ import { freePort } from '../../scripts/lib/daemons.js';
 import { DEFAULT_HOST, hostKeys } from '../../src/keys.js';
 import { REMEDIATION_QUEUE } from '../../src/queue/contract.js';
 import type { DockerProxy } from './docker-proxy.js';
-import { PROTOTYPE_MAIN, SERVICE_MAIN, startChild, type Child } from './service.js';
+import { PROTOTYPE_MAIN, SERVICE_MAIN, shippedNodeOptions, startChild, type Child } from './service.js';
 import { nowMs } from './stats.js';
 
 export interface Settings {
@@ -31,6 +31,8 @@ export interface Settings {
 export interface BenchContext {
   settings: Settings;
   redisUrl: string;
+  /** An empty real Prometheus: the shipped remediations' PromQL verification needs one. */
+  prometheusUrl: string;
   redis: Redis;
   /** The Redis server's pid, for its CPU time. */
   redisPid: number;
@@ -45,10 +47,19 @@ export interface BenchContext {
   remediationsDir: { shipped: string; bench: string };
   /** Empty Redis between runs, so one run's keys never slow the next. */
   flush(): Promise<void>;
-  service(o: { name: string; role: 'start' | 'serve'; remediationsDir: string; env?: Record<string, string> }): Promise<
+  service(o: {
+    name: string;
+    role: 'start' | 'serve';
+    remediationsDir: string;
+    env?: Record<string, string>;
+    /** QUEUE_PREFIX; a fresh random one when unset (a second process on the same data passes it). */
+    queuePrefix?: string;
+  }): Promise<
     Child & {
       /** BullMQ prefix of its (default host's) queue, for jobCounts and watchJobs. */
       prefix: string;
+      /** Its QUEUE_PREFIX (history, guards and global keys are under it). */
+      queuePrefix: string;
       post(body: string): Promise<{ status: number; body: any }>;
     }
   >;
@@ -80,10 +91,12 @@ export function childHelpers(
   const u = new URL(base.redisUrl);
   const connection = { host: u.hostname, port: Number(u.port || 6379) };
   const nodeArgs = base.settings.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', base.settings.cpuProfileDir] : [];
+  // The service runs with the Node options it ships with (the Dockerfile's); the prototype with none.
+  const nodeOptions = shippedNodeOptions();
   return {
     async service(o) {
       const port = await freePort();
-      const prefix = `bench${randomBytes(3).toString('hex')}`;
+      const prefix = o.queuePrefix ?? `bench${randomBytes(3).toString('hex')}`;
       const child = await startChild({
         name: o.name,
         main: SERVICE_MAIN,
@@ -95,6 +108,7 @@ export function childHelpers(
           PORT: String(port),
           HOST: '127.0.0.1',
           REDIS_URL: base.redisUrl,
+          PROMETHEUS_URL: base.prometheusUrl,
           DOCKER_HOST: base.proxy.dockerHost,
           QUEUE_PREFIX: prefix,
           REMEDIATIONS_DIR: o.remediationsDir,
@@ -103,6 +117,7 @@ export function childHelpers(
           LOG_LEVEL: 'info',
           LOG_FORMAT: 'json',
           SHUTDOWN_TIMEOUT_SECONDS: '10',
+          ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
           ...o.env,
         },
       });
@@ -110,6 +125,7 @@ export function childHelpers(
       return Object.assign(child, {
         // Its queue and episode keys live under the default host's prefix (`<prefix>:{local}`).
         prefix: hostKeys(prefix, DEFAULT_HOST).queuePrefix,
+        queuePrefix: prefix,
         async post(body: string) {
           const res = await fetch(url, {
             method: 'POST',

@@ -116,3 +116,28 @@ export const alertBody = (alertname: string, labels: Record<string, string>, fp:
     [{ labels, fingerprint: fp }],
     { alertname },
   );
+
+/** One delivery saying these disk_full episodes resolved (fingerprints and startsAt as fired). */
+export function diskFullResolvedBody(fps: string[]): string {
+  const body = JSON.parse(
+    group(
+      diskFull,
+      fps.map((fp, k) => ({ labels: { instance: `host-r${k}:9100` }, fingerprint: fp })),
+      { alertname: 'disk_full' },
+    ),
+  );
+  body.status = 'resolved';
+  for (const a of body.alerts) {
+    a.status = 'resolved';
+    a.endsAt = new Date(Date.parse(a.startsAt) + 60_000).toISOString();
+  }
+  return JSON.stringify(body);
+}
+
+/** The same episodes firing (the same labels and startsAt as {@link diskFullResolvedBody}). */
+export const diskFullFiringBody = (fps: string[]): string =>
+  group(
+    diskFull,
+    fps.map((fp, k) => ({ labels: { instance: `host-r${k}:9100` }, fingerprint: fp })),
+    { alertname: 'disk_full' },
+  );

@@ -14,6 +14,15 @@ export const SERVICE_MAIN = path.join(BUILD_DIR, 'src', 'main.js');
 export const PROTOTYPE_MAIN = path.join(BUILD_DIR, 'bench', 'prototype.js');
 
 const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * The Node options remediator ships with: the Dockerfile's `ENV NODE_OPTIONS="..."`, so the
+ * bench measures the process a user's container runs.
+ */
+export function shippedNodeOptions(): string {
+  const text = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  return /^ENV\s+NODE_OPTIONS="([^"]*)"\s*$/m.exec(text)?.[1] ?? '';
+}
 const children = new Set<ChildProcess>();
 
 /** SIGTERM every child still running; sync, so it also works from an 'exit' hook. */

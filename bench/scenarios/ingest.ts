@@ -100,32 +100,29 @@ export async function ingest(ctx: BenchContext): Promise<{ rows: Row[]; data: Re
     );
   }
 
-  const rps = (name: string, r: Run): Row => {
-    const met = r.reqPerSec >= 1.5 * proto.reqPerSec;
+  // Issue 17's targets: new episodes at least at the prototype's req/s, re-sends at twice it.
+  const rps = (name: string, r: Run, target: number): Row => {
+    const met = r.reqPerSec >= target * proto.reqPerSec;
     return {
       scenario: `ingest req/s, ${name}`,
       figure: num(r.reqPerSec),
       baseline: `prototype ${num(proto.reqPerSec)}`,
       ratio: ratio(r.reqPerSec, proto.reqPerSec),
-      target: '≥ 1.50×',
+      target: `≥ ${target.toFixed(2)}×`,
       met,
       note: met
         ? undefined
-        : `short by ${num(1.5 * proto.reqPerSec - r.reqPerSec)} req/s (${ratio(r.reqPerSec, 1.5 * proto.reqPerSec)} of the target); bare Fastify alone does ${num(bare.reqPerSec)} req/s here`,
+        : `short by ${num(target * proto.reqPerSec - r.reqPerSec)} req/s (${ratio(r.reqPerSec, target * proto.reqPerSec)} of the target); bare Fastify alone does ${num(bare.reqPerSec)} req/s here`,
     };
   };
-  const p99 = (name: string, r: Run): Row => {
-    const met = r.p99Ms <= proto.p99Ms;
-    return {
-      scenario: `ingest p50 / p99, ${name}`,
-      figure: `${r.p50Ms} / ${r.p99Ms} ms`,
-      baseline: `prototype ${proto.p50Ms} / ${proto.p99Ms} ms`,
-      ratio: ratio(r.p99Ms, proto.p99Ms),
-      target: 'p99 ≤ prototype',
-      met,
-      note: met ? undefined : `p99 ${num(r.p99Ms - proto.p99Ms)} ms above the prototype's`,
-    };
-  };
+  const p99 = (name: string, r: Run): Row => ({
+    scenario: `ingest p50 / p99, ${name}`,
+    figure: `${r.p50Ms} / ${r.p99Ms} ms`,
+    baseline: `prototype ${proto.p50Ms} / ${proto.p99Ms} ms`,
+    ratio: ratio(r.p99Ms, proto.p99Ms),
+    target: '(reference)',
+    met: undefined,
+  });
   const cpuText = (r: Run) =>
     `${num(r.cpuMsPerPost.server * 1000, 'µs')} + Redis ${num(r.cpuMsPerPost.redis * 1000, 'µs')}`;
   const cpuTotal = (r: Run) => r.cpuMsPerPost.server + r.cpuMsPerPost.redis;
@@ -135,14 +132,14 @@ export async function ingest(ctx: BenchContext): Promise<{ rows: Row[]; data: Re
     figure: `${cpuText(r)}; ${num(total(r))} Redis cmds`,
     baseline: `prototype ${cpuText(proto)}; ${num(total(proto))} cmds`,
     ratio: ratio(cpuTotal(r), cpuTotal(proto)),
-    target: '(what bounds req/s)',
+    target: '(printed: what bounds req/s)',
     met: undefined,
   });
   const rows: Row[] = [
-    rps('new episodes (3 jobs/POST)', fresh),
+    rps('new episodes (3 jobs/POST)', fresh, 1.0),
     p99('new episodes', fresh),
     cpu('new episodes', fresh),
-    rps('duplicates (0 jobs/POST)', dup),
+    rps('duplicates (0 jobs/POST)', dup, 2.0),
     p99('duplicates', dup),
     cpu('duplicates', dup),
     {

@@ -1,6 +1,7 @@
 // The set-up shared by the worker scenarios (overhead, end-to-end, throughput): one
 // `remediator start` (HTTP + worker, as users run it) acting through the timing proxy, a watcher
 // for job completion, and one alert -> job -> Docker timing helper.
+import { readFileSync } from 'node:fs';
 import type { BenchContext, JobDone, JobWatcher } from '../lib/context.js';
 import type { ProxyCall } from '../lib/docker-proxy.js';
 import type { Child } from '../lib/service.js';
@@ -12,6 +13,8 @@ export interface Rig {
   watcher: JobWatcher;
   /** Container-name prefix of this run. */
   p: string;
+  /** The worker's concurrency (the shipped default: the rig does not set it). */
+  concurrency: number;
 }
 
 /** Timings of one delivery, in ms from the moment the bench started sending the POST. */
@@ -29,17 +32,27 @@ export interface Trace {
   jobs: JobDone[];
 }
 
-export async function startRig(ctx: BenchContext, concurrency: number): Promise<Rig> {
+/** The worker's concurrency as it said at start (`worker started` line of its log). */
+function loggedConcurrency(logFile: string): number {
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('"worker started"')) continue;
+    const n = (JSON.parse(line) as { concurrency?: unknown }).concurrency;
+    if (typeof n === 'number') return n;
+  }
+  throw new Error(`${logFile}: no "worker started" line with its concurrency`);
+}
+
+/** `remediator start` at the shipped default concurrency (WORKER_CONCURRENCY unset). */
+export async function startRig(ctx: BenchContext): Promise<Rig> {
   await ctx.flush();
   const svc = await ctx.service({
     name: 'worker-start',
     role: 'start',
     remediationsDir: ctx.remediationsDir.bench,
-    env: { WORKER_CONCURRENCY: String(concurrency) },
   });
   try {
     const watcher = await ctx.watchJobs(svc.prefix);
-    return { ctx, svc, watcher, p: ctx.containerPrefix };
+    return { ctx, svc, watcher, p: ctx.containerPrefix, concurrency: loggedConcurrency(svc.logFile) };
   } catch (err) {
     await svc.stop();
     throw err;

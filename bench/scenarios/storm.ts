@@ -107,9 +107,12 @@ export async function storm(ctx: BenchContext): Promise<{ rows: Row[]; data: Rec
       figure: `${num(real.acceptMs / 1000, 's')} (p99 POST ${num(real.latency.p99, 'ms')})`,
       baseline: `prototype ${num(protoData.acceptMs / 1000, 's')}`,
       ratio: ratio(real.acceptMs, protoData.acceptMs),
-      target: '< 3 s',
-      met: real.acceptMs < 3000,
-      note: real.acceptMs < 3000 ? undefined : `${num(real.acceptMs - 3000, 'ms')} over`,
+      target: '< prototype',
+      met: real.acceptMs < protoData.acceptMs,
+      note:
+        real.acceptMs < protoData.acceptMs
+          ? undefined
+          : `${num(real.acceptMs - protoData.acceptMs, 'ms')} slower than the prototype`,
     },
     {
       scenario: 'storm: jobs created',
@@ -132,8 +135,9 @@ export async function storm(ctx: BenchContext): Promise<{ rows: Row[]; data: Rec
       figure: num(real.idle.rssMB, 'MB'),
       baseline: `prototype ${num(protoData.idle.rssMB, 'MB')}`,
       ratio: ratio(real.idle.rssMB, protoData.idle.rssMB),
-      target: '≤ 110 MB',
-      met: real.idle.rssMB <= 110,
+      target: '≤ 90 MB',
+      met: real.idle.rssMB <= 90,
+      note: real.idle.rssMB <= 90 ? undefined : `${num(real.idle.rssMB - 90, 'MB')} over`,
     },
     {
       scenario: 'RSS after the storm',
@@ -142,6 +146,7 @@ export async function storm(ctx: BenchContext): Promise<{ rows: Row[]; data: Rec
       ratio: ratio(real.after.rssMB, protoData.after.rssMB),
       target: '≤ 200 MB',
       met: real.after.rssMB <= 200,
+      note: real.after.rssMB <= 200 ? undefined : `${num(real.after.rssMB - 200, 'MB')} over`,
     },
   ];
   return {

@@ -1,6 +1,7 @@
 // Scenario 3, Docker throughput: restart 6 opt-in containers at once. Through remediator: one
-// Alertmanager delivery with 6 HighLatency alerts, 6 jobs run in parallel (WORKER_CONCURRENCY
-// ≥ 6), each restart verified running; timed from the POST to the last job completed.
+// Alertmanager delivery with 6 HighLatency alerts, run by the worker at its shipped default
+// concurrency (WORKER_CONCURRENCY unset: at most that many jobs at once), each restart verified
+// running; timed from the POST to the last job completed.
 // Baseline: raw dockerode restarts of the same 6 containers in parallel (Promise.all).
 // Rounds alternate raw / remediator so drift on the machine hits both sides alike.
 import { createTestContainer } from '../../test/support/docker.js';
@@ -38,17 +39,20 @@ export async function throughput(rig: Rig): Promise<{ rows: Row[]; data: Record<
   return {
     rows: [
       {
-        scenario: `Docker throughput: ${names.length} restarts (median of ${viaMs.length})`,
+        scenario: `Docker throughput: ${names.length} restarts, worker concurrency ${rig.concurrency} (default; median of ${viaMs.length})`,
         figure: `${num(via)} restarts/s (${num(median(viaMs), 'ms')})`,
         baseline: `raw parallel ${num(raw)}/s (${num(median(rawMs), 'ms')})`,
         ratio: ratio(via, raw),
         target: '≥ 0.90×',
         met,
-        note: met ? undefined : `${num((0.9 - via / raw) * 100)} points short of 90%`,
+        note: met
+          ? undefined
+          : `${num((0.9 - via / raw) * 100)} points short of 90%; ${names.length} restarts at concurrency ${rig.concurrency} run in ${Math.ceil(names.length / rig.concurrency)} waves`,
       },
     ],
     data: {
       containers: names.length,
+      concurrency: rig.concurrency,
       rounds: viaMs.length,
       remediatorMs: viaMs,
       rawMs,

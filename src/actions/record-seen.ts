@@ -8,6 +8,6 @@ import { recordNetworks } from './network-state.js';
 import type { JobMemo } from './types.js';
 
 export async function recordSeen(hostState: JobMemo, container: ContainerInfo, now: Date = new Date()): Promise<void> {
-  await recordImage(hostState, container, now);
-  await recordNetworks(hostState, container);
+  // Independent keys: both reads leave together (one round trip), then the writes, if any.
+  await Promise.all([recordImage(hostState, container, now), recordNetworks(hostState, container)]);
 }

@@ -13,9 +13,9 @@ import { hostKeys } from '../keys.js';
 import type { RemediationEvents, StepRef } from '../lifecycle/events.js';
 import { isFailure } from '../lifecycle/outcome.js';
 import type { Outcome, RemediationJobData, RemediationJobResult } from '../queue/contract.js';
-import { afterStep, endOfRunbook, whenVerdict, type WhenVerdict } from './decide.js';
+import { afterStep, endOfRunbook, whenVerdict } from './decide.js';
 import { jobResult, stepRecord } from './record.js';
-import { createJobStateStore, type JobState } from './state.js';
+import { createJobStateStore } from './state.js';
 import type { EngineControl } from './control.js';
 import { HELD } from './hold.js';
 import { runStep } from './step.js';
@@ -208,21 +208,23 @@ export function createEngine(deps: EngineDeps) {
     const hk = hostKeys(deps.prefix, data.host);
     // Escalated while no worker served its host (the watchdog marks it only while no worker
     // holds the job's lock, and this worker holds it now): it is recorded; act on nothing.
-    const escalatedBy = await deps.redis.get(hk.hostDown(jobId));
+    const store = createJobStateStore(deps.redis, hk.memo(jobId));
+    // Both reads in one round trip (written together, they leave in one write).
+    const [escalatedBy, state] = await Promise.all([deps.redis.get(hk.hostDown(jobId)), store.load()]);
     if (escalatedBy !== null) {
       jobLogger(deps.log, job).warn({ escalatedBy }, 'job already escalated while its host had no worker: not run');
       throw new JobFailedError('escalated while its host had no worker', hostDownResult(data));
     }
     const docker = deps.dockerFor(data.host);
     const steps = stepsOf(data.remediation, data.phase);
-    const store = createJobStateStore(deps.redis, hk.memo(jobId));
-    const state: JobState = await store.load();
     const log = jobLogger(deps.log, job);
     const shutdown = signal ?? new AbortController().signal;
     const dryRun = { global: deps.dryRun, remediation: data.remediation.dryRun };
     const isDry = dryRun.global || dryRun.remediation;
     const startedAt = state.startedAt ?? Date.now();
-    if (state.startedAt === undefined) await store.started(startedAt);
+    // Sent now, awaited with the next read (one round trip for both).
+    const started = state.startedAt === undefined ? store.started(startedAt) : Promise.resolve();
+    started.catch(() => undefined); // awaited below
     const records = [...state.records];
     const ref = (s: StepSpec): StepRef => ({
       index: s.index,
@@ -293,10 +295,15 @@ export function createEngine(deps: EngineDeps) {
 
     // The alert resolved before anything happened (delay, backlog): do nothing.
     if (data.phase === 'fire' && state.cursor === 0 && records.length === 0) {
-      const f = data.remediation.delayMs > 0 ? await firing(data) : undefined;
-      const resolved = f ? !f.firing : (await deps.redis.exists(hk.resolved(jobId))) === 1;
+      const [f, marked] = await Promise.all([
+        data.remediation.delayMs > 0 ? firing(data) : undefined,
+        data.remediation.delayMs > 0 ? 0 : deps.redis.exists(hk.resolved(jobId)),
+        started,
+      ]);
+      const resolved = f ? !f.firing : marked === 1;
       if (resolved) return finish('cancelled', undefined, 'alert resolved before remediator acted');
     }
+    await started;
 
     // A rerun after the last recorded step already ended the runbook (the worker died, or a
     // failover lost BullMQ's finish, between the step's record and the job's end): finish as
@@ -318,7 +325,9 @@ export function createEngine(deps: EngineDeps) {
       const step = steps[i]!;
       const attempts = state.attempts.get(i) ?? 0;
       const stepStart = state.stepStartedAt.get(i) ?? Date.now();
-      if (!state.stepStartedAt.has(i)) await store.stepStarted(i, stepStart);
+      // Written beside the `when` check below (one round trip for both).
+      const stepStarted = state.stepStartedAt.has(i) ? Promise.resolve() : store.stepStarted(i, stepStart);
+      stepStarted.catch(() => undefined); // awaited below
       // A held step that wakes to look again is still waiting, as far as anyone watching can tell.
       if (!(await store.memo(i).get(HELD))) {
         deps.events.emit('job.running', {
@@ -332,7 +341,7 @@ export function createEngine(deps: EngineDeps) {
 
       // when: evaluated before any Docker call; a resolved episode stops the runbook here
       const previous = [...records].reverse().find((r) => r.outcome !== 'skipped');
-      const verdict: WhenVerdict = await evaluateWhen(step, data, previous);
+      const [verdict] = await Promise.all([evaluateWhen(step, data, previous), stepStarted]);
       if (verdict.holds === 'resolved') {
         return finish(
           acted() ? 'resolved' : 'cancelled',

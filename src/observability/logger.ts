@@ -4,7 +4,7 @@
 //    an unknown path can hold a token), an error without the raw bytes or HTTP config that
 //    some errors carry (Node's parser puts the whole request in `rawPacket`);
 // 2. redact paths: Authorization-like headers and secret-named fields, wherever an object
-//    carrying them is logged;
+//    carrying them is logged (compiled once, redact.ts: pino's own redact re-parsed them per line);
 // 3. a last pass over every serialized line: the secrets this process was configured with
 //    (webhook token, passwords, Slack token and webhook URL, every notification sink's secrets:
 //    routing keys, webhook URLs, the HMAC secret; passwords in URLs), and any
@@ -12,6 +12,7 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config.js';
 import { SINK_VARIABLES, sinkSecrets } from '../notify/sinks/index.js';
+import { compileRedactor } from './redact.js';
 
 const CENSOR = '[redacted]';
 
@@ -156,21 +157,62 @@ export interface LoggerOptions {
   secrets?: readonly string[];
 }
 
+const redact = compileRedactor(REDACT_PATHS, CENSOR);
+
+/**
+ * The redact paths over a log object or child bindings. Keys with a serializer are left to it:
+ * pino runs serializers after this, on the original value (an Error must reach `err` whole).
+ */
+function redactFields(obj: Record<string, unknown>): Record<string, unknown> {
+  let plain: Record<string, unknown> | undefined;
+  for (const key of Object.keys(obj)) if (Object.hasOwn(serializers, key)) (plain ??= { ...obj })[key] = undefined;
+  if (!plain) return redact(obj);
+  const out = { ...redact(plain) };
+  for (const key of Object.keys(serializers)) if (Object.hasOwn(obj, key)) out[key] = obj[key];
+  return out;
+}
+
+/** Each serializer's output goes through the paths as if it sat at its key. */
+const redactedSerializers: Record<string, pino.SerializerFn> = Object.fromEntries(
+  Object.entries(serializers as Record<string, pino.SerializerFn>).map(([key, fn]) => [
+    key,
+    (value: unknown) => redact({ [key]: fn(value) })[key],
+  ]),
+);
+
 export function createLogger(level: string, opts: LoggerOptions = {}): Logger {
   const scrub = scrubber(opts.secrets ?? []);
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'remediator' },
-    redact: { paths: REDACT_PATHS, censor: CENSOR },
-    serializers,
+    serializers: redactedSerializers,
     hooks: { streamWrite: scrub },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: redactFields,
+    },
   };
-  if (opts.destination) return pino(options, opts.destination);
+  if (opts.destination) return redactingChildren(pino(options, opts.destination));
   // Pretty output only for a human at a terminal; JSON everywhere else.
   if (process.stdout.isTTY && process.env.LOG_FORMAT !== 'json') {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } } });
+    return redactingChildren(
+      pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } } }),
+    );
   }
-  return pino(options);
+  return redactingChildren(pino(options));
+}
+
+/**
+ * pino gives child bindings no formatter of ours (a child resets it), so the paths are applied
+ * as the child is made. Children are made from their parent's prototype: they inherit this.
+ */
+function redactingChildren(logger: Logger): Logger {
+  type ChildFn = (this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => Logger;
+  const child = logger.child as unknown as ChildFn;
+  const redacting: ChildFn = function (bindings, options) {
+    return child.call(this, redactFields(bindings), options);
+  };
+  (logger as unknown as { child: ChildFn }).child = redacting;
+  return logger;
 }

@@ -11,6 +11,7 @@ import type { RemediationEvents } from '../lifecycle/events.js';
 import type { Metrics } from '../observability/metrics.js';
 import { renderHost } from '../engine/render.js';
 import { DEFAULT_HOST, hostKeys } from '../keys.js';
+import { createAddBatcher, type AddBatcher } from './add-batcher.js';
 import { INFRA_RETRY, type RemediationJobData } from './contract.js';
 import { withTimeout } from '../time.js';
 
@@ -116,26 +117,22 @@ export function createProducer(deps: ProducerDeps) {
   const ttl = String(deps.episodeTtlSeconds);
 
   /**
-   * One pipeline per host: a POST's alerts may name several hosts, whose keys sit in different
-   * Cluster slots (ioredis sends a pipeline to one node only). Replies in the commands' order;
-   * the first error is thrown.
+   * Each command on its own, in order: the producer connection pipelines what is issued in
+   * the same tick (auto-pipelining: one write for the commands of many deliveries at once, not
+   * one per delivery), and a Cluster routes each command by its key. Replies in the commands'
+   * order; the first error is thrown.
    */
-  async function perHost(cmds: { host: string; cmd: string[] }[]): Promise<unknown[]> {
-    const groups = new Map<string, number[]>();
-    cmds.forEach((c, i) => groups.set(c.host, [...(groups.get(c.host) ?? []), i]));
-    const out: unknown[] = new Array(cmds.length);
-    await Promise.all(
-      [...groups.values()].map(async (idx) => {
-        const replies = (await deps.redis.pipeline(idx.map((i) => cmds[i]!.cmd)).exec()) ?? [];
-        idx.forEach((i, k) => {
-          const [err, value] = replies[k] ?? [new Error('no reply from Redis'), undefined];
-          if (err) throw err;
-          out[i] = value;
-        });
-      }),
-    );
-    return out;
+  function send(cmds: { host: string; cmd: string[] }[]): Promise<unknown[]> {
+    return Promise.all(cmds.map(({ cmd }) => deps.redis.call(cmd[0]!, ...cmd.slice(1))));
   }
+
+  // One group commit of job adds per host queue (add-batcher.ts).
+  const batchers = new Map<string, AddBatcher>();
+  const batcherFor = (host: string): AddBatcher => {
+    let b = batchers.get(host);
+    if (!b) batchers.set(host, (b = createAddBatcher(deps.queueFor(host))));
+    return b;
+  };
 
   /** Record refused jobs (history, metrics, notifications), then the episode: a re-send is a duplicate. */
   async function refuse(
@@ -168,11 +165,11 @@ export function createProducer(deps: ProducerDeps) {
           attempts: 0,
         });
       }
-      await perHost(
+      await send(
         list.map((c) => ({ host: c.data.host, cmd: ['set', hk(c.data).episode(c.id), 'refused', 'EX', ttl] })),
       );
     } catch (err) {
-      await perHost(list.map((c) => ({ host: c.data.host, cmd: ['del', hk(c.data).episode(c.id)] }))).catch(
+      await send(list.map((c) => ({ host: c.data.host, cmd: ['del', hk(c.data).episode(c.id)] }))).catch(
         () => undefined,
       );
       throw err;
@@ -218,17 +215,24 @@ export function createProducer(deps: ProducerDeps) {
 
     const jobs: IngestedJob[] = [];
     // A resolved alert cancels its episode's job while it still waits (delay or queue).
-    if (cancels.length > 0) {
-      // A fire job that starts after this (delay, backlog, race with this request) will not act.
-      await perHost(
-        cancels.map((c) => ({ host: c.data.host, cmd: ['set', hk(c.data).resolved(c.id), '1', 'EX', ttl] })),
-      );
-    }
-    for (const c of cancels) {
+    // A fire job that starts after this (delay, backlog, race with this request) will not act.
+    // In the same round trip, each episode's record: usually the job is long done (the record
+    // says how it ended) or trimmed by retention, and then nothing is asked of the queue, whose
+    // state lookup walks the wait list (O(backlog)) when the job is not there.
+    const records = await send(
+      cancels.flatMap((c) => [
+        { host: c.data.host, cmd: ['set', hk(c.data).resolved(c.id), '1', 'EX', ttl] },
+        { host: c.data.host, cmd: ['get', hk(c.data).episode(c.id)] },
+      ]),
+    );
+    for (const [i, c] of cancels.entries()) {
       // Durable: when the episode resolved is written before the 202 (else 503, and Alertmanager
       // sends the notification again); it is the one record of when the episode ended.
       await deps.events.commit('alert.resolved', { jobId: c.id, data: c.data });
-      // Usually the job is long done: one round trip to learn that, the job itself only if not.
+      // 'queued' until the job ends (waiting, delayed or running), a claim while it is being
+      // added; anything else (an outcome, or no record) has no job left to cancel.
+      const record = records[2 * i + 1];
+      if (typeof record !== 'string' || (record !== 'queued' && !record.startsWith('claiming:'))) continue;
       const queue = deps.queueFor(c.data.host);
       const state = await queue.getJobState(c.id);
       const job =
@@ -256,7 +260,7 @@ export function createProducer(deps: ProducerDeps) {
     // a claim whose job does not exist yet gets 503 and comes again: never lost, never doubled.
     const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
     const claim = `claiming:${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2)}`;
-    const claims = await perHost(
+    const claims = await send(
       unique.map((c) => ({
         host: c.data.host,
         cmd: ['set', hk(c.data).episode(c.id), claim, 'PX', String(CLAIM_MS), 'NX', 'GET'],
@@ -277,13 +281,14 @@ export function createProducer(deps: ProducerDeps) {
     const refusals = claimed.filter((c) => c.refused !== undefined);
     if (refusals.length > 0) await refuse(refusals);
     const fresh = claimed.filter((c) => c.refused === undefined);
+    let committed: Promise<unknown> = Promise.resolve();
     if (fresh.length > 0) {
       try {
-        // One addBulk per host queue (usually one).
+        // One addBulk per host queue (usually one), shared with deliveries arriving meanwhile.
         const byHost = new Map<string, typeof fresh>();
         for (const c of fresh) byHost.set(c.data.host, [...(byHost.get(c.data.host) ?? []), c]);
         for (const [host, group] of byHost) {
-          await deps.queueFor(host).addBulk(
+          await batcherFor(host).add(
             group.map((c) => ({
               name: c.r.id,
               data: c.data,
@@ -302,17 +307,19 @@ export function createProducer(deps: ProducerDeps) {
         }
       } catch (err) {
         // Give the claims back so Alertmanager's retry (after our 503) can enqueue them.
-        await perHost(fresh.map((c) => ({ host: c.data.host, cmd: ['del', hk(c.data).episode(c.id)] }))).catch(
+        await send(fresh.map((c) => ({ host: c.data.host, cmd: ['del', hk(c.data).episode(c.id)] }))).catch(
           () => undefined,
         );
         throw err;
       }
-      await perHost(
-        fresh.map((c) => ({ host: c.data.host, cmd: ['set', hk(c.data).episode(c.id), 'queued', 'EX', ttl] })),
-      );
+      // The jobs are in Redis: the claims become records. Sent now, awaited below, after the
+      // events, so the history rows the events write go out in the same write as these.
       // On a Sentinel set, 202 only once a replica has the jobs too: a failover right after
       // the answer must not lose what it promised (a no-op on one Redis or a Cluster).
-      await replicated(deps.redis);
+      committed = send(
+        fresh.map((c) => ({ host: c.data.host, cmd: ['set', hk(c.data).episode(c.id), 'queued', 'EX', ttl] })),
+      ).then(() => replicated(deps.redis));
+      committed.catch(() => undefined); // awaited below; this only keeps it from being unhandled meanwhile
       for (const c of fresh) if ((c.r.onResolvedAfterMs ?? 0) > 0) await undoOnHold(c, jobs);
     }
     const freshIds = new Set(fresh.map((c) => c.id));
@@ -344,6 +351,7 @@ export function createProducer(deps: ProducerDeps) {
       jobs.push({ jobId: c.id, remediation: c.r.id, fingerprint: c.data.alert.fingerprint, status });
       deps.events.emit(status === 'enqueued' ? 'job.queued' : 'job.duplicate', { jobId: c.id, data: c.data });
     }
+    await committed;
     return { alerts: payload.alerts.length, unmatched, jobs };
   }
 
