@@ -237,7 +237,13 @@ export function createProducer(deps: ProducerDeps) {
       const state = await queue.getJobState(c.id);
       const job =
         state === 'waiting' || state === 'delayed' || state === 'prioritized' ? await queue.getJob(c.id) : undefined;
-      if (job) {
+      if (job && (await alreadyActed(c.data, c.id))) {
+        // A step of it already ended or failed an attempt (then it waits: a cooldown, a lock, a
+        // retry's backoff): removing it would lose what it did. Woken now instead, it reads the
+        // resolved marker and ends as the engine decides (`resolved`), its steps recorded.
+        if (state === 'delayed') await job.promote().catch(() => undefined);
+        deps.log.info({ jobId: c.id, remediation: c.r.id, fingerprint: c.fingerprint }, 'job woken: alert resolved');
+      } else if (job) {
         await job.remove();
         await deps.redis.set(hk(c.data).episode(c.id), 'cancelled', 'KEEPTTL');
         deps.log.info(
@@ -385,6 +391,12 @@ export function createProducer(deps: ProducerDeps) {
     );
     jobs.push({ jobId: pending, remediation: c.r.id, fingerprint: c.data.alert.fingerprint, status: 'cancelled' });
     deps.events.emit('job.cancelled', { jobId: pending, data: job.data, reason });
+  }
+
+  /** True once a step of the job ended or failed an attempt (its state in the job's memo hash). */
+  async function alreadyActed(data: RemediationJobData, jobId: string): Promise<boolean> {
+    const fields = await deps.redis.hkeys(hk(data).memo(jobId));
+    return fields.some((f) => f === 'cursor' || f.startsWith('rec:') || f.startsWith('att:'));
   }
 
   return {

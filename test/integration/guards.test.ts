@@ -127,6 +127,59 @@ describe('cooldown', () => {
   });
 });
 
+describe('a resolve while a job that already acted waits', () => {
+  it('wakes it instead of removing it: it ends resolved, its first step recorded, nothing more done', async () => {
+    const [x, y, b] = [`${p}ladx`, `${p}lady`, `${p}ladb`];
+    for (const name of [x, y, b]) await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
+    const file = [
+      'match: alertname="HighLatency"',
+      'guards: { cooldown: 1h }',
+      'retry: { attempts: 1 }',
+      'steps:',
+      '  - name: first',
+      '    target: { container: "{{ labels.container }}" }',
+      '    action: { type: restart, stopTimeoutSeconds: 1 }',
+      '    onSuccess: next',
+      '  - name: second',
+      '    target: { container: "{{ labels.other }}" }',
+      '    action: { type: restart, stopTimeoutSeconds: 1 }',
+    ].join('\n');
+    const h = await harness({ 'ladder.yaml': file });
+    const withOther = async (container: string, n: number) => {
+      const body = await alertFor(container, n);
+      body.alerts[0].labels.other = b;
+      return body;
+    };
+    // Episode 1 restarts x, then b: b's cooldown starts.
+    const one = await h.waitForJob((await h.post(await withOther(x, 1))).body.jobs[0].jobId);
+    expect(one.returnvalue.outcome).toBe('succeeded');
+    const held = new Promise<string>((resolve) =>
+      h.runtime.events.on('job.waiting', (e) => {
+        if (e.on === 'cooldown') resolve(e.jobId);
+      }),
+    );
+    // Episode 2 restarts y, then waits out b's cooldown; its alert resolves meanwhile.
+    const body = await withOther(y, 2);
+    const id = (await h.post(body)).body.jobs[0].jobId as string;
+    expect(await held).toBe(id);
+    body.status = 'resolved';
+    body.alerts[0].status = 'resolved';
+    body.alerts[0].endsAt = new Date().toISOString();
+    const res = await h.post(body);
+    expect(res.status).toBe(202);
+    expect(res.body.jobs).not.toContainEqual(expect.objectContaining({ jobId: id, status: 'cancelled' }));
+    const two = await h.waitForJob(id, 20_000);
+    expect(two.returnvalue.outcome).toBe('resolved');
+    expect(two.returnvalue.steps.map((st: { name: string; outcome: string }) => [st.name, st.outcome])).toEqual([
+      ['first', 'succeeded'],
+    ]);
+    expect((await h.runtime.history.get(id))?.outcome).toBe('resolved');
+    await events.sync(b);
+    expect(events.windows('restart', (e) => e.name === y)).toHaveLength(1);
+    expect(events.windows('restart', (e) => e.name === b)).toHaveLength(1);
+  });
+});
+
 describe('budget and circuit breaker', () => {
   it('opens exactly at the budget, escalates, shows in the gauge, and stays open after a restart', async () => {
     const name = `${p}budget`;
