@@ -438,14 +438,14 @@ export async function createRuntime(
       log.info({ deadlineMs: config.shutdownTimeoutMs }, 'stopping');
       if (app) await settledWithin(app.close(), 5_000);
       if (worker) await worker.close(config.shutdownTimeoutMs);
-      await settledWithin(watchdog.stop(), 5_000);
+      await settledWithin(watchdog.stop(), 2_000);
       // After the worker: health checks and scrapes see it draining (503 on /readyz) until then.
       if (workerApp) await settledWithin(workerApp.close(), 5_000);
       // The last jobs' silences get expired before the connection closes.
       if (silences) await settledWithin(silences.settled(), 5_000);
       // After the worker: its last job.finished events still reach the notification queue.
       await notifications?.stop(5_000);
-      for (const q of queues.values()) await settledWithin(q.close(), 2_000);
+      for (const q of queues.values()) await settledWithin(q.close(), 1_000);
       producerRedis.disconnect();
       queueRedis.disconnect();
       workerRedis.disconnect();

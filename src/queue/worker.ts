@@ -44,7 +44,15 @@ export function createRemediationWorker(deps: WorkerDeps) {
   };
   const engine = createEngine({ ...deps, dockerFor, wake });
   // Three parameters: BullMQ passes an AbortSignal only to processors that take one.
-  const processor = (job: Job<RemediationJobData>, token?: string, signal?: AbortSignal) => engine(job, token, signal);
+  let running = 0;
+  const processor = async (job: Job<RemediationJobData>, token?: string, signal?: AbortSignal) => {
+    running++;
+    try {
+      return await engine(job, token, signal);
+    } finally {
+      running--;
+    }
+  };
   const worker = new Worker<RemediationJobData, RemediationJobResult>(REMEDIATION_QUEUE, processor, {
     connection: deps.connection,
     prefix: hostKeys(deps.prefix, deps.host).queuePrefix,
@@ -103,7 +111,13 @@ export function createRemediationWorker(deps: WorkerDeps) {
     async close(deadlineMs: number): Promise<void> {
       const graceful = worker.close();
       if (await settledWithin(graceful, deadlineMs)) return;
-      deps.log.warn({ deadlineMs }, 'jobs still running at the deadline: handing them back to the queue');
+      if (running === 0) {
+        // Nothing of ours runs: BullMQ only waits for Redis (gone, or slow): close it now.
+        deps.log.warn({ deadlineMs }, 'worker not closed at the deadline (Redis unreachable?): closing it now');
+        await settledWithin(worker.close(true), 2_000);
+        return;
+      }
+      deps.log.warn({ deadlineMs, running }, 'jobs still running at the deadline: handing them back to the queue');
       worker.cancelAllJobs('shutdown deadline');
       // Long enough for an exec to be stopped and confirmed gone (SIGTERM, 2 s, SIGKILL, up to
       // 3 s more: docker/exec-stop.ts) and its job handed back or escalated, not cut short.
