@@ -9,7 +9,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { answerCommand } from '../../src/cli/approve.js';
 import type { Approval } from '../../src/guards/approvals.js';
-import { recordDockerEvents, type EventRecorder } from '../support/docker-events-cli.js';
+import { recordEvents, type EventRecorder } from '../support/docker-events.js';
 import { createTestContainer, removeContainers, uniquePrefix } from '../support/docker.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { TOKEN, fixture, remediationsDir, startHarness, type Harness } from '../support/harness.js';
@@ -110,7 +110,7 @@ describe('an approval-gated recreate', () => {
   it('waits without a worker slot, refuses bad, stale and replayed Slack requests, runs once when approved', async () => {
     const name = `${p}app`;
     const oldId = await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
-    events = await recordDockerEvents(inject('dockerHost'));
+    events = await recordEvents(docker);
     const jobId = await alert('Recreate', name, 1);
     const a = await approvalOf(jobId);
     expect(a).toMatchObject({
@@ -162,7 +162,7 @@ describe('an approval-gated recreate', () => {
     const record = await h.runtime.history.get(jobId);
     expect(record?.steps[0]?.approval).toMatchObject({ state: 'approved', by: 'alice (Slack U0ALICE)' });
     // Once: one new container under the name, the old one gone.
-    const created = events.actionsOn(name).filter((e) => e.action === 'create' && e.name === name);
+    const created = events.actionsOn(name).filter((e) => e.verb === 'create' && e.name === name);
     expect(created).toHaveLength(1);
     const now2 = await docker.getContainer(name).inspect();
     expect(now2.Id).not.toBe(oldId);

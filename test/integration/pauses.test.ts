@@ -6,7 +6,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pauseCommand, pausesCommand, resumeCommand } from '../../src/cli/pause.js';
 import type { CliIO } from '../../src/cli/io.js';
-import { recordDockerEvents, type EventRecorder } from '../support/docker-events-cli.js';
+import { recordEvents, type EventRecorder } from '../support/docker-events.js';
 import { createTestContainer, removeContainers, uniquePrefix } from '../support/docker.js';
 import { fixture, remediationsDir, startHarness, type Harness } from '../support/harness.js';
 
@@ -37,7 +37,7 @@ beforeAll(async () => {
   h.runtime.events.on('job.waiting', (e) => {
     if (e.on === 'paused') held.set(e.jobId, e.detail);
   });
-  events = await recordDockerEvents(inject('dockerHost'));
+  events = await recordEvents(docker);
 });
 afterAll(async () => {
   await events?.stop();
@@ -73,7 +73,7 @@ async function until(what: string, probe: () => Promise<boolean> | boolean, ms =
   }
 }
 
-const restarts = (name: string) => events.events.filter((e) => e.name === name && e.action === 'restart');
+const restarts = (name: string) => events.events.filter((e) => e.name === name && e.verb === 'restart');
 
 describe('pause --all, the kill switch', () => {
   it('during a storm no Docker action starts until resume; then each held job runs once', async () => {

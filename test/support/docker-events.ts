@@ -2,7 +2,9 @@
 // only the engine's last 256 events, so a test that counts or orders actions over a busy run
 // must subscribe before it starts and keep everything itself. Windows and ordering come from
 // the engine's own clock (timeNano), so an assertion never depends on when remediator logged.
+import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
+import { TEST_IMAGE } from './docker.js';
 
 /** One container event as the engine reported it. */
 export interface DockerEvent {
@@ -51,6 +53,13 @@ export interface EventRecorder {
   sync(container: string): Promise<void>;
   /** Events of one container, optionally only some verbs, in the engine's order. */
   of(name: string, verbs?: string[]): DockerEvent[];
+  /** Container actions (not reads) on containers whose name starts with `prefix`. */
+  actionsOn(prefix: string): DockerEvent[];
+  /**
+   * Like sync(), without a running container: a probe container is created and removed, and
+   * once its destroy is recorded every earlier event is too.
+   */
+  flush(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +69,22 @@ interface RawEvent {
   timeNano: number;
   Actor: { ID: string; Attributes: Record<string, string> };
 }
+
+/** Container actions remediator's actions cause (reads such as inspect emit no event). */
+export const ACTIONS = new Set([
+  'create',
+  'start',
+  'restart',
+  'kill',
+  'stop',
+  'die',
+  'destroy',
+  'rename',
+  'pause',
+  'unpause',
+  'update',
+  'exec_start',
+]);
 
 /** Subscribe to the engine's container events now; nothing before this moment is kept. */
 export async function recordEvents(docker: Docker): Promise<EventRecorder> {
@@ -98,6 +123,18 @@ export async function recordEvents(docker: Docker): Promise<EventRecorder> {
   const recorder: EventRecorder = {
     events,
     of: (name, verbs) => events.filter((e) => e.name === name && (!verbs || verbs.includes(e.verb))),
+    actionsOn: (prefix) => events.filter((e) => e.name.startsWith(prefix) && ACTIONS.has(e.verb)),
+    async flush() {
+      const name = `events-probe-${randomBytes(4).toString('hex')}`;
+      const probe = await docker.createContainer({
+        name,
+        Image: TEST_IMAGE,
+        Cmd: ['true'],
+        HostConfig: { NetworkMode: 'none' },
+      });
+      await probe.remove();
+      await recorder.next((e) => e.name === name && e.verb === 'destroy', 15_000);
+    },
     next(pred, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -3,19 +3,25 @@
 import type { StepSpec } from '../../src/catalog/remediation.js';
 import type { RemediationJobData } from '../../src/queue/contract.js';
 
-/** A one-step restart, as `action: { type: restart }` gives it. */
-export const restartStep: StepSpec = {
-  index: 0,
-  name: 'restart',
-  action: { type: 'restart', stopTimeoutSeconds: 10 },
-  target: { container: '{{ labels.container }}' },
-  verify: undefined,
-  when: { kind: 'always' },
-  timeoutMs: undefined,
-  retry: { attempts: 1, backoffMs: 1000, maxBackoffMs: 1000, jitter: 0 },
-  onFailure: 'abort',
-  onSuccess: 'stop',
-};
+/** One runbook step, defaults as the one-step `action:` form gives them. */
+export function step(over: Partial<StepSpec> = {}): StepSpec {
+  return {
+    index: 0,
+    name: 'restart',
+    action: { type: 'restart', stopTimeoutSeconds: 10 },
+    target: { container: '{{ labels.container }}' },
+    verify: undefined,
+    when: { kind: 'always' },
+    timeoutMs: undefined,
+    retry: { attempts: 3, backoffMs: 5000, maxBackoffMs: 120000, jitter: 0.2 },
+    onFailure: 'abort',
+    onSuccess: 'stop',
+    ...over,
+  };
+}
+
+/** A one-step restart tried once. */
+export const restartStep: StepSpec = step({ retry: { attempts: 1, backoffMs: 1000, maxBackoffMs: 1000, jitter: 0 } });
 
 export function jobData(host: string, fingerprint: string, steps: StepSpec[] = [restartStep]): RemediationJobData {
   return {

@@ -1,28 +1,14 @@
 // RemediationJobData built from a real Alertmanager fixture, and the lifecycle events of its job,
 // for the pure notify tests.
 import { episodeJobId, episodeOf } from '../../../src/alertmanager/episode.js';
-import type { RemediationSpec, StepSpec } from '../../../src/catalog/remediation.js';
+import type { RemediationSpec } from '../../../src/catalog/remediation.js';
 import type { StepRecord } from '../../../src/engine/types.js';
 import type { LifecycleEvent, LifecycleEventOf, StepRef } from '../../../src/lifecycle/events.js';
 import type { RemediationJobData } from '../../../src/queue/contract.js';
 import { fixture, type FixtureName } from '../fixtures.js';
+import { step } from '../../support/job-data.js';
 
-/** One runbook step, defaults as the one-step `action:` form gives them. */
-export function step(over: Partial<StepSpec> = {}): StepSpec {
-  return {
-    index: 0,
-    name: 'restart',
-    action: { type: 'restart', stopTimeoutSeconds: 10 },
-    target: { container: '{{ labels.container }}' },
-    verify: undefined,
-    when: { kind: 'always' },
-    timeoutMs: undefined,
-    retry: { attempts: 3, backoffMs: 5000, maxBackoffMs: 120000, jitter: 0.2 },
-    onFailure: 'abort',
-    onSuccess: 'stop',
-    ...over,
-  };
-}
+export { step };
 
 export function spec(over: Partial<RemediationSpec> = {}): RemediationSpec {
   return {
