@@ -202,7 +202,11 @@ describe('routing: a job acts on the host its alert names', () => {
   });
 
   it('a host the hosts file does not list is refused at once, recorded, and no engine is asked', async () => {
-    const seen = { a: events.a!.events.length, b: events.b!.events.length, c: events.c!.events.length };
+    // Engine a is the run's shared dockerd (other files' containers come and go on it), so only
+    // this file's containers count; a flush first takes in the previous test's late events.
+    const hosts = ['a', 'b', 'c'] as const;
+    for (const h of hosts) await events[h]!.flush();
+    const seen = Object.fromEntries(hosts.map((h) => [h, events[h]!.actionsOn(p).length]));
     const body = alert('zz');
     const job = await post(body);
     expect(job.status).toBe('refused');
@@ -214,7 +218,10 @@ describe('routing: a job acts on the host its alert names', () => {
     });
     // Sent again (Alertmanager's repeat): the episode is known, nothing is added.
     expect((await post(body)).status).toBe('duplicate');
-    for (const h of ['a', 'b', 'c'] as const) expect(events[h]!.events.length).toBe(seen[h]);
+    for (const h of hosts) {
+      await events[h]!.flush();
+      expect(events[h]!.actionsOn(p).length, h).toBe(seen[h]);
+    }
     expect(await http.runtime.queueFor('zz').getJobCounts('waiting', 'delayed', 'active')).toMatchObject({
       waiting: 0,
       delayed: 0,
