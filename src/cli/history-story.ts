@@ -4,8 +4,9 @@ import { msText } from '../stats/format.js';
 import type { Paint } from './term.js';
 
 /**
- * The lines `remediator history` prints under a record: when the alert resolved, whether it
- * re-fired after the fix, and the tail of each exec's output; with --details, every moment of
+ * The lines `remediator history` prints under a record: who held it (a pause) or answered for
+ * it (an approval), when the alert resolved, whether it re-fired after the fix, and the tail
+ * of each exec's output; with --details, every moment of
  * the episode's story (fired, first action, each step, verified). Pure.
  */
 
@@ -52,6 +53,15 @@ export function storyLines(r: HistoryRecord, p: Paint, details: boolean): string
     }
     if (r.verifiedAt !== undefined) lines.push(`verified   ${clock(r.verifiedAt)}${after(r.verifiedAt)}`);
     if (r.escalation) lines.push(`escalated  ${r.escalation}`);
+  }
+  for (const z of r.pauses ?? []) {
+    lines.push(
+      `paused     ${z.step} held ${clock(z.heldAt)} by ${z.by}'s pause of ${z.scope} (set ${clock(z.from)}, until ${clock(z.until)}): ${z.reason}`,
+    );
+  }
+  for (const a of r.approvals ?? []) {
+    const who = a.by ? ` by ${a.by}` : '';
+    lines.push(`${a.decision.padEnd(10)} ${a.step}${who} ${clock(a.at)}${a.reason ? `: ${a.reason}` : ''}`);
   }
   if (r.resolvedAt !== undefined) {
     const end = endMs(r.resolvedAt, r.endsAt);

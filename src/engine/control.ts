@@ -88,7 +88,14 @@ export async function readControl(
   return {
     version,
     view: {
-      pause: p && { id: p.id, by: p.by, reason: p.reason, until: p.until, scope: scopeText(p.scope) },
+      pause: p && {
+        id: p.id,
+        by: p.by,
+        reason: p.reason,
+        from: p.createdAt,
+        until: p.until,
+        scope: scopeText(p.scope),
+      },
       approval,
     },
   };

@@ -16,6 +16,8 @@ export interface PauseView {
   id: string;
   by: string;
   reason: string;
+  /** When it was put in place (epoch ms). */
+  from: number;
   until: number;
   /** "target local/api", "everything (kill switch)". */
   scope: string;
@@ -60,6 +62,7 @@ export function controlDecision(c: ControlView | undefined, describe: string): D
       detail: `paused by ${p.by} until ${at(p.until)} (${p.scope}): ${p.reason}; held, not dropped: it acts once resumed`,
       untilMs: p.until,
       pauseId: p.id,
+      pause: p,
     };
   }
   const a = c.approval;

@@ -2,7 +2,13 @@ import type { RemediationSpec, StepSpec, WhenSpec } from '../catalog/remediation
 import type { Outcome } from '../queue/contract.js';
 import type { GuardView } from '../guards/index.js';
 import type { StepRecord } from './types.js';
-import { controlDecision, radiusDecision, type ControlView, type RadiusView } from './decide-control.js';
+import {
+  controlDecision,
+  radiusDecision,
+  type ControlView,
+  type PauseView,
+  type RadiusView,
+} from './decide-control.js';
 
 export type { ApprovalView, ControlView, PauseView, RadiusView } from './decide-control.js';
 
@@ -52,7 +58,7 @@ export type Decision =
   | { kind: 'resolved'; detail: string }
   | { kind: 'wait'; on: 'lock' | 'in_flight' | 'share'; detail: string; retryInMs: number | undefined }
   /** Held by a pause until it ends or is resumed. */
-  | { kind: 'paused'; detail: string; untilMs: number; pauseId: string }
+  | { kind: 'paused'; detail: string; untilMs: number; pauseId: string; pause: PauseView }
   /** Waits for a human's yes (asked now if not yet), until the deadline. */
   | { kind: 'awaiting_approval'; detail: string; approvalId: string; deadline: number }
   /** A human said no. */

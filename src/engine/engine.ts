@@ -248,6 +248,7 @@ export function createEngine(deps: EngineDeps) {
         dryRun: isDry,
         escalation,
         reason,
+        pauses: state.pauses,
       });
       // The episode record and history are written before the job is marked done (durable subscribers).
       await deps.redis.set(hk.episode(jobId), outcome, 'KEEPTTL');

@@ -60,7 +60,16 @@ export async function holdStep(
   const { on, delayMs } = holdOf(d, deps);
   // Lock waits are the short, busy kind: they do not mark the step held (it shows as running).
   if (d.kind !== 'wait') await memo.set(HELD, on);
-  if (d.kind === 'paused') await deps.control.pauses.hold(data.host, jobId);
+  if (d.kind === 'paused') {
+    await deps.control.pauses.hold(data.host, jobId);
+    const { scope, by, reason, from, until } = d.pause;
+    await s.store.heldByPause(
+      s.step.index,
+      d.pauseId,
+      { step: s.step.name, scope, by, reason, from, until },
+      Date.now(),
+    );
+  }
   deps.log.info({ on, waitMs: Math.round(delayMs), why: d.detail }, 'job waiting');
   if (d.kind !== 'wait') {
     // What the queue UI shows on the delayed job: why it waits, not only that it is delayed.

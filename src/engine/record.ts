@@ -1,7 +1,7 @@
 import { primaryAction, type RemediationSpec, type StepSpec } from '../catalog/remediation.js';
 import type { Outcome, RemediationJobResult } from '../queue/contract.js';
 import { whenText } from './decide.js';
-import type { StepOutcome, StepRecord } from './types.js';
+import type { JobPause, StepOutcome, StepRecord } from './types.js';
 
 /**
  * Stage 6, record: a step's record and the job's result, built from what happened. Pure; the
@@ -55,6 +55,8 @@ export function jobResult(input: {
   escalation: string | undefined;
   /** Why, when no step says it (cancelled, cooldown, circuit open, resolved). */
   reason: string | undefined;
+  /** Pauses that held a step (the job state's). */
+  pauses?: JobPause[] | undefined;
 }): RemediationJobResult {
   const deciding = decidingStep(input.records);
   const steps = input.records;
@@ -76,5 +78,6 @@ export function jobResult(input: {
     verification: deciding?.verification,
     escalation: input.escalation,
     steps,
+    ...(input.pauses && input.pauses.length > 0 && { pauses: input.pauses }),
   };
 }

@@ -1,6 +1,6 @@
 import { replicated, type RedisClient } from '../redis.js';
 import type { JobMemo } from '../actions/types.js';
-import type { StepRecord } from './types.js';
+import type { JobPause, StepRecord } from './types.js';
 
 /**
  * A job's runbook state, durable in one Redis hash per job (the job memo), so a worker that
@@ -12,6 +12,7 @@ import type { StepRecord } from './types.js';
  *   att:<i>       failed attempts of step i so far
  *   at:<i>        when step i first started
  *   s<i>:<key>    step i's action memo
+ *   pz:<i>:<id>:<from>  a pause that held step i (JSON JobPause; the first time it did)
  * What keeps an action from running twice (its memo, written before the Docker call, and the
  * step's record) is also on a replica before the engine goes on when Redis is a Sentinel set
  * (`replicated`: WAIT), so a failover cannot take it back while the action stays done.
@@ -42,7 +43,17 @@ export interface JobState {
   records: StepRecord[];
   attempts: Map<number, number>;
   stepStartedAt: Map<number, number>;
+  /** Pauses that held its steps, in the order they did (history keeps them). */
+  pauses: JobPause[];
 }
+
+const parsePause = (text: string): JobPause[] => {
+  try {
+    return [JSON.parse(text) as JobPause];
+  } catch {
+    return [];
+  }
+};
 
 export function createJobStateStore(redis: RedisClient, key: string) {
   const write = async (fields: Record<string, string>, durable = false) => {
@@ -55,7 +66,9 @@ export function createJobStateStore(redis: RedisClient, key: string) {
       const records: StepRecord[] = [];
       const attempts = new Map<number, number>();
       const stepStartedAt = new Map<number, number>();
+      const pauses: JobPause[] = [];
       for (const [field, value] of Object.entries(h)) {
+        if (field.startsWith('pz:')) pauses.push(...parsePause(value));
         const m = /^(rec|att|at):(\d+)$/.exec(field);
         if (!m) continue;
         const i = Number(m[2]);
@@ -70,6 +83,7 @@ export function createJobStateStore(redis: RedisClient, key: string) {
         records,
         attempts,
         stepStartedAt,
+        pauses: pauses.sort((a, b) => a.heldAt - b.heldAt),
       };
     },
     started: (at: number) => write({ started: String(at) }),
@@ -78,6 +92,15 @@ export function createJobStateStore(redis: RedisClient, key: string) {
     /** A step ended: its record and the cursor past it, in one write. */
     stepEnded: (rec: StepRecord) =>
       write({ [`rec:${rec.index}`]: JSON.stringify(rec), cursor: String(rec.index + 1) }, true),
+    /** A pause holds step i: kept once per pause (its first hold; a recheck or re-hold adds nothing). */
+    heldByPause: async (i: number, pauseId: string, p: Omit<JobPause, 'heldAt'>, at: number) => {
+      const field = `pz:${i}:${pauseId}:${p.from}`;
+      await redis
+        .multi()
+        .hsetnx(key, field, JSON.stringify({ ...p, heldAt: at }))
+        .expire(key, MEMO_TTL_SECONDS)
+        .exec();
+    },
     /** The action memo of step i, kept across its attempts. */
     memo(i: number): JobMemo {
       return {

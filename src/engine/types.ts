@@ -52,6 +52,22 @@ export interface StepRecord {
   blastRadius?: 'empty' | 'too_many' | undefined;
 }
 
+/** A pause that held a job's step: whose, over what, and when the step first met it. */
+export interface JobPause {
+  /** The step it held (its name). */
+  step: string;
+  /** "everything (kill switch)", "target local/api", "remediation restart-api". */
+  scope: string;
+  by: string;
+  reason: string;
+  /** When the pause was put in place (epoch ms). */
+  from: number;
+  /** When it ends by itself, as set when the step met it (epoch ms); a resume ends it earlier. */
+  until: number;
+  /** When this step was first held by it (epoch ms). */
+  heldAt: number;
+}
+
 /** An approval as a step record keeps it. */
 export interface StepApproval {
   id: string;

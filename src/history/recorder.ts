@@ -89,6 +89,7 @@ export function toRecord(
     finishedAt: end.finishedAt,
     durationMs: end.result?.durationMs,
     steps: (end.result?.steps ?? []).map(boundedStep),
+    ...(end.result?.pauses && end.result.pauses.length > 0 && { pauses: end.result.pauses }),
     firedAt: data.episode.startsAtMs,
     verifiedAt: outcome === 'succeeded' ? verifiedAtOf({ outcome, steps: end.result?.steps ?? [] }) : undefined,
   };

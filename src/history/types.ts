@@ -1,4 +1,4 @@
-import type { StepRecord } from '../engine/types.js';
+import type { JobPause, StepRecord } from '../engine/types.js';
 import { OUTCOMES, type Outcome } from '../lifecycle/outcome.js';
 
 /** Outcomes a history record can have: a job's final outcome, or `queued` until it ends. */
@@ -63,6 +63,7 @@ export interface HistoryRecord {
   refiredBy?: { jobId: string; afterMs: number } | undefined;
   /** Approvals its steps waited for (from the step records): who answered, when and why. */
   approvals?: HistoryApproval[] | undefined;
+  /** Pauses that held a step of it (from the job's state), in the order they did. */
   pauses?: HistoryPause[] | undefined;
 }
 
@@ -75,14 +76,8 @@ export interface HistoryApproval {
   reason: string | undefined;
 }
 
-/** A pause that held the job (written by the pause feature, issue 14). */
-export interface HistoryPause {
-  scope: string;
-  by: string | undefined;
-  from: number;
-  until: number | undefined;
-  reason: string | undefined;
-}
+/** A pause that held a step of the job: whose, over what, and when it first held it. */
+export type HistoryPause = JobPause;
 
 /** Filters of `GET /api/v1/remediations` and `remediator history`; all optional, combined with AND. */
 export interface HistoryFilter {

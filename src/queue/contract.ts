@@ -1,7 +1,7 @@
 import type { Alert } from '../alertmanager/schema.js';
 import type { Episode } from '../alertmanager/episode.js';
 import type { RemediationSpec } from '../catalog/remediation.js';
-import type { StepRecord } from '../engine/types.js';
+import type { JobPause, StepRecord } from '../engine/types.js';
 import type { Outcome } from '../lifecycle/outcome.js';
 
 /**
@@ -50,4 +50,6 @@ export interface RemediationJobResult {
   escalation?: string | undefined;
   /** Every step of the runbook, in order, as far as it got. */
   steps: StepRecord[];
+  /** Pauses that held a step of it, in order (absent: none did). */
+  pauses?: JobPause[] | undefined;
 }

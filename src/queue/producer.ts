@@ -237,10 +237,11 @@ export function createProducer(deps: ProducerDeps) {
       const state = await queue.getJobState(c.id);
       const job =
         state === 'waiting' || state === 'delayed' || state === 'prioritized' ? await queue.getJob(c.id) : undefined;
-      if (job && (await alreadyActed(c.data, c.id))) {
+      if (job && (await keepsStory(c.data, c.id))) {
         // A step of it already ended or failed an attempt (then it waits: a cooldown, a lock, a
-        // retry's backoff): removing it would lose what it did. Woken now instead, it reads the
-        // resolved marker and ends as the engine decides (`resolved`), its steps recorded.
+        // retry's backoff), or a pause held it: removing it would lose what it did or who held
+        // it. Woken now instead, it reads the resolved marker and ends as the engine decides
+        // (`resolved`, or `cancelled` if it never acted), its steps and pauses recorded.
         if (state === 'delayed') await job.promote().catch(() => undefined);
         deps.log.info({ jobId: c.id, remediation: c.r.id, fingerprint: c.fingerprint }, 'job woken: alert resolved');
       } else if (job) {
@@ -393,10 +394,13 @@ export function createProducer(deps: ProducerDeps) {
     deps.events.emit('job.cancelled', { jobId: pending, data: job.data, reason });
   }
 
-  /** True once a step of the job ended or failed an attempt (its state in the job's memo hash). */
-  async function alreadyActed(data: RemediationJobData, jobId: string): Promise<boolean> {
+  /**
+   * True once a step of the job ended or failed an attempt, or a pause held it (its state in
+   * the job's memo hash): the worker, not a removal, must end such a job.
+   */
+  async function keepsStory(data: RemediationJobData, jobId: string): Promise<boolean> {
     const fields = await deps.redis.hkeys(hk(data).memo(jobId));
-    return fields.some((f) => f === 'cursor' || f.startsWith('rec:') || f.startsWith('att:'));
+    return fields.some((f) => f === 'cursor' || f.startsWith('rec:') || f.startsWith('att:') || f.startsWith('pz:'));
   }
 
   return {

@@ -100,6 +100,7 @@ export function timeline(records: HistoryRecord[], now: number): Html {
       m.verified !== undefined ? `verified +${msText(m.verified)}` : undefined,
       m.resolved !== undefined ? `resolved +${msText(m.resolved)}` : 'not resolved yet',
       r.recurrenceOf ? `re-fired ${msText(r.recurrenceOf.afterMs)} after a fix` : undefined,
+      ...(r.pauses ?? []).map((z) => `held by ${z.by}'s pause (${z.scope})`),
     ].filter(Boolean);
     const why = r.outcome === 'succeeded' || r.outcome === 'queued' ? '' : r.summary.replace(/\s+/g, ' ');
     return html`<g

@@ -1,7 +1,9 @@
 // Pauses against real Redis and a real Docker Engine: `pause --all` (the kill switch) during a
 // storm holds every job (deferred, not dropped: no Docker action starts, read live from Docker's
 // event stream) until `resume`, then each held job runs once; a pause of one target leaves
-// the others working; both through the CLI (Redis) and the operator API.
+// the others working; both through the CLI (Redis) and the operator API. Each held job's history
+// record names the pause that held it; one whose alert resolves while held ends `cancelled`,
+// recorded with that pause, and never acts.
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pauseCommand, pausesCommand, resumeCommand } from '../../src/cli/pause.js';
@@ -112,6 +114,18 @@ describe('pause --all, the kill switch', () => {
     for (const j of jobs) expect((await h.waitForJob(j, 60_000)).returnvalue.outcome).toBe('succeeded');
     await events.flush();
     for (const name of names) expect(restarts(name), name).toHaveLength(1);
+    // Each record says what held it: the one pause, once (its duplicate delivery and the
+    // recheck add nothing), with who set it, why, and when it first held the step.
+    for (const j of jobs) {
+      const rec = await h.runtime.history.get(j);
+      expect(rec?.pauses, j).toHaveLength(1);
+      const z = rec!.pauses![0]!;
+      expect(z).toMatchObject({ step: 'restart', scope: 'everything (kill switch)', reason: 'storm: hands off' });
+      expect(z.by).toMatch(/^erin@/);
+      expect(z.from).toBeLessThanOrEqual(z.heldAt);
+      expect(z.until - z.from).toBe(3_600_000);
+      expect(z.heldAt).toBeLessThan(rec!.firstActionAt!);
+    }
     // Pause and resume are in history, by whom and why.
     const ops = await h.runtime.history.query({ outcome: 'operator' });
     expect(ops.records.map((r) => [r.action, r.operator?.by.split('@')[0], r.operator?.reason])).toEqual([
@@ -162,5 +176,35 @@ describe('a pause of one target', () => {
     await events.flush();
     expect(restarts(paused)).toHaveLength(1);
     expect(restarts(free)).toHaveLength(1);
+    expect((await h.runtime.history.get(a.jobId))?.pauses).toMatchObject([
+      { scope: `target local/${paused}`, by: 'frank', reason: 'debugging' },
+    ]);
+    expect((await h.runtime.history.get(b.jobId))?.pauses).toBeUndefined();
+  });
+
+  it('an alert that resolves while its job is held ends cancelled, recorded with the pause, and never acts', async () => {
+    const name = `${p}t3`;
+    await createTestContainer(docker, { name, labels: { 'remediator.enable': 'true' } });
+    await events.flush();
+    const pause = cliIO();
+    expect(await pauseCommand(['--target', `local/${name}`, '--for', '10m', '--reason', 'deploy'], pause)).toBe(0);
+    const { jobId, body } = await fire(name, 30);
+    await until('the job held by the pause', () => held.has(jobId));
+    const resolved = structuredClone(body);
+    resolved.status = 'resolved';
+    resolved.alerts[0].status = 'resolved';
+    resolved.alerts[0].endsAt = new Date().toISOString();
+    const res = await h.post(resolved);
+    expect(res.status).toBe(202);
+    const job = await h.waitForJob(jobId, 30_000);
+    expect(job.returnvalue).toMatchObject({ outcome: 'cancelled', summary: 'alert resolved before remediator acted' });
+    const rec = await h.runtime.history.get(jobId);
+    expect(rec).toMatchObject({ outcome: 'cancelled', steps: [] });
+    expect(rec?.pauses).toMatchObject([
+      { scope: `target local/${name}`, by: expect.stringMatching(/^erin@/), reason: 'deploy' },
+    ]);
+    await events.flush();
+    expect(events.actionsOn(name).filter((e) => e.verb !== 'create' && e.verb !== 'start')).toEqual([]);
+    expect(await resumeCommand(['--target', `local/${name}`, '--reason', 'done'], cliIO())).toBe(0);
   });
 });

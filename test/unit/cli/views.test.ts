@@ -143,4 +143,30 @@ describe('renderHistory', () => {
       'no remediations recorded for this filter\n',
     );
   });
+  it('under a record: the pause that held it and the answer to its approval, with who, when and why', () => {
+    const held: HistoryRecord = {
+      ...rec,
+      outcome: 'succeeded',
+      summary: 'restarted api',
+      pauses: [
+        {
+          step: 'restart',
+          scope: 'everything (kill switch)',
+          by: 'erin@ops',
+          reason: 'storm: hands off',
+          from: Date.parse('2026-11-27T11:50:00Z'),
+          until: Date.parse('2026-11-27T12:50:00Z'),
+          heldAt: Date.parse('2026-11-27T11:54:31Z'),
+        },
+      ],
+      approvals: [
+        { step: 'recreate', decision: 'approved', by: 'bob', at: Date.parse('2026-11-27T11:58:00Z'), reason: 'go' },
+      ],
+    };
+    const lines = renderHistory({ records: [held], nextCursor: undefined }, paint(false), undefined).split('\n');
+    expect(lines).toContain(
+      "    paused     restart held 2026-11-27 11:54:31Z by erin@ops's pause of everything (kill switch) (set 2026-11-27 11:50:00Z, until 2026-11-27 12:50:00Z): storm: hands off",
+    );
+    expect(lines).toContain('    approved   recreate by bob 2026-11-27 11:58:00Z: go');
+  });
 });

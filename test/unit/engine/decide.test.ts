@@ -99,6 +99,7 @@ describe('decide: the operator in control', () => {
     id: 'all',
     by: 'alice',
     reason: 'maintenance',
+    from: Date.UTC(2029, 11, 31),
     until: Date.UTC(2030, 0, 1),
     scope: 'everything (kill switch)',
   };
@@ -133,7 +134,7 @@ describe('decide: the operator in control', () => {
   it('a pause holds the step before any guard, and says who paused it, until when and why', () => {
     const locked = free({ blocker: 'lock', lock: { holder: 'other', identity: 'container/api', ttlMs: 5_000 } });
     const d = decide(input({ control: { pause, approval: { required: false } }, guards: locked }));
-    expect(d).toMatchObject({ kind: 'paused', untilMs: pause.until, pauseId: 'all' });
+    expect(d).toMatchObject({ kind: 'paused', untilMs: pause.until, pauseId: 'all', pause });
     expect(d.detail).toBe(
       'paused by alice until 2030-01-01T00:00:00Z (everything (kill switch)): maintenance; held, not dropped: it acts once resumed',
     );
