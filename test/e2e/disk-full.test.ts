@@ -19,7 +19,8 @@ import type { RemediationEventMap } from '../../src/lifecycle/events.js';
 import { recordEvents } from '../support/docker-events.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import {
-  alertmanagerAlerts,
+  alertGoesRound,
+  alertResolves,
   prometheusAlerts,
   queryValue,
   startStack,
@@ -114,33 +115,17 @@ describe('disk_full, real node_exporter -> Prometheus -> Alertmanager -> remedia
     expect(left.State.Running).toBe(false);
     expect(left.Config.Labels['remediator.enable']).toBe('true');
 
-    // 1. Prometheus fires disk_full for this mountpoint.
-    const firing = await waitFor(
-      'Prometheus to fire disk_full',
-      async () =>
-        (await prometheusAlerts(stack.prometheus, 'disk_full')).find(
-          (a) => a.state === 'firing' && a.labels.mountpoint === disk,
-        ),
-      30_000,
-    );
-    t.mark('firing');
-    expect(firing.labels).toMatchObject({ alertname: 'disk_full', fstype: 'tmpfs', severity: 'critical', job: 'node' });
-    expect(Number(firing.value)).toBeGreaterThan(95);
-
-    // 2. Alertmanager holds it and delivers it: one prune job for the episode.
-    const amAlert = await waitFor(
-      'Alertmanager to hold disk_full',
-      async () => (await alertmanagerAlerts(stack.alertmanager, 'disk_full')).find((a) => a.labels.mountpoint === disk),
-      20_000,
-    );
-    const queued = await waitFor(
-      'remediator to queue the prune',
-      async () =>
-        seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'fire'),
-      20_000,
-    );
-    t.mark('delivered');
-    expect(queued.data.remediation.id).toBe('disk-full');
+    // 1-2. Prometheus fires disk_full for this mountpoint; Alertmanager holds it and delivers it:
+    // one prune job for the episode.
+    const isDisk = (l: Record<string, string>) => l.mountpoint === disk;
+    const queued = await alertGoesRound({ stack, seen }, 'disk_full', isDisk, 'disk-full', 30_000, t);
+    expect(queued.firing.labels).toMatchObject({
+      alertname: 'disk_full',
+      fstype: 'tmpfs',
+      severity: 'critical',
+      job: 'node',
+    });
+    expect(Number(queued.firing.value)).toBeGreaterThan(95);
 
     // 3. remediator's runbook: the cache's own cleanup, then the prune, verified 20% free.
     const job = await h.waitForJob(queued.jobId, 60_000);
@@ -173,23 +158,7 @@ describe('disk_full, real node_exporter -> Prometheus -> Alertmanager -> remedia
     t.mark('space back');
 
     // 5. The alert resolves in Prometheus and Alertmanager; the resolved notification reaches remediator.
-    await waitFor(
-      'Prometheus to drop disk_full',
-      async () => (await prometheusAlerts(stack.prometheus, 'disk_full')).every((a) => a.labels.mountpoint !== disk),
-      30_000,
-    );
-    await waitFor(
-      'Alertmanager to resolve disk_full',
-      async () =>
-        (await alertmanagerAlerts(stack.alertmanager, 'disk_full')).every((a) => a.labels.mountpoint !== disk),
-      30_000,
-    );
-    const resolved = await waitFor(
-      'the resolved notification at remediator',
-      async () => seen['alert.resolved'].find((e) => e.jobId === queued.jobId),
-      30_000,
-    );
-    t.mark('resolved handled');
+    const resolved = await alertResolves({ stack, seen }, 'disk_full', isDisk, queued, 30_000, t);
     expect(resolved.data.alert.labels.mountpoint).toBe(disk);
     t.print('firing', 'resolved handled');
   }, 180_000); // the whole loop through real Prometheus and Alertmanager; steps have their own deadlines

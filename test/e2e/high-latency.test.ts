@@ -11,7 +11,8 @@ import { uniquePrefix } from '../support/docker.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import {
   TEST_RANGE,
-  alertmanagerAlerts,
+  alertGoesRound,
+  alertResolves,
   prometheusAlerts,
   queryValue,
   startStack,
@@ -79,34 +80,12 @@ describe('HighLatency, real Prometheus -> Alertmanager -> remediator -> Docker',
     await setLatencyFault(docker, names.api, true);
     t.mark('fault injected');
 
-    // 1. Prometheus fires the rule for this container.
-    const firing = await waitFor(
-      'Prometheus to fire HighLatency',
-      async () =>
-        (await prometheusAlerts(stack.prometheus, 'HighLatency')).find(
-          (a) => a.state === 'firing' && a.labels.container === names.api,
-        ),
-      40_000,
-    );
-    t.mark('firing');
-    expect(firing.labels).toMatchObject({ alertname: 'HighLatency', severity: 'critical', job: 'demo-api' });
-    expect(Number(firing.value)).toBeGreaterThan(1);
-
-    // 2. Alertmanager has it and delivers it: remediator queues one job for this episode.
-    const amAlert = await waitFor(
-      'Alertmanager to hold HighLatency',
-      async () =>
-        (await alertmanagerAlerts(stack.alertmanager, 'HighLatency')).find((a) => a.labels.container === names.api),
-      20_000,
-    );
-    const queued = await waitFor(
-      'remediator to queue the job',
-      async () =>
-        seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'fire'),
-      20_000,
-    );
-    t.mark('delivered');
-    expect(queued.data.remediation.id).toBe('high-latency');
+    // 1-2. Prometheus fires the rule for this container; Alertmanager has it and delivers it:
+    // remediator queues one job for this episode.
+    const isApi = (l: Record<string, string>) => l.container === names.api;
+    const queued = await alertGoesRound({ stack, seen }, 'HighLatency', isApi, 'high-latency', 40_000, t);
+    expect(queued.firing.labels).toMatchObject({ alertname: 'HighLatency', severity: 'critical', job: 'demo-api' });
+    expect(Number(queued.firing.value)).toBeGreaterThan(1);
     expect(queued.data.alert.labels.container).toBe(names.api);
 
     // 3. remediator acts: the job succeeds, verified, and Docker shows a restarted, healthy container.
@@ -134,28 +113,9 @@ describe('HighLatency, real Prometheus -> Alertmanager -> remediator -> Docker',
     );
     t.mark('p99 recovered');
 
-    // 5. The alert resolves in Prometheus and Alertmanager, and the resolved notification reaches remediator.
-    await waitFor(
-      'Prometheus to drop HighLatency',
-      async () =>
-        (await prometheusAlerts(stack.prometheus, 'HighLatency')).every((a) => a.labels.container !== names.api),
-      30_000,
-    );
-    await waitFor(
-      'Alertmanager to resolve HighLatency',
-      async () =>
-        (await alertmanagerAlerts(stack.alertmanager, 'HighLatency')).every((a) => a.labels.container !== names.api),
-      30_000,
-    );
-    const resolved = await waitFor(
-      'the resolved notification at remediator',
-      async () => seen['alert.resolved'].find((e) => e.jobId === queued.jobId),
-      30_000,
-    );
-    t.mark('resolved handled');
-    expect(resolved.data.alert.status).toBe('resolved');
-    // One episode, one restart: nothing else was queued for it.
-    expect(seen['job.queued'].filter((e) => e.data.alert.fingerprint === amAlert.fingerprint)).toHaveLength(1);
+    // 5. The alert resolves in Prometheus and Alertmanager, and the resolved notification reaches
+    // remediator. One episode, one restart: nothing else was queued for it.
+    await alertResolves({ stack, seen }, 'HighLatency', isApi, queued, 30_000, t);
     t.print('firing', 'resolved handled');
   }, 180_000); // the whole loop through real Prometheus and Alertmanager; steps have their own deadlines
 });

@@ -13,7 +13,8 @@ import type { RemediationEventMap } from '../../src/lifecycle/events.js';
 import { uniquePrefix } from '../support/docker.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import {
-  alertmanagerAlerts,
+  alertGoesRound,
+  alertResolves,
   prometheusAlerts,
   queryValue,
   startStack,
@@ -100,34 +101,12 @@ describe('QueueDepthHigh, real Prometheus -> Alertmanager -> remediator -> Docke
     await setQueueSurge(docker, names.broker, true, 120);
     t.mark('fault injected');
 
-    // 1. Prometheus fires the rule for this service.
-    const firing = await waitFor(
-      'Prometheus to fire QueueDepthHigh',
-      async () =>
-        (await prometheusAlerts(stack.prometheus, 'QueueDepthHigh')).find(
-          (a) => a.state === 'firing' && a.labels.service === service,
-        ),
-      45_000,
-    );
-    t.mark('firing');
-    expect(firing.labels).toMatchObject({ alertname: 'QueueDepthHigh', queue: 'emails', severity: 'warning' });
-    expect(Number(firing.value)).toBeGreaterThan(1000);
-
-    // 2. Alertmanager holds it and delivers it: one scale-out job for the episode.
-    const amAlert = await waitFor(
-      'Alertmanager to hold QueueDepthHigh',
-      async () =>
-        (await alertmanagerAlerts(stack.alertmanager, 'QueueDepthHigh')).find((a) => a.labels.service === service),
-      20_000,
-    );
-    const fire = await waitFor(
-      'remediator to queue the scale-out',
-      async () =>
-        seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'fire'),
-      20_000,
-    );
-    t.mark('delivered');
-    expect(fire.data.remediation.id).toBe('queue-depth-high');
+    // 1-2. Prometheus fires the rule for this service; Alertmanager holds it and delivers it: one
+    // scale-out job for the episode.
+    const isService = (l: Record<string, string>) => l.service === service;
+    const fire = await alertGoesRound({ stack, seen }, 'QueueDepthHigh', isService, 'queue-depth-high', 45_000, t);
+    expect(fire.firing.labels).toMatchObject({ alertname: 'QueueDepthHigh', queue: 'emails', severity: 'warning' });
+    expect(Number(fire.firing.value)).toBeGreaterThan(1000);
 
     // 3. remediator acts: a second running replica, cloned from the first (Docker).
     const scaled = await h.waitForJob(fire.jobId, 60_000);
@@ -153,24 +132,11 @@ describe('QueueDepthHigh, real Prometheus -> Alertmanager -> remediator -> Docke
     t.mark('queue drained');
 
     // 5. The alert resolves; the resolved notification runs onResolved: back to one replica.
-    await waitFor(
-      'Prometheus to drop QueueDepthHigh',
-      async () =>
-        (await prometheusAlerts(stack.prometheus, 'QueueDepthHigh')).every(
-          (a) => a.labels.service !== service || a.state !== 'firing',
-        ),
-      30_000,
-    );
-    await waitFor(
-      'the resolved notification at remediator',
-      async () => seen['alert.resolved'].find((e) => e.jobId === fire.jobId),
-      30_000,
-    );
-    t.mark('resolved handled');
+    await alertResolves({ stack, seen }, 'QueueDepthHigh', isService, fire, 30_000, t);
     const back = await waitFor(
       'remediator to queue onResolved',
       async () =>
-        seen['job.queued'].find((e) => e.data.alert.fingerprint === amAlert.fingerprint && e.data.phase === 'resolve'),
+        seen['job.queued'].find((e) => e.data.alert.fingerprint === fire.fingerprint && e.data.phase === 'resolve'),
       10_000,
     );
     const scaledBack = await h.waitForJob(back.jobId, 60_000);

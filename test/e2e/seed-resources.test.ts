@@ -13,18 +13,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { disconnectNetwork, growDataset, setCpuBurst } from '../../demo/lib.js';
 import { queryValue, timeline, waitFor } from './support/stack.js';
-import {
-  alertGoesRound,
-  alertResolves,
-  containerActions,
-  recordEvents,
-  startSeeds,
-  type DockerEvent,
-  type SeedStack,
-} from './support/seeds.js';
+import { alertGoesRound, alertResolves, startSeeds, type SeedStack } from './support/seeds.js';
+import { recordEvents, type EventRecorder } from '../support/docker-events.js';
 
 let s: SeedStack;
-let rec: { events: DockerEvent[]; stop(): void };
+let rec: EventRecorder;
 
 beforeAll(async () => {
   s = await startSeeds({
@@ -33,11 +26,11 @@ beforeAll(async () => {
     dockerHost: inject('dockerHost'),
     redisUrl: inject('redisUrl'),
   });
-  rec = await recordEvents(s.docker);
+  rec = await recordEvents(s.docker, ['container', 'network']);
 });
 
 afterAll(async () => {
-  rec?.stop();
+  await rec?.stop();
   if (s) await setCpuBurst(s.docker, s.names.etl, false).catch(() => undefined);
   await s?.stop();
 });
@@ -103,10 +96,7 @@ describe('seed runbooks on resources, real Prometheus -> Alertmanager -> remedia
       1024, 10_000, 100_000,
     ]);
     // Two live updates, no restart.
-    expect(containerActions(rec.events, etl, ['update', 'restart', 'start', 'die']).map(([a]) => a)).toEqual([
-      'update',
-      'update',
-    ]);
+    expect(rec.of(etl, ['update', 'restart', 'start', 'die']).map((e) => e.verb)).toEqual(['update', 'update']);
     t.print('firing', 'restored');
   }, 150_000);
 
@@ -141,12 +131,12 @@ describe('seed runbooks on resources, real Prometheus -> Alertmanager -> remedia
     expect(after.NetworkSettings.Networks[s.names.network]!.Aliases).toEqual(expect.arrayContaining(['gateway']));
     expect(after.State.StartedAt).toBe(before.State.StartedAt);
     const netEvents = rec.events
-      .filter((e) => e.Type === 'network' && e.Actor.Attributes.container === before.Id)
-      .map((e) => e.Action);
+      .filter((e) => e.type === 'network' && e.attributes.container === before.Id)
+      .map((e) => e.verb);
     // Docker 20.10 reports one disconnect twice (endpoint and sandbox): what counts is the order.
     expect([...new Set(netEvents)]).toEqual(['disconnect', 'connect']);
     expect(netEvents.filter((a) => a === 'connect')).toHaveLength(1);
-    expect(containerActions(rec.events, gw, ['restart', 'start', 'die'])).toEqual([]);
+    expect(rec.of(gw, ['restart', 'start', 'die'])).toEqual([]);
 
     await alertResolves(s, 'network_failure', isGw, fire);
     t.mark('resolved handled');
@@ -188,7 +178,7 @@ describe('seed runbooks on resources, real Prometheus -> Alertmanager -> remedia
     expect([after.HostConfig.Memory, after.HostConfig.MemorySwap]).toEqual([64 * mib, 64 * mib]);
     expect(after.State.Running).toBe(true);
     expect(Date.parse(after.State.StartedAt)).toBeGreaterThan(Date.parse(killed.State.StartedAt));
-    expect(containerActions(rec.events, trainer, ['oom', 'die', 'update', 'start']).map(([a]) => a)).toEqual([
+    expect(rec.of(trainer, ['oom', 'die', 'update', 'start']).map((e) => e.verb)).toEqual([
       'oom',
       'die',
       'update',

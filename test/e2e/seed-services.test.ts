@@ -15,18 +15,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_IMAGE, DEMO_IMAGE_V2, crashWorker, deployCanary, killDependency, setErrorFault } from '../../demo/lib.js';
 import { RECREATED_FROM_LABEL } from '../../src/actions/recreate-core.js';
 import { queryValue, timeline, waitFor } from './support/stack.js';
-import {
-  alertGoesRound,
-  alertResolves,
-  containerActions,
-  recordEvents,
-  startSeeds,
-  type DockerEvent,
-  type SeedStack,
-} from './support/seeds.js';
+import { alertGoesRound, alertResolves, startSeeds, type SeedStack } from './support/seeds.js';
+import { recordEvents, type EventRecorder } from '../support/docker-events.js';
 
 let s: SeedStack;
-let rec: { events: DockerEvent[]; stop(): void };
+let rec: EventRecorder;
 
 beforeAll(async () => {
   s = await startSeeds({
@@ -39,7 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  rec?.stop();
+  await rec?.stop();
   await s?.stop();
 });
 
@@ -93,10 +86,10 @@ describe('seed runbooks on services, real Prometheus -> Alertmanager -> remediat
     await expect(s.docker.getContainer(old.Id).inspect()).rejects.toMatchObject({ statusCode: 404 });
     // The engine's own account, in order: remediator's start of the old one (it died again),
     // then the new one created and started, the old one removed.
-    const byId = rec.events.filter((e) => e.Type === 'container' && [old.Id, now.Id].includes(e.Actor.ID));
+    const byId = rec.events.filter((e) => e.type === 'container' && [old.Id, now.Id].includes(e.id));
     const story = byId
-      .filter((e) => ['start', 'die', 'create', 'rename', 'destroy'].includes(e.Action))
-      .map((e) => `${e.Actor.ID === old.Id ? 'old' : 'new'} ${e.Action}`);
+      .filter((e) => ['start', 'die', 'create', 'rename', 'destroy'].includes(e.verb))
+      .map((e) => `${e.id === old.Id ? 'old' : 'new'} ${e.verb}`);
     expect(story.slice(story.indexOf('old start'))).toEqual([
       'old start',
       'old die',
@@ -151,10 +144,10 @@ describe('seed runbooks on services, real Prometheus -> Alertmanager -> remediat
     expect([dbAfter.State.Health?.Status, apiAfter.State.Health?.Status]).toEqual(['healthy', 'healthy']);
     // Ordered: the API's restart began only after the dependency's had finished.
     const restarts = rec.events
-      .filter((e) => e.Type === 'container' && e.Action === 'restart' && [db, mlapi].includes(e.Actor.Attributes.name!))
-      .map((e) => e.Actor.Attributes.name);
+      .filter((e) => e.type === 'container' && e.verb === 'restart' && [db, mlapi].includes(e.name))
+      .map((e) => e.name);
     expect(restarts).toEqual([db, mlapi]);
-    const dbStarted = containerActions(rec.events, db, ['start']).length;
+    const dbStarted = rec.of(db, ['start']).length;
     expect(dbStarted).toBe(1);
 
     await alertResolves(s, 'ServiceDown', isDb, fire);
@@ -249,9 +242,9 @@ describe('seed runbooks on services, real Prometheus -> Alertmanager -> remediat
     await expect(s.docker.getContainer(deployed.Id).inspect()).rejects.toMatchObject({ statusCode: 404 });
     // By id: the old container is renamed aside before it goes.
     const story = rec.events
-      .filter((e) => e.Type === 'container' && [deployed.Id, now.Id].includes(e.Actor.ID))
-      .filter((e) => ['create', 'start', 'destroy'].includes(e.Action))
-      .map((e) => `release ${e.Actor.ID === deployed.Id ? 2 : 1} ${e.Action}`);
+      .filter((e) => e.type === 'container' && [deployed.Id, now.Id].includes(e.id))
+      .filter((e) => ['create', 'start', 'destroy'].includes(e.verb))
+      .map((e) => `release ${e.id === deployed.Id ? 2 : 1} ${e.verb}`);
     expect(story).toEqual([
       'release 2 create',
       'release 2 start',

@@ -6,15 +6,17 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { TEST_IMAGE } from './docker.js';
 
-/** One container event as the engine reported it. */
+/** One event as the engine reported it (a container's, unless the recorder asked for more types). */
 export interface DockerEvent {
+  /** `container`, or another type the recorder was asked for (`network`, ...). */
+  type: string;
   /** Milliseconds since the epoch, from the engine's timeNano. */
   t: number;
   /** `kill`, `start`, `exec_start`, ... (Action without its `: <command>` tail). */
   verb: string;
   /** The Action's tail: the command for exec events. */
   detail: string;
-  /** The container's name. */
+  /** The container's name (for another type: its object's name, e.g. the network's). */
   name: string;
   /** The container id. */
   id: string;
@@ -51,7 +53,7 @@ export interface EventRecorder {
    * `container`) proves everything before it arrived.
    */
   sync(container: string): Promise<void>;
-  /** Events of one container, optionally only some verbs, in the engine's order. */
+  /** Events of one container (by name, whatever its id), optionally only some verbs, in the engine's order. */
   of(name: string, verbs?: string[]): DockerEvent[];
   /** Container actions (not reads) on containers whose name starts with `prefix`. */
   actionsOn(prefix: string): DockerEvent[];
@@ -64,6 +66,7 @@ export interface EventRecorder {
 }
 
 interface RawEvent {
+  Type?: string;
   Action: string;
   id?: string;
   timeNano: number;
@@ -86,14 +89,17 @@ export const ACTIONS = new Set([
   'exec_start',
 ]);
 
-/** Subscribe to the engine's container events now; nothing before this moment is kept. */
-export async function recordEvents(docker: Docker): Promise<EventRecorder> {
+/**
+ * Subscribe to the engine's events now; nothing before this moment is kept. Container events
+ * only, unless `types` asks for more (e.g. `network`, for connects and disconnects).
+ */
+export async function recordEvents(docker: Docker, types: string[] = ['container']): Promise<EventRecorder> {
   const t0 = Date.now();
   // The engine sends its response head before it subscribes; `since` replays the moment in
   // between from its buffer, so no event after t0 is missed. Events before t0 are dropped.
   const stream = (await docker.getEvents({
     since: Math.floor(t0 / 1000) - 1,
-    filters: { type: ['container'] },
+    filters: { type: types },
   } as Docker.GetEventsOptions)) as unknown as NodeJS.ReadableStream & { destroy(): void };
   const events: DockerEvent[] = [];
   const waiters = new Set<() => void>();
@@ -108,6 +114,7 @@ export async function recordEvents(docker: Docker): Promise<EventRecorder> {
       if (t < t0) continue;
       const [verb = '', ...tail] = raw.Action.split(': ');
       events.push({
+        type: raw.Type ?? 'container',
         t,
         verb,
         detail: tail.join(': '),
@@ -122,8 +129,10 @@ export async function recordEvents(docker: Docker): Promise<EventRecorder> {
 
   const recorder: EventRecorder = {
     events,
-    of: (name, verbs) => events.filter((e) => e.name === name && (!verbs || verbs.includes(e.verb))),
-    actionsOn: (prefix) => events.filter((e) => e.name.startsWith(prefix) && ACTIONS.has(e.verb)),
+    of: (name, verbs) =>
+      events.filter((e) => e.type === 'container' && e.name === name && (!verbs || verbs.includes(e.verb))),
+    actionsOn: (prefix) =>
+      events.filter((e) => e.type === 'container' && e.name.startsWith(prefix) && ACTIONS.has(e.verb)),
     async flush() {
       const name = `events-probe-${randomBytes(4).toString('hex')}`;
       const probe = await docker.createContainer({

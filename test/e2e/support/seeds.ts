@@ -9,7 +9,6 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { expect } from 'vitest';
 import {
   buildDemoImage,
   removeDemo,
@@ -20,42 +19,11 @@ import {
 } from '../../../demo/lib.js';
 import { freePort } from '../../../scripts/lib/daemons.js';
 import { startNodeExporter, type MonitorHandle } from '../../../scripts/lib/monitoring.js';
-import type { RemediationEventMap } from '../../../src/lifecycle/events.js';
-import type { RemediationJobData } from '../../../src/queue/contract.js';
 import { uniquePrefix } from '../../support/docker.js';
 import { startHarness, type Harness } from '../../support/harness.js';
-import { alertmanagerAlerts, prometheusAlerts, startStack, waitFor, type PromAlert, type Stack } from './stack.js';
+import { startStack, type Seen, type Stack } from './stack.js';
 
-/** One event of the engine, as `docker events` gives it. */
-export interface DockerEvent {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes: Record<string, string> };
-  time: number;
-}
-
-/** Record the engine's events from now on (live: not bounded by dockerd's 256-event log). */
-export async function recordEvents(docker: Docker): Promise<{ events: DockerEvent[]; stop(): void }> {
-  const events: DockerEvent[] = [];
-  const stream = (await docker.getEvents({})) as NodeJS.ReadableStream & { destroy(): void };
-  let rest = '';
-  stream.on('data', (chunk: Buffer) => {
-    rest += chunk.toString('utf8');
-    const lines = rest.split('\n');
-    rest = lines.pop() ?? '';
-    for (const l of lines) if (l.trim()) events.push(JSON.parse(l) as DockerEvent);
-  });
-  stream.on('error', () => undefined);
-  return { events, stop: () => stream.destroy() };
-}
-
-/** The container events of one container (by name, whatever its id), as [action, id] pairs. */
-export const containerActions = (events: DockerEvent[], name: string, actions: string[]) =>
-  events
-    .filter((e) => e.Type === 'container' && e.Actor.Attributes.name === name && actions.includes(e.Action))
-    .map((e) => [e.Action, e.Actor.ID] as const);
-
-type Seen = { [K in 'job.queued' | 'alert.resolved']: RemediationEventMap[K][] };
+export { alertGoesRound, alertResolves } from './stack.js';
 
 export interface SeedStack {
   docker: Docker;
@@ -148,74 +116,4 @@ export async function startSeeds(o: {
     await stop();
     throw err;
   }
-}
-
-/**
- * The alert going round: Prometheus fires `alertname` for the series `which` picks, Alertmanager
- * holds it, remediator queues one fire job of `remediation` for that episode. Returns the
- * firing alert and the queued job's id and data.
- */
-export async function alertGoesRound(
-  s: SeedStack,
-  alertname: string,
-  which: (labels: Record<string, string>) => boolean,
-  remediation: string,
-  timeoutMs = 40_000,
-): Promise<{ firing: PromAlert; fingerprint: string; jobId: string; data: RemediationJobData }> {
-  const firing = await waitFor(
-    `Prometheus to fire ${alertname}`,
-    async () =>
-      (await prometheusAlerts(s.stack.prometheus, alertname)).find((a) => a.state === 'firing' && which(a.labels)),
-    timeoutMs,
-  );
-  const am = await waitFor(
-    `Alertmanager to hold ${alertname}`,
-    async () => (await alertmanagerAlerts(s.stack.alertmanager, alertname)).find((a) => which(a.labels)),
-    20_000,
-  );
-  const queued = await waitFor(
-    `remediator to queue ${remediation}`,
-    async () =>
-      s.seen['job.queued'].find(
-        (e) =>
-          e.data.alert.fingerprint === am.fingerprint &&
-          e.data.phase === 'fire' &&
-          e.data.remediation.id === remediation,
-      ),
-    20_000,
-  );
-  return { firing, fingerprint: am.fingerprint, jobId: queued.jobId, data: queued.data };
-}
-
-/**
- * The alert coming back: Prometheus drops it, Alertmanager resolves it, and the resolved
- * notification of the episode reaches remediator. One episode, one fire job.
- */
-export async function alertResolves(
-  s: SeedStack,
-  alertname: string,
-  which: (labels: Record<string, string>) => boolean,
-  fire: { jobId: string; fingerprint: string },
-  timeoutMs = 40_000,
-): Promise<void> {
-  await waitFor(
-    `Prometheus to drop ${alertname}`,
-    async () => (await prometheusAlerts(s.stack.prometheus, alertname)).every((a) => !which(a.labels)),
-    timeoutMs,
-  );
-  await waitFor(
-    `Alertmanager to resolve ${alertname}`,
-    async () => (await alertmanagerAlerts(s.stack.alertmanager, alertname)).every((a) => !which(a.labels)),
-    30_000,
-  );
-  const resolved = await waitFor(
-    'the resolved notification at remediator',
-    async () => s.seen['alert.resolved'].find((e) => e.jobId === fire.jobId),
-    30_000,
-  );
-  expect(resolved.data.alert.status).toBe('resolved');
-  const fires = s.seen['job.queued'].filter(
-    (e) => e.data.alert.fingerprint === fire.fingerprint && e.data.phase === 'fire',
-  );
-  expect(fires.map((e) => e.jobId)).toEqual([fire.jobId]);
 }

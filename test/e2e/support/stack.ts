@@ -15,6 +15,9 @@ import {
   type MonitorHandle,
   type ScrapeJob,
 } from '../../../scripts/lib/monitoring.js';
+import { expect } from 'vitest';
+import type { RemediationEventMap } from '../../../src/lifecycle/events.js';
+import type { RemediationJobData } from '../../../src/queue/contract.js';
 import { TOKEN } from '../../support/harness.js';
 
 export const RULES = path.join(import.meta.dirname, '..', '..', '..', 'alert-rules', 'remediation-targets.yml');
@@ -181,4 +184,96 @@ export function timeline(scenario: string) {
       console.log(`[e2e] ${scenario}: ${from} -> ${to} in ${a && b ? ((b - a) / 1000).toFixed(1) : '?'} s (${steps})`);
     },
   };
+}
+
+/** What remediator's lifecycle told a test: the jobs it queued, the resolved notifications it heard. */
+export type Seen = { [K in 'job.queued' | 'alert.resolved']: RemediationEventMap[K][] };
+
+/** A stack and what remediator saw of it: what the alert's round trip is read from. */
+export interface Round {
+  stack: Stack;
+  seen: Seen;
+}
+
+/** Where a scenario marks its milestones (timeline()). */
+export interface Marks {
+  mark(step: string): number;
+}
+
+/**
+ * The alert going round: Prometheus fires `alertname` for the series `which` picks, Alertmanager
+ * holds it, remediator queues one fire job of `remediation` for that episode. Returns the
+ * firing alert and the queued job's id and data.
+ */
+export async function alertGoesRound(
+  s: Round,
+  alertname: string,
+  which: (labels: Record<string, string>) => boolean,
+  remediation: string,
+  timeoutMs = 40_000,
+  t?: Marks,
+): Promise<{ firing: PromAlert; fingerprint: string; jobId: string; data: RemediationJobData }> {
+  const firing = await waitFor(
+    `Prometheus to fire ${alertname}`,
+    async () =>
+      (await prometheusAlerts(s.stack.prometheus, alertname)).find((a) => a.state === 'firing' && which(a.labels)),
+    timeoutMs,
+  );
+  t?.mark('firing');
+  const am = await waitFor(
+    `Alertmanager to hold ${alertname}`,
+    async () => (await alertmanagerAlerts(s.stack.alertmanager, alertname)).find((a) => which(a.labels)),
+    20_000,
+  );
+  const queued = await waitFor(
+    `remediator to queue ${remediation}`,
+    async () =>
+      s.seen['job.queued'].find(
+        (e) =>
+          e.data.alert.fingerprint === am.fingerprint &&
+          e.data.phase === 'fire' &&
+          e.data.remediation.id === remediation,
+      ),
+    20_000,
+  );
+  t?.mark('delivered');
+  return { firing, fingerprint: am.fingerprint, jobId: queued.jobId, data: queued.data };
+}
+
+/**
+ * The alert coming back: Prometheus stops firing it, Alertmanager resolves it, and the resolved
+ * notification of the episode reaches remediator. One episode, one fire job.
+ */
+export async function alertResolves(
+  s: Round,
+  alertname: string,
+  which: (labels: Record<string, string>) => boolean,
+  fire: { jobId: string; fingerprint: string },
+  timeoutMs = 40_000,
+  t?: Marks,
+): Promise<RemediationEventMap['alert.resolved']> {
+  // Not firing any more (a series back to pending does not fire, and Alertmanager drops it).
+  await waitFor(
+    `Prometheus to stop firing ${alertname}`,
+    async () =>
+      (await prometheusAlerts(s.stack.prometheus, alertname)).every((a) => a.state !== 'firing' || !which(a.labels)),
+    timeoutMs,
+  );
+  await waitFor(
+    `Alertmanager to resolve ${alertname}`,
+    async () => (await alertmanagerAlerts(s.stack.alertmanager, alertname)).every((a) => !which(a.labels)),
+    30_000,
+  );
+  const resolved = await waitFor(
+    'the resolved notification at remediator',
+    async () => s.seen['alert.resolved'].find((e) => e.jobId === fire.jobId),
+    30_000,
+  );
+  t?.mark('resolved handled');
+  expect(resolved.data.alert.status).toBe('resolved');
+  const fires = s.seen['job.queued'].filter(
+    (e) => e.data.alert.fingerprint === fire.fingerprint && e.data.phase === 'fire',
+  );
+  expect(fires.map((e) => e.jobId)).toEqual([fire.jobId]);
+  return resolved;
 }
