@@ -1,4 +1,4 @@
-import type { LifecycleEvent } from '../lifecycle/events.js';
+import type { LifecycleEvent, StepRef } from '../lifecycle/events.js';
 import type { Outcome } from '../queue/contract.js';
 import { escalates, escalationCode } from './policy.js';
 import type { ApprovalPromptView } from './sinks/slack/approval-blocks.js';
@@ -80,6 +80,13 @@ export function escalationReason(code: string | undefined, outcome: Outcome): st
   }
 }
 
+/** The job moves on (running, acting): no longer held, and at this step of a runbook. */
+function moving(v: ThreadView, step: StepRef | undefined): void {
+  v.waiting = undefined;
+  v.approval = undefined;
+  if (step && step.count > 1) v.step = { index: step.index, count: step.count, name: step.name };
+}
+
 /**
  * Fold one event into the view. `changed` says whether the parent message should be edited
  * (a stale or repeated event leaves it as it is).
@@ -122,17 +129,13 @@ export function applyEvent(prev: ThreadView, e: LifecycleEvent): { view: ThreadV
       v.state = 'running';
       v.attempt = e.attempt;
       v.attempts = e.attempts;
-      v.waiting = undefined;
-      v.approval = undefined;
-      if (e.step && e.step.count > 1) v.step = { index: e.step.index, count: e.step.count, name: e.step.name };
+      moving(v, e.step);
       break;
     case 'job.acting':
       v.state = 'acting';
       v.action = e.action;
       v.targets = e.targets;
-      v.waiting = undefined;
-      v.approval = undefined;
-      if (e.step && e.step.count > 1) v.step = { index: e.step.index, count: e.step.count, name: e.step.name };
+      moving(v, e.step);
       break;
     case 'job.waiting':
       v.state = 'waiting';
