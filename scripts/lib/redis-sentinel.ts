@@ -155,12 +155,14 @@ export async function startRedisSentinel(opts: { dir: string; masterName?: strin
     throw err;
   }
 
-  const failover = async (o: { rejoin?: boolean } = {}): Promise<Address> => {
+  // Sentinel turns the old master into a replica only after its next INFO of it (every 10 s
+  // outside a failover), then a full sync: on a loaded 2-core run that has taken over 30 s.
+  const failover = async (o: { rejoin?: boolean; timeoutMs?: number } = {}): Promise<Address> => {
     const before = await master();
     const next = servers.find((s) => s.port !== before.port);
     if (!next) throw new Error('no replica to fail over to');
     await ask(sentinels[0]!, 'failover', masterName);
-    await pollUntil(`failover of ${masterName} to 127.0.0.1:${next.port}`, 30_000, async () => {
+    await pollUntil(`failover of ${masterName} to 127.0.0.1:${next.port}`, o.timeoutMs ?? 60_000, async () => {
       const now = await master().catch(() => before);
       if (now.port !== next.port) return false;
       if ((await replication(next.port)).role !== 'master') return false;

@@ -95,7 +95,7 @@ describe('Redis connections on Sentinel', () => {
       await worker.close();
       await queue.close();
     }
-  });
+  }, 120_000);
 
   // A worker busy during the failover writes to the old master until Sentinel's +switch-master
   // reaches it (~1 s here); those writes are lost when the old master resyncs as a replica, so a
@@ -147,5 +147,5 @@ describe('Redis connections on Sentinel', () => {
       await worker.close();
       await queue.close();
     }
-  });
+  }, 120_000);
 });
