@@ -20,6 +20,20 @@ const OUTPUT_CHARS = 1200;
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const obj = (v: unknown): Record<string, unknown> | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/**
+ * What a details list names: plain names, or the objects an action reports per container
+ * (recreate's `{ name, oldId, newId }`, collect's `{ container, logs, ... }`), by their name.
+ */
+function namesOf(list: unknown[]): string[] {
+  return list
+    .map((v) =>
+      typeof v === 'string' || typeof v === 'number' ? String(v) : (str(obj(v)?.name) ?? str(obj(v)?.container)),
+    )
+    .filter((n): n is string => n !== undefined);
+}
 
 /** Lines for the action-specific details a human wants: bytes, replicas, what was touched. */
 export function detailLines(details: Record<string, unknown>): string[] {
@@ -55,13 +69,69 @@ export function detailLines(details: Record<string, unknown>): string[] {
     'removed',
   ] as const) {
     const v = details[key];
-    if (Array.isArray(v) && v.length > 0)
+    const names = Array.isArray(v) ? namesOf(v) : [];
+    if (names.length > 0)
       lines.push(
-        `*${key === 'alreadyRestarted' ? 'Already restarted' : key[0]!.toUpperCase() + key.slice(1)}:* ${escCut(v.map(String).join(', '), 600)}`,
+        `*${key === 'alreadyRestarted' ? 'Already restarted' : key[0]!.toUpperCase() + key.slice(1)}:* ${escCut(names.join(', '), 600)}`,
       );
   }
   if (str(details.signal)) lines.push(`*Signal:* ${esc(String(details.signal))}`);
+  if (Array.isArray(details.failed) && details.failed.length > 0)
+    lines.push(`*Could not read:* ${escCut(details.failed.map(String).join('; '), 600)}`);
   return lines;
+}
+
+/** "running, healthy, exit 0, 2 restarts" from collect's inspect summary. */
+function stateWords(inspect: Record<string, unknown> | undefined): string[] {
+  if (!inspect || str(inspect.error)) return [];
+  const words = [str(inspect.state) ?? '?'];
+  if (str(inspect.health)) words.push(String(inspect.health));
+  if (num(inspect.exitCode) !== undefined && inspect.running !== true) words.push(`exit ${String(inspect.exitCode)}`);
+  if (inspect.oomKilled === true) words.push('OOM-killed');
+  const restarts = num(inspect.restartCount);
+  if (restarts) words.push(plural(restarts, 'restart'));
+  return words;
+}
+
+/** "CPU 12.5%, memory 40.0 MiB of 256.0 MiB, 3 pids" from collect's stats sample. */
+function statsWords(stats: Record<string, unknown> | undefined): string[] {
+  if (!stats || str(stats.error)) return [];
+  const cpu = num(stats.cpuPercent);
+  const mem = num(stats.memoryBytes);
+  const limit = num(stats.memoryLimitBytes);
+  const periods = num(stats.periods);
+  const throttled = num(stats.throttledPeriods);
+  return [
+    cpu !== undefined ? `CPU ${cpu.toFixed(1)}%` : '',
+    mem !== undefined ? `memory ${bytes(mem)}${limit ? ` of ${bytes(limit)}` : ''}` : '',
+    periods && throttled !== undefined ? `throttled ${Math.round((throttled / periods) * 100)}% of CFS periods` : '',
+  ].filter(Boolean);
+}
+
+/**
+ * collect's evidence, one block per container (at most three): its state, one stats sample,
+ * how many processes, and the tail of its log. The whole evidence is in the history record.
+ */
+function evidenceBlocks(details: Record<string, unknown>): Block[] {
+  const list = Array.isArray(details.containers) ? details.containers.map(obj) : [];
+  const found = list.filter((c): c is Record<string, unknown> => !!c && ('logs' in c || 'inspect' in c));
+  return found.slice(0, MAX_OUTPUTS).map((c) => {
+    const logs = obj(c.logs);
+    const top = obj(c.top);
+    const processes = Array.isArray(top?.processes) ? top.processes.length : undefined;
+    const facts = [
+      ...stateWords(obj(c.inspect)),
+      ...statsWords(obj(c.stats)),
+      processes !== undefined ? plural(processes, 'process', 'processes') : '',
+    ].filter(Boolean);
+    const head = `*Evidence of* ${escCut(String(c.container ?? '?'), 200)}${facts.length ? `: ${esc(facts.join(', '))}` : ''}`;
+    const text = str(logs?.text);
+    const tail =
+      text === undefined
+        ? ''
+        : `\n*Log tail* (${plural(num(logs?.lines) ?? 0, 'line')}${logs?.truncated ? ', cut' : ''})\n${codeBlock(text || '(empty)', OUTPUT_CHARS)}`;
+    return { type: 'section', text: mrkdwn(head + tail) };
+  });
 }
 
 /** Bounded exec output, one code block per container (at most three). */
@@ -130,7 +200,7 @@ export function renderReply(e: LifecycleEvent): SlackMessage | undefined {
   switch (e.type) {
     case 'step.finished':
       lines = stepLines(e.record, e.step);
-      extra = outputBlocks(e.record.details ?? {});
+      extra = [...outputBlocks(e.record.details ?? {}), ...evidenceBlocks(e.record.details ?? {})];
       break;
     case 'job.retrying':
       lines = [
@@ -142,7 +212,7 @@ export function renderReply(e: LifecycleEvent): SlackMessage | undefined {
       // A job that failed for good and escalates: the escalation message says it all.
       if (!e.result && escalates(e)) return undefined;
       lines = finishedLines(e, data);
-      extra = e.result ? outputBlocks(e.result.details) : [];
+      extra = e.result ? [...outputBlocks(e.result.details), ...evidenceBlocks(e.result.details)] : [];
       break;
     case 'job.cancelled':
       lines = [`${STATE_LABEL.cancelled.emoji} *Cancelled* before it ran: ${escCut(e.reason, 1000)}`];

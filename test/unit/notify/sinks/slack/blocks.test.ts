@@ -247,6 +247,78 @@ describe('replies', () => {
     }
   });
 
+  it("show collect's evidence (state, stats, processes, log tail) and recreate's containers by name, never [object Object]", () => {
+    const d = jobData();
+    const base = {
+      outcome: 'succeeded' as const,
+      decision: 'act',
+      when: 'always',
+      targets: ['api'],
+      attempts: 1,
+      startedAt: 1,
+      finishedAt: 2,
+      durationMs: 1,
+    };
+    const collect = renderReply(
+      events(d, 'job-1').step(
+        { index: 0, name: 'evidence', action: 'collect', count: 2 },
+        {
+          ...base,
+          index: 0,
+          name: 'evidence',
+          action: 'collect',
+          summary: 'collected logs of api',
+          details: {
+            containers: [
+              {
+                container: 'api',
+                id: 'abc',
+                inspect: { state: 'running', running: true, health: 'unhealthy', exitCode: 0, restartCount: 2 },
+                logs: { text: 'GET /slow 3001ms\nGET /slow 2999ms', lines: 2, truncated: false },
+                stats: {
+                  cpuPercent: 12.5,
+                  memoryBytes: 1024,
+                  memoryLimitBytes: 4096,
+                  periods: 10,
+                  throttledPeriods: 5,
+                },
+                top: { titles: ['PID'], processes: [['1'], ['7']], truncated: false },
+              },
+            ],
+            failed: ['api: top (gone)'],
+          },
+        },
+      ),
+    )!;
+    const all = JSON.stringify(collect);
+    for (const part of [
+      '*Evidence of* api: running, unhealthy, 2 restarts, CPU 12.5%, memory 1.0 KiB of 4.0 KiB, throttled 50% of CFS periods, 2 processes',
+      '*Log tail* (2 lines)',
+      'GET /slow 2999ms',
+      '*Containers:* api',
+      '*Could not read:* api: top (gone)',
+    ])
+      expect(all).toContain(part);
+    const recreate = renderReply(
+      events(d, 'job-1').step(
+        { index: 1, name: 'recreate', action: 'recreate', count: 2 },
+        {
+          ...base,
+          index: 1,
+          name: 'recreate',
+          action: 'recreate',
+          summary: 'recreated api',
+          details: { containers: [{ name: 'api', oldId: 'a'.repeat(64), newId: 'b'.repeat(64) }] },
+        },
+      ),
+    )!;
+    expect(JSON.stringify(recreate)).toContain('*Containers:* api');
+    for (const msg of [collect, recreate]) {
+      expect(JSON.stringify(msg)).not.toContain('[object Object]');
+      expectWithinLimits(msg);
+    }
+  });
+
   it('the escalation mentions the handle, broadcasts, and says why; none without a reason to escalate', () => {
     const d = jobData();
     const e = events(d, 'job-1').finished({
