@@ -118,9 +118,20 @@ function isDelayedUndo(raw: unknown): raw is { action: unknown; after: string | 
   return typeof raw === 'object' && raw !== null && !('type' in raw) && ('action' in raw || 'after' in raw);
 }
 
-function checkQuery(query: unknown, where: string, push: Push): void {
+/** A bare `ALERTS{...}` selector: the series of a firing alert, whose value is always 1. */
+const BARE_ALERTS = /^\s*ALERTS\s*(\{[^{}]*(\{\{[^{}]*\}\}[^{}]*)*\})?\s*$/;
+
+function checkQuery(query: unknown, where: string, push: Push, verify = false): void {
   if (typeof query !== 'string') return; // a wrong type is the schema's to report
   if (query.trim() === '') return push(where, 'empty query');
+  // A verification passes on an empty result or on values that are all 1: a firing alert's
+  // ALERTS series is 1, so this query would pass at once, while the alert still fires.
+  if (verify && BARE_ALERTS.test(query)) {
+    return push(
+      where,
+      'ALERTS is 1 while the alert fires, which a verification reads as passed at once: count and compare, e.g. count(ALERTS{...}) == bool 0',
+    );
+  }
   try {
     checkQueryTemplate(query);
   } catch (err) {
@@ -137,7 +148,7 @@ export function checkRunbook(f: RemediationFile, push: Push, schemaProblems: Sch
     push('', 'expected action (one step) or steps (a runbook)');
   }
   checkTarget(f.target, '/target', push);
-  checkQuery(f.verify?.query, '/verify/query', push);
+  checkQuery(f.verify?.query, '/verify/query', push, true);
   if (raw.action !== undefined) checkAction(raw.action, '/action', f.target, push, schemaProblems);
   if (isDelayedUndo(raw.onResolved)) {
     for (const p of schemaProblems(OnResolvedShape, raw.onResolved, '/onResolved')) push(p.path, p.reason);
@@ -166,7 +177,7 @@ export function checkRunbook(f: RemediationFile, push: Push, schemaProblems: Sch
     if (s.onFailure === 'next' && i === raw.steps!.length - 1) {
       push(`${at}/onFailure`, '"next" on the last step: there is no next step (use abort or continue)');
     }
-    if (typeof s.verify === 'object') checkQuery(s.verify.query, `${at}/verify/query`, push);
+    if (typeof s.verify === 'object') checkQuery(s.verify.query, `${at}/verify/query`, push, true);
     if (typeof s.when === 'object') checkQuery(s.when.query, `${at}/when/query`, push);
     if (s.when === 'previous_failed' && i === 0) push(`${at}/when`, 'the first step has no previous step');
   });

@@ -373,6 +373,27 @@ describe('parseRemediation: runbooks (steps)', () => {
     ).toEqual([]);
   });
 
+  it('a verify query that is a bare ALERTS selector is refused (its value 1 reads as passed while the alert fires)', () => {
+    expectProblem(
+      two(
+        '{action: {type: restart}, verify: {query: \'ALERTS{alertname="HighLatency", container="{{ labels.c }}"}\'}, onFailure: next}',
+        '{action: {type: start}}',
+      ),
+      '/steps/0/verify/query',
+      /ALERTS is 1 while the alert fires.*count\(ALERTS\{\.\.\.\}\) == bool 0/,
+    );
+    expectProblem(`${HEAD}action: {type: restart}\nverify: {query: ALERTS}\n`, '/verify/query', /ALERTS is 1/);
+    // Counted and compared it is fine, and a `when` may select ALERTS as it is (holds while firing).
+    expect(
+      problemsOf(
+        two(
+          '{action: {type: restart}, verify: {query: \'count(ALERTS{alertname="HighLatency"}) == bool 0\'}, onFailure: next}',
+          '{action: {type: start}, when: {query: \'ALERTS{alertname="HighLatency"}\'}}',
+        ),
+      ),
+    ).toEqual([]);
+  });
+
   it('a template in an exec command is refused, naming the argument and line (labels never reach a command)', () => {
     expectProblem(
       `${HEAD}action: {type: exec, command: [rm, "{{ labels.c }}"]}\n`,
