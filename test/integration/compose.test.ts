@@ -153,6 +153,24 @@ describe('docker-compose.yml passes the settings through', () => {
     expect(worker.MAX_IN_FLIGHT).toBe('3');
   });
 
+  it("every variable of the README's configuration table reaches a process (a *_FILE secret needs a mount of its own)", async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const table = readme.slice(readme.indexOf('\n## Configuration'));
+    const documented = new Set<string>();
+    for (const row of table.slice(0, table.indexOf('\n## ', 4)).split('\n')) {
+      const first = /^\| ([^|]+)\|/.exec(row)?.[1] ?? '';
+      for (const m of first.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) documented.add(m[1]!);
+    }
+    expect(documented.size).toBeGreaterThan(40);
+    const services = await composeConfig();
+    const passed = new Set([
+      ...Object.keys(services['remediator-api']!.environment!),
+      ...Object.keys(services['remediator-worker']!.environment!),
+    ]);
+    const missing = [...documented].filter((v) => !passed.has(v) && !v.endsWith('_FILE'));
+    expect(missing).toEqual([]);
+  });
+
   it('Prometheus scrapes the worker too (job remediator), on the port the worker listens on', async () => {
     const worker = (await composeConfig())['remediator-worker']!.environment!;
     const prom = parse(readFileSync('demo/compose/prometheus.yml', 'utf8')) as {
