@@ -21,7 +21,8 @@ export interface TestContainerOptions {
   env?: Record<string, string> | string[];
   healthcheck?: TestHealthcheck;
   start?: boolean;
-  networkMode?: 'none' | 'host';
+  /** 'none' (default), 'host', or a user network the test made (there is no default bridge). */
+  networkMode?: string;
 }
 
 const ns = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.round(ms * 1e6));
