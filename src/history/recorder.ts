@@ -41,19 +41,46 @@ function tailOf(entry: unknown): unknown {
   return out;
 }
 
+/** Room for collect's log tails in one step's details (the rest: inspect, stats, top). */
+const EVIDENCE_LOGS_MAX = 10_240;
+/** Processes of collect's `top` kept when a step's details are over the bound. */
+const EVIDENCE_PROCESSES_MAX = 20;
+
+/**
+ * collect's evidence for one container ({container, inspect, logs, stats, top}), its log cut
+ * to the last `logChars` characters and its process list to the first few.
+ */
+function evidenceOf(entry: unknown, logChars: number): unknown {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return entry;
+  const out: Record<string, unknown> = { ...(entry as Record<string, unknown>) };
+  const logs = out.logs as Record<string, unknown> | undefined;
+  if (logs && typeof logs.text === 'string' && logs.text.length > logChars) {
+    const text = logs.text.slice(-logChars);
+    out.logs = { ...logs, text, lines: text.split('\n').length, truncated: true };
+  }
+  const top = out.top as Record<string, unknown> | undefined;
+  if (top && Array.isArray(top.processes) && top.processes.length > EVIDENCE_PROCESSES_MAX)
+    out.top = { ...top, processes: top.processes.slice(0, EVIDENCE_PROCESSES_MAX), truncated: true };
+  return out;
+}
+
 /**
  * A step record bounded for history. Exec output keeps its tail (the end of a log says what
  * went wrong): each stream of `outputs` and `failure` is cut to its last OUTPUT_TAIL_MAX
- * characters first; details still over STEP_DETAILS_MAX are cut, and say so.
+ * characters first, and collect's log tails share EVIDENCE_LOGS_MAX; details still over
+ * STEP_DETAILS_MAX are cut, and say so.
  */
 export function boundedStep(s: StepRecord): StepRecord {
   const json = s.details === undefined ? '' : JSON.stringify(s.details);
   if (json.length <= STEP_DETAILS_MAX) return s;
   const d = s.details!;
+  const evidence = Array.isArray(d.containers) ? d.containers : undefined;
+  const logChars = evidence ? Math.max(1_024, Math.floor(EVIDENCE_LOGS_MAX / Math.max(1, evidence.length))) : 0;
   const tails: Record<string, unknown> = {
     ...d,
     ...(Array.isArray(d.outputs) && { outputs: d.outputs.map(tailOf) }),
     ...(d.failure !== undefined && { failure: tailOf(d.failure) }),
+    ...(evidence && { containers: evidence.map((e) => evidenceOf(e, logChars)) }),
   };
   if (JSON.stringify(tails).length <= STEP_DETAILS_MAX) return { ...s, details: tails };
   return { ...s, details: { truncated: true, head: json.slice(0, STEP_DETAILS_MAX) } };

@@ -70,6 +70,29 @@ describe('boundedStep', () => {
     expect(JSON.stringify(b.details).length).toBeLessThanOrEqual(STEP_DETAILS_MAX);
   });
 
+  it("keeps collect's evidence readable: each log cut to its tail, the process list to its head", () => {
+    const log = `${'GET /slow 3001ms\n'.repeat(2_000)}THE LAST LINE`;
+    const evidence = (name: string) => ({
+      container: name,
+      inspect: { state: 'running', health: 'unhealthy' },
+      logs: { text: log, lines: 2_001, truncated: false },
+      stats: { cpuPercent: 50 },
+      top: { titles: ['PID', 'CMD'], processes: Array.from({ length: 200 }, (_, i) => [String(i), 'sleep']) },
+    });
+    const b = boundedStep(step({ containers: [evidence('api'), evidence('db')], failed: [] }));
+    expect(JSON.stringify(b.details).length).toBeLessThanOrEqual(STEP_DETAILS_MAX);
+    expect(b.details).not.toHaveProperty('head');
+    const [api, db] = b.details!.containers as Record<string, any>[];
+    for (const c of [api!, db!]) {
+      expect(c.inspect).toEqual({ state: 'running', health: 'unhealthy' });
+      expect(c.logs.truncated).toBe(true);
+      expect(c.logs.text.endsWith('THE LAST LINE')).toBe(true);
+      expect(c.top.processes).toHaveLength(20);
+      expect(c.top.truncated).toBe(true);
+    }
+    expect(api!.container).toBe('api');
+  });
+
   it('cuts any other oversized details to a marked head', () => {
     const b = boundedStep(step({ evidence: 'y'.repeat(STEP_DETAILS_MAX * 2) }));
     expect(b.details).toMatchObject({ truncated: true });
