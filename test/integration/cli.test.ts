@@ -13,6 +13,7 @@ import { freePort } from '../../scripts/lib/daemons.js';
 import { createTestContainer, inspectStartedAt, removeContainers, uniquePrefix } from '../support/docker.js';
 import { FIXTURES } from '../support/harness.js';
 import { BIN, spawnRemediator } from '../support/process.js';
+import { COMMANDS } from '../../src/cli/help.js';
 
 const run = promisify(execFile);
 const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info' };
@@ -28,7 +29,6 @@ async function exec(file: string, args: string[], env: Record<string, string>, c
 }
 const cli = (args: string[], env: Record<string, string> = {}) => exec(process.execPath, [BIN, ...args], env);
 const ROOT = path.join(import.meta.dirname, '..', '..');
-const COMMANDS = ['start', 'serve', 'worker', 'check', 'simulate', 'history'];
 
 describe('remediator --version and --help', () => {
   it('--version prints the version of package.json', async () => {
@@ -47,6 +47,7 @@ describe('remediator --version and --help', () => {
     expect(r.stdout).toContain('69 unavailable');
   });
 
+  // Every command of the CLI, from its own list: a new command cannot miss its --help.
   it.each(COMMANDS)('remediator %s --help prints its usage and exits 0 (so do -h and help CMD)', async (c) => {
     // -h and `help CMD` once each: every run of the binary costs a Node start.
     const other = c === 'check' ? [[c, '-h']] : c === 'history' ? [['help', c]] : [];
