@@ -22,6 +22,15 @@ export interface Proc {
  * container of its own sees the engine's processes: not at all. Signals from kill() go to
  * remediator itself (unshare does not pass them on).
  */
+/** The run's Prometheus inside vitest; outside it (bench/redis-cost.ts) the caller says. */
+function setUpPrometheus(): string {
+  try {
+    return inject('prometheusUrl');
+  } catch {
+    return '';
+  }
+}
+
 export function spawnRemediator(
   command: string,
   env: Record<string, string>,
@@ -36,7 +45,7 @@ export function spawnRemediator(
       HOME: process.env.HOME ?? '/root',
       LOG_LEVEL: 'info',
       // The shipped remediations verify with PromQL: the global set-up's (empty) Prometheus.
-      PROMETHEUS_URL: inject('prometheusUrl'),
+      ...(env.PROMETHEUS_URL === undefined && { PROMETHEUS_URL: setUpPrometheus() }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
