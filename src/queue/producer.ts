@@ -225,10 +225,11 @@ export function createProducer(deps: ProducerDeps) {
         { host: c.data.host, cmd: ['get', hk(c.data).episode(c.id)] },
       ]),
     );
+    // Durable: when each episode resolved is written before the 202 (else 503, and Alertmanager
+    // sends the notification again); it is the one record of when the episode ended. The
+    // episodes are independent: their writes go together (one round trip), not one by one.
+    await Promise.all(cancels.map((c) => deps.events.commit('alert.resolved', { jobId: c.id, data: c.data })));
     for (const [i, c] of cancels.entries()) {
-      // Durable: when the episode resolved is written before the 202 (else 503, and Alertmanager
-      // sends the notification again); it is the one record of when the episode ended.
-      await deps.events.commit('alert.resolved', { jobId: c.id, data: c.data });
       // 'queued' until the job ends (waiting, delayed or running), a claim while it is being
       // added; anything else (an outcome, or no record) has no job left to cancel.
       const record = records[2 * i + 1];
