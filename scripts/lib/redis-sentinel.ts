@@ -155,20 +155,67 @@ export async function startRedisSentinel(opts: { dir: string; masterName?: strin
     throw err;
   }
 
-  // Sentinel turns the old master into a replica only after its next INFO of it (every 10 s
-  // outside a failover), then a full sync: on a loaded 2-core run that has taken over 30 s.
+  /** What a sentinel knows of one replica (`SENTINEL REPLICAS`: a flat field list per replica). */
+  const replicaSeen = async (s: SentinelProc, port: number): Promise<Record<string, string> | undefined> => {
+    const list = (await ask(s, 'replicas', masterName)) as string[][];
+    for (const flat of list) {
+      const r: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) r[flat[i]!] = flat[i + 1]!;
+      if (Number(r.port) === port) return r;
+    }
+    return undefined;
+  };
+
+  // A forced failover picks a replica every sentinel sees as in sync; one it ran into while a
+  // loaded machine delayed it (the promotion past failover-timeout) is aborted and never
+  // retried, as the master is not down. So: wait for a good replica, ask, and ask again while
+  // the replica is still not promoted. Sentinel turns the old master into a replica only after
+  // its next INFO of it (every 10 s outside a failover), then a full sync; past 20 s the helper
+  // points it at the new master itself, as sentinel would. Each wait says where it stands.
   const failover = async (o: { rejoin?: boolean; timeoutMs?: number } = {}): Promise<Address> => {
     const before = await master();
     const next = servers.find((s) => s.port !== before.port);
     if (!next) throw new Error('no replica to fail over to');
-    await ask(sentinels[0]!, 'failover', masterName);
+    await pollUntil(`every sentinel seeing 127.0.0.1:${next.port} as a replica in sync`, 30_000, async () => {
+      for (const s of sentinels) {
+        const r = await replicaSeen(s, next.port);
+        if (!r || r.flags !== 'slave' || r['master-link-status'] !== 'ok')
+          throw new Error(
+            `sentinel ${s.port} sees ${r ? `${r.flags}, link ${r['master-link-status']}` : 'no replica'}`,
+          );
+      }
+      return true;
+    });
+    let askedAt = 0;
+    let asks = 0;
+    let promotedAt = 0;
+    let pointed = false;
     await pollUntil(`failover of ${masterName} to 127.0.0.1:${next.port}`, o.timeoutMs ?? 60_000, async () => {
-      const now = await master().catch(() => before);
-      if (now.port !== next.port) return false;
-      if ((await replication(next.port)).role !== 'master') return false;
+      const role = (await replication(next.port)).role;
+      if (role !== 'master') {
+        if (Date.now() - askedAt > 15_000) {
+          // Still a replica: no failover is under way that could finish after this ask.
+          askedAt = Date.now();
+          asks++;
+          await ask(sentinels[(asks - 1) % sentinels.length]!, 'failover', masterName).catch(() => undefined);
+        }
+        throw new Error(`127.0.0.1:${next.port} still ${role} after ${asks} SENTINEL FAILOVER`);
+      }
+      promotedAt ||= Date.now();
+      const now = await master().catch((err: Error) => {
+        throw new Error(`promoted; ${err.message}`);
+      });
+      if (now.port !== next.port) throw new Error(`promoted; the sentinels still report ${now.host}:${now.port}`);
       if (!o.rejoin) return true;
       const old = await replication(before.port);
-      return old.role === 'slave' && old.master_link_status === 'up' && Number(old.master_port) === next.port;
+      if (old.role === 'slave' && old.master_link_status === 'up' && Number(old.master_port) === next.port) return true;
+      if (!pointed && Date.now() - promotedAt > 20_000) {
+        pointed = true;
+        await nodeCommand(before.port, ['REPLICAOF', '127.0.0.1', String(next.port)]).catch(() => undefined);
+      }
+      throw new Error(
+        `promoted; the old master 127.0.0.1:${before.port} is ${old.role}, link ${old.master_link_status ?? '-'}, following ${old.master_port ?? '-'}${pointed ? ' (pointed at the new master)' : ''}`,
+      );
     });
     return { host: '127.0.0.1', port: next.port };
   };
