@@ -14,6 +14,12 @@ import { applyEvent, initialView, type ThreadView } from '../../../../../src/not
 import type { RemediationJobData, RemediationJobResult } from '../../../../../src/queue/contract.js';
 import { events, jobData, step } from '../../job-data.js';
 
+/** Each of these strings is somewhere in the message's JSON. */
+function expectParts(msg: SlackMessage, parts: string[]): void {
+  const all = JSON.stringify(msg);
+  for (const part of parts) expect(all).toContain(part);
+}
+
 const EVIL = '<!channel> <https://evil|x> & <@U123>';
 
 /** Every text object of a message, with the limit Slack puts on it. */
@@ -233,8 +239,7 @@ describe('replies', () => {
       verification: { ok: true, detail: 'shop-worker-2 running', durationMs: 800 },
     };
     const msg = renderReply(events(d, 'job-1').finished({ outcome: 'succeeded', result, attempts: 2 }))!;
-    const all = JSON.stringify(msg);
-    for (const part of [
+    expectParts(msg, [
       'Succeeded* in 1.5 s',
       'attempt 2/3',
       '`scale` → shop-worker-1',
@@ -242,76 +247,56 @@ describe('replies', () => {
       '*Reclaimed:* 2.0 KiB',
       ':white_check_mark: passed',
       '*Output of* api (exit 0)',
-    ]) {
-      expect(all).toContain(part);
-    }
+    ]);
   });
 
   it("show collect's evidence (state, stats, processes, log tail) and recreate's containers by name, never [object Object]", () => {
     const d = jobData();
-    const base = {
-      outcome: 'succeeded' as const,
-      decision: 'act',
-      when: 'always',
-      targets: ['api'],
-      attempts: 1,
-      startedAt: 1,
-      finishedAt: 2,
-      durationMs: 1,
-    };
-    const collect = renderReply(
-      events(d, 'job-1').step(
-        { index: 0, name: 'evidence', action: 'collect', count: 2 },
-        {
-          ...base,
-          index: 0,
-          name: 'evidence',
-          action: 'collect',
-          summary: 'collected logs of api',
-          details: {
-            containers: [
-              {
-                container: 'api',
-                id: 'abc',
-                inspect: { state: 'running', running: true, health: 'unhealthy', exitCode: 0, restartCount: 2 },
-                logs: { text: 'GET /slow 3001ms\nGET /slow 2999ms', lines: 2, truncated: false },
-                stats: {
-                  cpuPercent: 12.5,
-                  memoryBytes: 1024,
-                  memoryLimitBytes: 4096,
-                  periods: 10,
-                  throttledPeriods: 5,
-                },
-                top: { titles: ['PID'], processes: [['1'], ['7']], truncated: false },
-              },
-            ],
-            failed: ['api: top (gone)'],
+    // The reply to step `index` of two, which ran `action` on api with these details.
+    const reply = (index: number, action: string, details: Record<string, unknown>) =>
+      renderReply(
+        events(d, 'job-1').step(
+          { index, name: action, action, count: 2 },
+          {
+            index,
+            name: action,
+            action,
+            outcome: 'succeeded',
+            decision: 'act',
+            summary: `${action} api`,
+            when: 'always',
+            targets: ['api'],
+            attempts: 1,
+            startedAt: 1,
+            finishedAt: 2,
+            durationMs: 1,
+            details,
           },
+        ),
+      )!;
+    const collect = reply(0, 'collect', {
+      containers: [
+        {
+          container: 'api',
+          id: 'abc',
+          inspect: { state: 'running', running: true, health: 'unhealthy', exitCode: 0, restartCount: 2 },
+          logs: { text: 'GET /slow 3001ms\nGET /slow 2999ms', lines: 2, truncated: false },
+          stats: { cpuPercent: 12.5, memoryBytes: 1024, memoryLimitBytes: 4096, periods: 10, throttledPeriods: 5 },
+          top: { titles: ['PID'], processes: [['1'], ['7']], truncated: false },
         },
-      ),
-    )!;
-    const all = JSON.stringify(collect);
-    for (const part of [
+      ],
+      failed: ['api: top (gone)'],
+    });
+    expectParts(collect, [
       '*Evidence of* api: running, unhealthy, 2 restarts, CPU 12.5%, memory 1.0 KiB of 4.0 KiB, throttled 50% of CFS periods, 2 processes',
       '*Log tail* (2 lines)',
       'GET /slow 2999ms',
       '*Containers:* api',
       '*Could not read:* api: top (gone)',
-    ])
-      expect(all).toContain(part);
-    const recreate = renderReply(
-      events(d, 'job-1').step(
-        { index: 1, name: 'recreate', action: 'recreate', count: 2 },
-        {
-          ...base,
-          index: 1,
-          name: 'recreate',
-          action: 'recreate',
-          summary: 'recreated api',
-          details: { containers: [{ name: 'api', oldId: 'a'.repeat(64), newId: 'b'.repeat(64) }] },
-        },
-      ),
-    )!;
+    ]);
+    const recreate = reply(1, 'recreate', {
+      containers: [{ name: 'api', oldId: 'a'.repeat(64), newId: 'b'.repeat(64) }],
+    });
     expect(JSON.stringify(recreate)).toContain('*Containers:* api');
     for (const msg of [collect, recreate]) {
       expect(JSON.stringify(msg)).not.toContain('[object Object]');
