@@ -30,3 +30,20 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, message: string)
     clearTimeout(timer);
   }
 }
+
+/**
+ * Sleep `ms`, cut short when `signal` aborts. The abort listener goes when the sleep ends, so a
+ * poll that sleeps on one job's signal hundreds of times adds no listener that stays.
+ */
+export function sleepUnless(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

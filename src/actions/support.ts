@@ -5,6 +5,7 @@
  */
 import type { ContainerInfo } from '../docker/port.js';
 import { RefusedError, TargetNotFoundError } from '../errors.js';
+import { sleepUnless } from '../time.js';
 import type { ActionContext, JobMemo } from './types.js';
 
 /** A JSON value from a memo, or undefined. */
@@ -46,12 +47,6 @@ export interface UpPolicy {
 export function upPolicy(ctx: ActionContext): UpPolicy {
   return { healthy: ctx.verify?.healthy ?? true, withinMs: ctx.verify?.withinMs ?? 60_000 };
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 /** Why a container is not up yet, or undefined when it is. */
 function notUp(c: ContainerInfo, policy: UpPolicy): string | undefined {
@@ -96,6 +91,6 @@ export async function waitUp(
       return { ok: false, reason: `not up within ${Math.round(policy.withinMs / 1000)}s: ${why}` };
     }
     if (ctx.signal.aborted) return { ok: false, reason: `aborted while waiting: ${why}` };
-    await sleep(Math.min(250, policy.withinMs), ctx.signal);
+    await sleepUnless(Math.min(250, policy.withinMs), ctx.signal);
   }
 }

@@ -1,5 +1,6 @@
 import type { ContainerInfo, DockerPort } from '../docker/port.js';
 import { TransientError, VerificationError } from '../errors.js';
+import { sleepUnless } from '../time.js';
 
 /** The container part of a step's verify. */
 export interface VerifyPolicy {
@@ -7,18 +8,6 @@ export interface VerifyPolicy {
   healthy: boolean;
   withinMs: number;
 }
-
-/** Sleep, cut short by `signal`; the listener goes when the sleep ends (polls add no leak). */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 function problem(c: ContainerInfo, policy: VerifyPolicy): string | undefined {
   if (policy.running && !c.running) return `${c.name} is ${c.state}`;
@@ -47,7 +36,7 @@ export async function verifyContainers(
     }
     last = problems.join('; ');
     if (Date.now() - started >= policy.withinMs || signal?.aborted) break;
-    await sleep(Math.min(250, policy.withinMs), signal);
+    await sleepUnless(Math.min(250, policy.withinMs), signal);
   }
   throw new VerificationError(`not verified within ${Math.round(policy.withinMs / 1000)}s: ${last}`);
 }
@@ -110,7 +99,7 @@ export async function verifyQuery(
       last = `Prometheus unreachable: ${(err as Error).message}`;
     }
     if (Date.now() - started >= withinMs || signal?.aborted) break;
-    await sleep(Math.min(pollMs, withinMs), signal);
+    await sleepUnless(Math.min(pollMs, withinMs), signal);
   }
   throw new VerificationError(`query not satisfied within ${Math.round(withinMs / 1000)}s: ${query}: ${last}`);
 }
