@@ -46,7 +46,7 @@ describe('startRedisSentinel', () => {
     expect(await role(next.port)).toBe('master');
     expect(await role(old.port)).toBe('slave');
     expect(await nodeCommand(next.port, ['GET', 'before-failover'])).toBe('kept');
-  }, 120_000);
+  }, 240_000);
 
   it('stop() leaves no redis-server or redis-sentinel process and no open port', async () => {
     const dir2 = await mkdtemp(path.join(os.tmpdir(), 'rmd-sentinel-stop-'));

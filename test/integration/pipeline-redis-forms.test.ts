@@ -209,7 +209,7 @@ describe('a Sentinel failover', () => {
       await events.sync(name);
       expect(restarts(name), name).toBe(1);
     }
-  }, 120_000);
+  }, 240_000);
 
   it('while a worker is busy: no job lost, no container restarted twice', async () => {
     const prefix = `t${randomBytes(4).toString('hex')}`;
@@ -236,5 +236,5 @@ describe('a Sentinel failover', () => {
       await events.sync(name);
       expect(restarts(name), name).toBe(1);
     }
-  }, 180_000);
+  }, 240_000);
 });

@@ -95,11 +95,13 @@ describe('Redis connections on Sentinel', () => {
       await worker.close();
       await queue.close();
     }
-  }, 120_000);
+  }, 240_000);
 
   // A worker busy during the failover writes to the old master until Sentinel's +switch-master
   // reaches it (~1 s here); those writes are lost when the old master resyncs as a replica, so a
   // job it finished there runs again on the new master. At-least-once: none may be lost.
+  // Its time: its own bounded waits (15 s, the failover's 30 s + 60 s, 45 s) and the close; a
+  // loaded full run has taken more than 120 s, and vitest's timeout would hide which wait it was.
   it('a failover under a busy worker loses no job and fails none', async () => {
     const prefix = queuePrefix();
     const name = 'remediations';
@@ -147,5 +149,5 @@ describe('Redis connections on Sentinel', () => {
       await worker.close();
       await queue.close();
     }
-  }, 120_000);
+  }, 240_000);
 });
