@@ -11,6 +11,8 @@ export async function nodeCommand(port: number, args: string[]): Promise<unknown
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: 1000,
+    // A probe inside a poll must answer or fail: a server that never replies would hold the poll.
+    commandTimeout: 10_000,
   });
   redis.on('error', () => undefined);
   try {

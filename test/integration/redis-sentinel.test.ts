@@ -12,6 +12,7 @@ import { pollUntil } from '../../scripts/lib/procs.js';
 import { startRedisSentinel, type RedisSentinelHandle } from '../../scripts/lib/redis-sentinel.js';
 import { hostKeys } from '../../src/keys.js';
 import { producerConnection, workerConnection, waitReady, type RedisClient } from '../../src/redis.js';
+import { settledWithin, withTimeout } from '../../src/time.js';
 
 let dir: string;
 let set: RedisSentinelHandle;
@@ -92,8 +93,9 @@ describe('Redis connections on Sentinel', () => {
       const master = await set.master();
       expect(master.port).toBe(after.port);
     } finally {
-      await worker.close();
-      await queue.close();
+      // A job whose finish is still on its way to a master must not hold the test: forced after 10 s.
+      if (!(await settledWithin(worker.close(), 10_000))) await settledWithin(worker.close(true), 5_000);
+      await settledWithin(queue.close(), 5_000);
     }
   }, 240_000);
 
@@ -133,8 +135,13 @@ describe('Redis connections on Sentinel', () => {
     try {
       await pollUntil('a few jobs done before the failover', 15_000, async () => runs.size >= 4);
       await set.failover();
+      // Each read bounded: one that waits on a connection still finding the new master must not
+      // hold the poll past its own deadline.
+      let done = 0;
       await pollUntil('every job completed on the new master', 45_000, async () => {
-        return (await queue.getCompletedCount()) === ids.length;
+        done = await withTimeout(queue.getCompletedCount(), 5_000, `completed count not read (last: ${done})`);
+        if (done !== ids.length) throw new Error(`${done} of ${ids.length} completed`);
+        return true;
       });
       expect([...runs.keys()].sort()).toEqual([...ids].sort());
       // The only trouble the worker reports is the lost lock of a job it was finishing.
@@ -146,8 +153,9 @@ describe('Redis connections on Sentinel', () => {
         failed: 0,
       });
     } finally {
-      await worker.close();
-      await queue.close();
+      // A job whose finish is still on its way to a master must not hold the test: forced after 10 s.
+      if (!(await settledWithin(worker.close(), 10_000))) await settledWithin(worker.close(true), 5_000);
+      await settledWithin(queue.close(), 5_000);
     }
   }, 240_000);
 });
