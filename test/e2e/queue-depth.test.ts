@@ -127,7 +127,8 @@ describe('QueueDepthHigh, real Prometheus -> Alertmanager -> remediator -> Docke
         const v = await depth();
         return v !== undefined && v < 1000;
       },
-      60_000,
+      // The demo's consumers drain at what the machine leaves them: a loaded full run took past 60 s.
+      120_000,
     );
     t.mark('queue drained');
 
@@ -146,5 +147,5 @@ describe('QueueDepthHigh, real Prometheus -> Alertmanager -> remediator -> Docke
     expect(scaledBack.returnvalue).toMatchObject({ outcome: 'succeeded', details: { before: 2, after: 1 } });
     expect(await replicas()).toEqual([names.worker]);
     t.print('firing', 'scaled back');
-  }, 180_000); // the whole loop through real Prometheus and Alertmanager; steps have their own deadlines
+  }, 300_000); // the whole loop through real Prometheus and Alertmanager; steps have their own deadlines
 });
